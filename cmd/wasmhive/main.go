@@ -1,0 +1,111 @@
+// Command wasmhive runs WebAssembly modules: as commands, reactors and
+// Extism-compatible plugins. See the README for a reference of every verb.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes shared by every verb.
+const (
+	exitUsage   = 2   // bad flags or arguments, a module that cannot be loaded
+	exitTimeout = 124 // --timeout passed (as coreutils timeout(1))
+	exitTrap    = 134 // the guest trapped (128+SIGABRT, as wasmtime on Unix)
+)
+
+// commands lists the constructors of the top-level verbs; each verb's file adds itself in init.
+var commands []func() *cobra.Command
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "wasmhive",
+		Short:         "Run WebAssembly: commands, reactors and plugins",
+		Long:          "wasmhive runs WebAssembly modules the three ways people use them: as a command (_start), as a\nreactor (_initialize, then exports called many times), and as an Extism-compatible plugin.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().BoolP("verbose", "v", false, "verbose errors (wasm stack traces) and debug logs")
+	for _, c := range commands {
+		root.AddCommand(c())
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	return root
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the CLI with args and returns the process exit code. Errors
+// are printed as one line on stderr.
+func execute(ctx context.Context, args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ce exitCoder
+	if errors.As(err, &ce) && ce.Silent() {
+		return ce.ExitCode()
+	}
+	fmt.Fprintln(os.Stderr, "wasmhive: "+err.Error())
+	if errors.As(err, &ce) {
+		return ce.ExitCode()
+	}
+	if isUsage(err) {
+		return exitUsage
+	}
+	return 1
+}
+
+// exitCoder is an error that carries the process exit code.
+type exitCoder interface {
+	error
+	ExitCode() int
+	Silent() bool // nothing to print (the guest already spoke)
+}
+
+// exitStatus is a guest's exit status passed through as wasmhive's own.
+type exitStatus struct {
+	code   int
+	msg    string
+	silent bool
+}
+
+func (e exitStatus) Error() string { return e.msg }
+func (e exitStatus) ExitCode() int { return e.code }
+func (e exitStatus) Silent() bool  { return e.silent }
+
+// usageError marks bad flags or arguments (exit code 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func isUsage(err error) bool {
+	var u usageError
+	return errors.As(err, &u) || isCobraUsage(err)
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command, wrong arg count).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "unknown flag", "unknown shorthand", "flag needs"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,194 @@
+// Package engine runs WebAssembly core modules on wazero: it compiles (with an
+// on-disk compilation cache), checks imports, detects the interaction pattern
+// (command, reactor, library), instantiates with WASI preview 1, enforces
+// memory and time limits, and turns wazero's errors into typed errors.
+//
+// A Runtime is safe for concurrent use. Everything hangs off it: there is no
+// package-level state.
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/wasmhive/wasmhive/internal/version"
+)
+
+// PageSize is the size of one WebAssembly memory page.
+const PageSize = 65536
+
+// Config configures a Runtime. It is an immutable value: each With method
+// returns a changed copy. The zero value is not useful; start from NewConfig.
+type Config struct {
+	cacheDir    string
+	noCache     bool
+	maxMemory   uint64
+	workers     int
+	hostModules []HostModule
+}
+
+// NewConfig returns the default configuration: compilation cache in
+// DefaultCacheDir, no memory limit beyond WebAssembly's own (4 GiB for
+// wasm32), and one compilation worker per CPU.
+func NewConfig() Config {
+	return Config{workers: goruntime.NumCPU()}
+}
+
+// WithCacheDir sets the directory of the compilation cache. An empty dir
+// means DefaultCacheDir.
+func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
+
+// WithoutCache turns the on-disk compilation cache off.
+func (c Config) WithoutCache() Config { c.noCache = true; return c }
+
+// WithMaxMemory caps the linear memory of every instance to bytes (rounded
+// down to whole 64 KiB pages). Growth past it fails inside the guest
+// (memory.grow returns -1); a module whose minimum exceeds it fails to load.
+// Zero means no limit beyond WebAssembly's own.
+func (c Config) WithMaxMemory(bytes uint64) Config { c.maxMemory = bytes; return c }
+
+// WithCompilationWorkers sets how many goroutines compile a module's
+// functions in parallel. Values below 1 mean 1.
+func (c Config) WithCompilationWorkers(n int) Config { c.workers = max(n, 1); return c }
+
+// WithHostModule adds a host module guests may import. Host modules are
+// defined once per Runtime; per-instance state is found with
+// Runtime.InstanceOf.
+func (c Config) WithHostModule(h HostModule) Config {
+	c.hostModules = append(append([]HostModule(nil), c.hostModules...), h)
+	return c
+}
+
+// HostModule is a set of host functions guests can import under one module
+// name. It is how WASI, the Extism ABI and user host functions plug into the
+// engine.
+type HostModule interface {
+	// ModuleName is the import module name, e.g. "wasi_snapshot_preview1".
+	ModuleName() string
+	// Define adds the module's functions to b. rt is the Runtime being built;
+	// host functions use rt.InstanceOf to reach the calling instance's state.
+	Define(rt *Runtime, b wazero.HostModuleBuilder)
+}
+
+// DefaultCacheDir returns the compilation cache directory for this version
+// of wasmhive: $XDG_CACHE_HOME/wasmhive/<version>-<os>-<arch> (or the
+// platform's equivalent). wazero further keys entries by the module's SHA-256
+// and its own version, so a changed module or a new wasmhive never reuses a
+// stale entry.
+func DefaultCacheDir() (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("find cache directory: %w", err)
+	}
+	return filepath.Join(base, "wasmhive", version.String()+"-"+goruntime.GOOS+"-"+goruntime.GOARCH), nil
+}
+
+// Runtime compiles and instantiates modules. Close it to release compiled
+// code and instances.
+type Runtime struct {
+	cfg       Config
+	wr        wazero.Runtime
+	cache     wazero.CompilationCache
+	maxPages  uint32
+	hostNames map[string]map[string]api.FunctionDefinition // host module -> function -> definition
+
+	instances sync.Map // api.Module -> *Instance
+}
+
+// NewRuntime creates a Runtime from cfg and defines its host modules
+// (wasi_snapshot_preview1 always, then cfg's).
+func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true).WithCustomSections(true)
+	if cfg.maxMemory > 0 {
+		pages := cfg.maxMemory / PageSize
+		if pages > 65536 {
+			pages = 65536
+		}
+		rc = rc.WithMemoryLimitPages(uint32(pages))
+	}
+	rt := &Runtime{cfg: cfg, hostNames: map[string]map[string]api.FunctionDefinition{}}
+	rt.maxPages = 65536
+	if cfg.maxMemory > 0 {
+		rt.maxPages = uint32(min(cfg.maxMemory/PageSize, 65536))
+	}
+	if !cfg.noCache {
+		dir := cfg.cacheDir
+		if dir == "" {
+			var err error
+			if dir, err = DefaultCacheDir(); err != nil {
+				return nil, err
+			}
+		}
+		cache, err := wazero.NewCompilationCacheWithDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("compilation cache %s: %w", dir, err)
+		}
+		rt.cache = cache
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt.wr = wazero.NewRuntimeWithConfig(ctx, rc)
+	hosts := append([]HostModule{wasiHostModule{}}, cfg.hostModules...)
+	for _, h := range hosts {
+		if err := rt.defineHost(ctx, h); err != nil {
+			rt.Close(ctx)
+			return nil, err
+		}
+	}
+	return rt, nil
+}
+
+func (rt *Runtime) defineHost(ctx context.Context, h HostModule) error {
+	name := h.ModuleName()
+	if _, dup := rt.hostNames[name]; dup {
+		return fmt.Errorf("host module %q defined twice", name)
+	}
+	b := rt.wr.NewHostModuleBuilder(name)
+	h.Define(rt, b)
+	cm, err := b.Compile(ctx)
+	if err != nil {
+		return fmt.Errorf("host module %s: %w", name, err)
+	}
+	rt.hostNames[name] = cm.ExportedFunctions()
+	if _, err := rt.wr.InstantiateModule(ctx, cm, wazero.NewModuleConfig()); err != nil {
+		return fmt.Errorf("host module %s: %w", name, err)
+	}
+	return nil
+}
+
+// compileCtx returns ctx with the configured number of compilation workers.
+func (rt *Runtime) compileCtx(ctx context.Context) context.Context {
+	return experimental.WithCompilationWorkers(ctx, rt.cfg.workers)
+}
+
+// Close releases everything the Runtime holds, including its instances.
+func (rt *Runtime) Close(ctx context.Context) error {
+	err := rt.wr.Close(ctx)
+	if rt.cache != nil {
+		if cerr := rt.cache.Close(ctx); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// Wazero returns the underlying wazero runtime, for packages that define
+// guest-to-guest linking or advanced host modules.
+func (rt *Runtime) Wazero() wazero.Runtime { return rt.wr }
+
+// InstanceOf returns the Instance a host function's caller belongs to, or nil
+// when mod was not instantiated by this Runtime.
+func (rt *Runtime) InstanceOf(mod api.Module) *Instance {
+	v, ok := rt.instances.Load(mod)
+	if !ok {
+		return nil
+	}
+	return v.(*Instance)
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Preopen is a host directory made visible to the guest.
+type Preopen struct {
+	HostPath  string // directory on the host
+	GuestPath string // path the guest sees, e.g. "/data" or "."
+	ReadOnly  bool
+}
+
+// InstanceConfig is what one instance sees of the world. The zero value is an
+// instance with no arguments, no environment, no files and discarded stdio.
+type InstanceConfig struct {
+	// Name registers the instance under a module name so that other modules
+	// can import its exports. Empty means anonymous.
+	Name string
+	// Args is the guest's argv, argv[0] first.
+	Args []string
+	// Env is the guest's environment, as "NAME=VALUE" entries.
+	Env []string
+	// Stdin, Stdout and Stderr are the guest's standard streams; nil means
+	// empty input and discarded output.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Preopens are the directories the guest may reach; no other host file is.
+	Preopens []Preopen
+	// Values holds per-instance state of host modules, read back with
+	// Instance.Value from inside host functions.
+	Values map[any]any
+}
+
+// Instance is one instantiated module. It serves one call at a time: callers
+// that share an Instance between goroutines must serialise calls.
+type Instance struct {
+	rt      *Runtime
+	module  *Module
+	mod     api.Module
+	values  map[any]any
+	funcs   map[string]api.Function
+	started atomic.Bool // a command's _start has run
+	broken  atomic.Bool // trapped, timed out, exited: never call again
+}
+
+// Instantiate creates an instance of m. For a reactor or library module that
+// exports _initialize, it runs exactly once here; a command's _start is not
+// run (use RunCommand, or Call "_start").
+func (rt *Runtime) Instantiate(ctx context.Context, m *Module, cfg InstanceConfig) (*Instance, error) {
+	if err := rt.checkImports(m); err != nil {
+		return nil, err
+	}
+	mc, closeState, err := rt.moduleConfig(cfg)
+	if err != nil {
+		return nil, &LoadError{Module: m.name, Err: err}
+	}
+	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}}
+	mod, err := rt.wr.InstantiateModule(ctx, m.compiled, mc)
+	if err != nil {
+		closeState()
+		return nil, inst.convertError("instantiate", err)
+	}
+	inst.mod = mod
+	rt.instances.Store(mod, inst)
+	if m.pattern != PatternCommand && m.HasExport("_initialize") {
+		if _, err := inst.Call(ctx, "_initialize"); err != nil {
+			inst.Close(ctx)
+			return nil, err
+		}
+	}
+	return inst, nil
+}
+
+// RunCommand instantiates m, runs _start once and closes the instance. It
+// returns nil when the guest exits with status 0, *ExitError for another
+// status, and *TrapError, *TimeoutError or *CanceledError when it is stopped.
+func (rt *Runtime) RunCommand(ctx context.Context, m *Module, cfg InstanceConfig) error {
+	inst, err := rt.Instantiate(ctx, m, cfg)
+	if err != nil {
+		return err
+	}
+	defer inst.Close(context.WithoutCancel(ctx))
+	_, err = inst.Call(ctx, "_start")
+	return err
+}
+
+// Module returns the compiled module this is an instance of.
+func (i *Instance) Module() *Module { return i.module }
+
+// Wazero returns the underlying wazero module instance.
+func (i *Instance) Wazero() api.Module { return i.mod }
+
+// Memory returns the instance's exported or only memory, or nil.
+func (i *Instance) Memory() api.Memory { return i.mod.Memory() }
+
+// Value returns the per-instance host state stored under key in
+// InstanceConfig.Values.
+func (i *Instance) Value(key any) any { return i.values[key] }
+
+// Broken reports whether the instance trapped, timed out, exited or was
+// closed: it must not be called again.
+func (i *Instance) Broken() bool { return i.broken.Load() }
+
+// Function returns the exported function name, or nil.
+func (i *Instance) Function(name string) api.Function {
+	if f, ok := i.funcs[name]; ok {
+		return f
+	}
+	f := i.mod.ExportedFunction(name)
+	if f != nil {
+		i.funcs[name] = f
+	}
+	return f
+}
+
+// ErrNoExport is matched by errors from Call naming an export that does not exist.
+var ErrNoExport = errors.New("no such exported function")
+
+// ErrBroken is returned when calling an instance that already trapped, exited or timed out.
+var ErrBroken = errors.New("instance is no longer usable (it trapped, exited or timed out)")
+
+// Call calls the exported function name with params encoded as wazero
+// encodes them (api.EncodeI32 and friends) and returns its results.
+func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
+	if i.broken.Load() {
+		return nil, ErrBroken
+	}
+	if name == "_start" && i.started.Swap(true) {
+		return nil, errors.New(i.module.name + ": a command's _start runs once; instantiate again")
+	}
+	f := i.Function(name)
+	if f == nil {
+		return nil, &callError{module: i.module.name, function: name, err: ErrNoExport}
+	}
+	res, err := f.Call(ctx, params...)
+	if err != nil {
+		i.broken.Store(true)
+		return nil, i.convertError(name, err)
+	}
+	if name == "_start" {
+		i.broken.Store(true)
+	}
+	return res, nil
+}
+
+type callError struct {
+	module, function string
+	err              error
+}
+
+func (e *callError) Error() string { return e.module + ": " + e.function + ": " + e.err.Error() }
+func (e *callError) Unwrap() error { return e.err }
+
+// Close releases the instance.
+func (i *Instance) Close(ctx context.Context) error {
+	i.broken.Store(true)
+	if i.mod == nil {
+		return nil
+	}
+	i.rt.instances.Delete(i.mod)
+	return i.mod.Close(ctx)
+}
+
+// convertError maps wazero's errors to the engine's typed errors.
+func (i *Instance) convertError(function string, err error) error {
+	name := i.module.name
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case 0:
+			return nil
+		case sys.ExitCodeDeadlineExceeded:
+			return &TimeoutError{Module: name, Function: function}
+		case sys.ExitCodeContextCanceled:
+			return &CanceledError{Module: name, Function: function}
+		}
+		return &ExitError{Module: name, Code: exit.ExitCode()}
+	}
+	msg := err.Error()
+	reason, stack, found := strings.Cut(msg, "\nwasm stack trace:\n")
+	reason = strings.TrimPrefix(reason, "wasm error: ")
+	if !found && !strings.HasPrefix(msg, "wasm error: ") {
+		// Not a trap: a host error (e.g. a host function returned an error).
+		if function == "instantiate" {
+			return &LoadError{Module: name, Err: compileError(err)}
+		}
+		return &callError{module: name, function: function, err: err}
+	}
+	var frames []string
+	for _, l := range strings.Split(stack, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			frames = append(frames, l)
+		}
+	}
+	return &TrapError{Module: name, Function: function, Reason: strings.TrimSpace(reason), Stack: frames}
+}
+
+// moduleConfig builds the wazero module config for one instance. The WASI
+// state lives in the wasi host module; this wires what wazero needs.
+func (rt *Runtime) moduleConfig(cfg InstanceConfig) (wazero.ModuleConfig, func(), error) {
+	mc := wazero.NewModuleConfig().WithName(cfg.Name).WithStartFunctions()
+	return wasiModuleConfig(mc, cfg)
+}

@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Pattern is how a module expects to be driven by its host.
+type Pattern int
+
+const (
+	// PatternCommand is a program: exports _start, runs once.
+	PatternCommand Pattern = iota + 1
+	// PatternReactor exports _initialize (or functions and no _start): initialised
+	// once, then its exports are called many times.
+	PatternReactor
+	// PatternLibrary imports extism:host/env: the host calls exports with data
+	// marshalled through the Extism ABI.
+	PatternLibrary
+	// PatternComponent is a Component Model binary.
+	PatternComponent
+)
+
+// ExtismEnvModule is the import module name of the Extism kernel ABI.
+const ExtismEnvModule = "extism:host/env"
+
+func (p Pattern) String() string {
+	switch p {
+	case PatternCommand:
+		return "command"
+	case PatternReactor:
+		return "reactor"
+	case PatternLibrary:
+		return "library"
+	case PatternComponent:
+		return "component"
+	}
+	return "unknown"
+}
+
+// wasm binary preambles: magic then version (core modules) or version+layer (components).
+var (
+	wasmMagic         = []byte{0x00, 'a', 's', 'm'}
+	coreVersion       = []byte{0x01, 0x00, 0x00, 0x00}
+	componentLayerOne = []byte{0x01, 0x00}
+)
+
+// IsComponent reports whether b starts like a Component Model binary.
+func IsComponent(b []byte) bool {
+	return len(b) >= 8 && bytes.Equal(b[:4], wasmMagic) && bytes.Equal(b[6:8], componentLayerOne)
+}
+
+// Module is a compiled core module, ready to instantiate any number of times.
+type Module struct {
+	name     string
+	compiled wazero.CompiledModule
+	pattern  Pattern
+}
+
+// Name returns the name given to Compile.
+func (m *Module) Name() string { return m.name }
+
+// Pattern returns the module's interaction pattern, detected from its imports
+// and exports.
+func (m *Module) Pattern() Pattern { return m.pattern }
+
+// Compiled returns the wazero compiled module.
+func (m *Module) Compiled() wazero.CompiledModule { return m.compiled }
+
+// HasExport reports whether the module exports a function named name.
+func (m *Module) HasExport(name string) bool {
+	_, ok := m.compiled.ExportedFunctions()[name]
+	return ok
+}
+
+// CompileFile reads and compiles the module at path; its name is the file's base name.
+func (rt *Runtime) CompileFile(ctx context.Context, path string) (*Module, error) {
+	name := filepath.Base(path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, &LoadError{Module: path, Err: cleanPathError(err)}
+	}
+	if fi.IsDir() {
+		return nil, &LoadError{Module: path, Err: errors.New("is a directory, not a .wasm file")}
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &LoadError{Module: path, Err: cleanPathError(err)}
+	}
+	return rt.Compile(ctx, name, b)
+}
+
+func cleanPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		if errors.Is(err, os.ErrNotExist) {
+			return errors.New("no such file")
+		}
+		return pe.Err
+	}
+	return err
+}
+
+// Compile validates and compiles wasm. name is used in errors and as argv[0]
+// by default. Components return ErrComponent; bytes that are not wasm return
+// ErrNotWasm (both wrapped in a *LoadError).
+func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	if len(wasm) < 8 || !bytes.Equal(wasm[:4], wasmMagic) {
+		if len(wasm) >= 4 && bytes.Equal(wasm[:4], wasmMagic) {
+			return nil, &LoadError{Module: name, Err: errors.New("truncated module: shorter than the 8-byte header")}
+		}
+		return nil, &LoadError{Module: name, Err: ErrNotWasm}
+	}
+	if IsComponent(wasm) {
+		return nil, &LoadError{Module: name, Err: ErrComponent}
+	}
+	if !bytes.Equal(wasm[4:8], coreVersion) {
+		return nil, &LoadError{Module: name, Err: fmt.Errorf("unsupported WebAssembly binary version % x", wasm[4:8])}
+	}
+	cm, err := rt.wr.CompileModule(rt.compileCtx(ctx), wasm)
+	if err != nil {
+		return nil, &LoadError{Module: name, Err: compileError(err)}
+	}
+	m := &Module{name: name, compiled: cm, pattern: detectPattern(cm)}
+	if err := rt.checkMemory(m); err != nil {
+		cm.Close(ctx)
+		return nil, err
+	}
+	return m, nil
+}
+
+// compileError trims wazero's wording into one line.
+func compileError(err error) error {
+	msg := strings.TrimSpace(err.Error())
+	msg = strings.ReplaceAll(msg, "\n", "; ")
+	return errors.New(msg)
+}
+
+func (rt *Runtime) checkMemory(m *Module) error {
+	var mems []api.MemoryDefinition
+	mems = append(mems, m.compiled.ImportedMemories()...)
+	for _, md := range m.compiled.ExportedMemories() {
+		mems = append(mems, md)
+	}
+	for _, md := range mems {
+		if md.Min() > rt.maxPages {
+			return &LoadError{Module: m.name, Err: fmt.Errorf("memory minimum %s exceeds the limit of %s",
+				FormatBytes(uint64(md.Min())*PageSize), FormatBytes(uint64(rt.maxPages)*PageSize))}
+		}
+	}
+	return nil
+}
+
+func detectPattern(cm wazero.CompiledModule) Pattern {
+	for _, f := range cm.ImportedFunctions() {
+		if mod, _, _ := f.Import(); mod == ExtismEnvModule {
+			return PatternLibrary
+		}
+	}
+	exports := cm.ExportedFunctions()
+	if _, ok := exports["_start"]; ok {
+		return PatternCommand
+	}
+	return PatternReactor
+}
+
+// checkImports reports every function import that neither a host module nor
+// an instantiated, named guest module provides with the same signature.
+func (rt *Runtime) checkImports(m *Module) error {
+	var missing []Import
+	for _, f := range m.compiled.ImportedFunctions() {
+		mod, name, _ := f.Import()
+		imp := Import{Module: mod, Name: name, Params: typeNames(f.ParamTypes()), Results: typeNames(f.ResultTypes())}
+		var have api.FunctionDefinition
+		if host, ok := rt.hostNames[mod]; ok {
+			have = host[name]
+		} else if linked := rt.wr.Module(mod); linked != nil {
+			have = linked.ExportedFunctionDefinitions()[name]
+		}
+		if have == nil {
+			missing = append(missing, imp)
+			continue
+		}
+		if !sameTypes(have.ParamTypes(), f.ParamTypes()) || !sameTypes(have.ResultTypes(), f.ResultTypes()) {
+			got := Import{Module: mod, Name: name, Params: typeNames(have.ParamTypes()), Results: typeNames(have.ResultTypes())}
+			imp.Available = "host provides " + got.Signature()
+			missing = append(missing, imp)
+		}
+	}
+	if len(missing) > 0 {
+		return &UnresolvedImportsError{Module: m.name, Imports: missing}
+	}
+	return nil
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func typeNames(ts []api.ValueType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueTypeName(t)
+	}
+	return out
+}
+
+// FormatBytes formats n as a short human size, e.g. "64 MiB".
+func FormatBytes(n uint64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
