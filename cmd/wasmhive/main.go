@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -42,16 +43,19 @@ func newRootCmd() *cobra.Command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:])
+	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
 // execute runs the CLI with args and returns the process exit code. Errors
 // are printed as one line on stderr.
-func execute(ctx context.Context, args []string) int {
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
@@ -60,7 +64,7 @@ func execute(ctx context.Context, args []string) int {
 	if errors.As(err, &ce) && ce.Silent() {
 		return ce.ExitCode()
 	}
-	fmt.Fprintln(os.Stderr, "wasmhive: "+err.Error())
+	fmt.Fprintln(stderr, "wasmhive: "+err.Error())
 	if errors.As(err, &ce) {
 		return ce.ExitCode()
 	}

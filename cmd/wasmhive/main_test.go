@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// cliPath is the wasmhive binary built once for this package's tests.
+var cliPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wasmhive-cli")
+	if err != nil {
+		panic(err)
+	}
+	cliPath = filepath.Join(dir, "wasmhive")
+	if out, err := exec.Command("go", "build", "-o", cliPath, ".").CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// cliResult is what one run of the wasmhive binary did.
+type cliResult struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// runCLI runs the wasmhive binary with args and stdin (may be nil), with a
+// private compilation cache, and a bound of 60 s.
+func runCLI(t *testing.T, stdin io.Reader, args ...string) cliResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cliPath, args...)
+	cmd.Stdin = stdin
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome(t))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := cliResult{Stdout: out.String(), Stderr: errb.String()}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		res.Code = ee.ExitCode()
+	default:
+		t.Fatalf("run wasmhive %v: %v", args, err)
+	}
+	return res
+}
+
+var sharedCache string
+
+// cacheHome is an XDG_CACHE_HOME shared by this package's tests (so the
+// compilation cache is exercised) and removed afterwards.
+func cacheHome(t *testing.T) string {
+	if sharedCache == "" {
+		sharedCache = filepath.Join(os.TempDir(), "wasmhive-cli-test-cache")
+	}
+	return sharedCache
+}

@@ -1,0 +1,92 @@
+// Package testguest builds the Go test guests under testdata/guests from
+// source, on the fly, for tests. Built modules are cached under the system's
+// temporary directory keyed by a hash of the sources and the Go version, so a
+// suite builds each guest once.
+package testguest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+)
+
+var mu sync.Mutex
+
+// Root returns the repository root (the directory holding go.mod).
+func Root(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// Path returns the path of a file under testdata/guests, e.g. Path(t, "cmd/hello.wasm").
+func Path(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(Root(t), "testdata", "guests", filepath.FromSlash(rel))
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("test guest %s: %v (run testdata/guests/build.sh?)", rel, err)
+	}
+	return p
+}
+
+// GoCommand builds the Go package in testdata/guests/<rel> as a WASI command
+// (GOOS=wasip1 GOARCH=wasm) and returns the .wasm path.
+func GoCommand(t testing.TB, rel string) string { return build(t, rel, false) }
+
+// GoReactor builds the Go package in testdata/guests/<rel> with
+// -buildmode=c-shared (a reactor exporting its //go:wasmexport functions).
+func GoReactor(t testing.TB, rel string) string { return build(t, rel, true) }
+
+func build(t testing.TB, rel string, reactor bool) string {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	root := Root(t)
+	dir := filepath.Join(root, "testdata", "guests", filepath.FromSlash(rel))
+	h := sha256.New()
+	fmt.Fprintln(h, runtime.Version(), reactor, rel)
+	// The guest's own sources plus the repo's pdk/ (guests may import it).
+	for _, d := range []string{dir, filepath.Join(root, "pdk")} {
+		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".s")) {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			fmt.Fprintln(h, p)
+			h.Write(b)
+			return nil
+		})
+	}
+	sum := hex.EncodeToString(h.Sum(nil))[:16]
+	out := filepath.Join(os.TempDir(), "wasmhive-testguests", strings.ReplaceAll(rel, "/", "_")+"-"+sum+".wasm")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := out + ".tmp" + fmt.Sprint(os.Getpid())
+	args := []string{"build", "-o", tmp}
+	if reactor {
+		args = append(args, "-buildmode=c-shared")
+	}
+	args = append(args, "./"+filepath.ToSlash(filepath.Join("testdata", "guests", rel)))
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build guest %s: %v\n%s", rel, err, b)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
