@@ -1,0 +1,198 @@
+package engine_test
+
+// Benchmarks of the Command pattern, each against plain wazero in the same
+// run (see bench/README.md for how to run them and today's figures).
+//
+//	go test ./engine -run '^$' -bench . -benchtime 2s
+//
+// Each Benchmark has one sub-benchmark per contender (benchstat-comparable
+// across runs) and a "pair" sub-benchmark that alternates the two contenders
+// within one loop, so that both see the same machine load, and reports
+// wasmhive-ns/op, wazero-ns/op and their ratio (wasmhive/wazero).
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/testguest"
+)
+
+// runner runs one guest command per call with stdout discarded.
+type runner struct {
+	run   func(ctx context.Context, stdout io.Writer) error
+	close func(ctx context.Context)
+}
+
+// newWasmhiveRunner compiles wasm once and runs it with
+// engine.Runtime.RunCommand, as `wasmhive run` does.
+func newWasmhiveRunner(b *testing.B, wasm []byte) runner {
+	b.Helper()
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	if err != nil {
+		b.Fatal(err)
+	}
+	mod, err := rt.Compile(ctx, "guest.wasm", wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return runner{
+		run: func(ctx context.Context, stdout io.Writer) error {
+			return rt.RunCommand(ctx, mod, engine.InstanceConfig{Args: []string{"guest.wasm"}, Stdout: stdout})
+		},
+		close: func(ctx context.Context) { rt.Close(ctx) },
+	}
+}
+
+// newWazeroRunner is the baseline: plain wazero with its own WASI, the
+// module compiled once, then per run InstantiateModule (which runs _start)
+// and Close.
+func newWazeroRunner(b *testing.B, wasm []byte) runner {
+	b.Helper()
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return runner{
+		run: func(ctx context.Context, stdout io.Writer) error {
+			cfg := wazero.NewModuleConfig().WithName("").WithArgs("guest.wasm").WithStdout(stdout)
+			mod, err := rt.InstantiateModule(ctx, compiled, cfg)
+			if err != nil {
+				return err
+			}
+			return mod.Close(ctx)
+		},
+		close: func(ctx context.Context) { rt.Close(ctx) },
+	}
+}
+
+// commandGuests are the guests BenchmarkRunCommand runs, with the line each prints.
+func commandGuests(b *testing.B) []struct{ name, path, want string } {
+	return []struct{ name, path, want string }{
+		{"c-hello", testguest.Path(b, "bench/hello.wasm"), "hello from C\n"},
+		{"go-hello", testguest.GoCommand(b, "bench/gohello"), "hello from Go\n"},
+	}
+}
+
+// BenchmarkRunCommand measures instantiating and running a small command
+// from an already compiled module: wasmhive's RunCommand against wazero's
+// InstantiateModule + Close.
+func BenchmarkRunCommand(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range commandGuests(b) {
+		wasm, err := os.ReadFile(g.path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(g.name, func(b *testing.B) {
+			wh, wz := newWasmhiveRunner(b, wasm), newWazeroRunner(b, wasm)
+			defer wh.close(ctx)
+			defer wz.close(ctx)
+			// Both must really run the guest: check what it prints once.
+			for name, r := range map[string]runner{"wasmhive": wh, "wazero": wz} {
+				var out bytes.Buffer
+				if err := r.run(ctx, &out); err != nil {
+					b.Fatalf("%s: %v", name, err)
+				}
+				if out.String() != g.want {
+					b.Fatalf("%s printed %q, want %q", name, out.String(), g.want)
+				}
+			}
+			b.Run("wasmhive", func(b *testing.B) { runLoop(b, wh) })
+			b.Run("wazero", func(b *testing.B) { runLoop(b, wz) })
+			b.Run("pair", func(b *testing.B) {
+				pair(b, func() error { return wh.run(ctx, io.Discard) }, func() error { return wz.run(ctx, io.Discard) })
+			})
+		})
+	}
+}
+
+func runLoop(b *testing.B, r runner) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.run(ctx, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// pair runs wasmhive and wazero alternately, b.N times each, and reports
+// each one's mean time per op and the ratio wasmhive/wazero. Alternating
+// (and swapping which goes first) exposes both to the same machine load,
+// which matters on a shared machine.
+func pair(b *testing.B, wasmhive, wazero func() error) {
+	var tWh, tWz time.Duration
+	timed := func(f func() error) time.Duration {
+		start := time.Now()
+		if err := f(); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	n := 0
+	for b.Loop() {
+		if n%2 == 0 {
+			tWh += timed(wasmhive)
+			tWz += timed(wazero)
+		} else {
+			tWz += timed(wazero)
+			tWh += timed(wasmhive)
+		}
+		n++
+	}
+	b.ReportMetric(float64(tWh.Nanoseconds())/float64(n), "wasmhive-ns/op")
+	b.ReportMetric(float64(tWz.Nanoseconds())/float64(n), "wazero-ns/op")
+	b.ReportMetric(float64(tWh)/float64(tWz), "wasmhive/wazero")
+}
+
+// BenchmarkColdCompile measures compiling the Go-built hello (about 2.6 MB)
+// with every cache off: wazero's default (one compilation worker) against
+// wasmhive's default engine.NewConfig() (one worker per CPU). Each op
+// creates a fresh runtime, so nothing compiled survives in memory between
+// ops either.
+func BenchmarkColdCompile(b *testing.B) {
+	ctx := context.Background()
+	wasm, err := os.ReadFile(testguest.GoCommand(b, "bench/gohello"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	wasmhive := func() error {
+		rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+		if err != nil {
+			return err
+		}
+		defer rt.Close(ctx)
+		_, err = rt.Compile(ctx, "gohello.wasm", wasm)
+		return err
+	}
+	wazeroDefault := func() error {
+		rt := wazero.NewRuntime(ctx)
+		defer rt.Close(ctx)
+		_, err := rt.CompileModule(ctx, wasm)
+		return err
+	}
+	loop := func(f func() error) func(*testing.B) {
+		return func(b *testing.B) {
+			for b.Loop() {
+				if err := f(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.Run("wasmhive", loop(wasmhive))
+	b.Run("wazero", loop(wazeroDefault))
+	b.Run("pair", func(b *testing.B) { pair(b, wasmhive, wazeroDefault) })
+}
