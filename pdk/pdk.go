@@ -1,0 +1,156 @@
+package pdk
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+)
+
+// Input returns a copy of the call's input.
+func Input() []byte {
+	n := extismInputLength()
+	if n == 0 {
+		return []byte{}
+	}
+	b := make([]byte, n)
+	readInput(b)
+	return b
+}
+
+// InputString returns the call's input as a string.
+func InputString() string { return string(Input()) }
+
+// InputJSON decodes the call's input as JSON into v.
+func InputJSON(v any) error {
+	if err := json.Unmarshal(Input(), v); err != nil {
+		return fmt.Errorf("decode input: %w", err)
+	}
+	return nil
+}
+
+// Output sets the call's output to a copy of b. The last call wins.
+func Output(b []byte) {
+	m := AllocateBytes(b)
+	extismOutputSet(m.offset, m.length)
+}
+
+// OutputString sets the call's output to s.
+func OutputString(s string) { Output([]byte(s)) }
+
+// OutputJSON sets the call's output to the JSON encoding of v.
+func OutputJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode output: %w", err)
+	}
+	Output(b)
+	return nil
+}
+
+// SetError records err's message as the call's error. The host reports it to
+// its caller when the export returns non-zero; Return does both.
+func SetError(err error) {
+	if err == nil {
+		return
+	}
+	SetErrorString(err.Error())
+}
+
+// SetErrorString records msg as the call's error message.
+func SetErrorString(msg string) {
+	if msg == "" {
+		msg = "error"
+	}
+	// The host keeps the block as the error: it must not be freed.
+	extismErrorSet(AllocateString(msg).offset)
+}
+
+// Return is the usual last line of an export: it returns 0 when err is nil,
+// and otherwise records err with SetError and returns 1.
+//
+//	//go:wasmexport greet
+//	func greet() int32 { return pdk.Return(doGreet()) }
+func Return(err error) int32 {
+	if err == nil {
+		return 0
+	}
+	SetError(err)
+	return 1
+}
+
+// GetConfig returns the host-supplied configuration value for key and whether
+// it is set. Extism hosts do not distinguish an empty value from a missing
+// key: both report false.
+func GetConfig(key string) (string, bool) {
+	k := AllocateString(key)
+	off := extismConfigGet(k.offset)
+	k.Free()
+	if off == 0 {
+		return "", false
+	}
+	m := FindMemory(off)
+	if m.length == 0 {
+		return "", false
+	}
+	v := m.Bytes()
+	m.Free()
+	return string(v), true
+}
+
+// GetVar returns the plugin variable key, or nil when it is not set. Variables
+// live in the host and survive from one call to the next on the same plugin.
+func GetVar(key string) []byte {
+	k := AllocateString(key)
+	off := extismVarGet(k.offset)
+	// Hosts may free the key block themselves; freeing a freed block is a
+	// no-op in the Extism allocator, so free it only after reading the value.
+	if off == 0 {
+		k.Free()
+		return nil
+	}
+	m := FindMemory(off)
+	v := m.Bytes()
+	if off != k.offset {
+		k.Free()
+	}
+	m.Free()
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+// SetVar sets the plugin variable key to a copy of value. An empty value
+// removes the variable (Extism hosts cannot store an empty block).
+func SetVar(key string, value []byte) {
+	if len(value) == 0 {
+		RemoveVar(key)
+		return
+	}
+	k := AllocateString(key)
+	v := AllocateBytes(value)
+	extismVarSet(k.offset, v.offset)
+	k.Free() // a no-op when the host already freed it
+}
+
+// RemoveVar removes the plugin variable key.
+func RemoveVar(key string) {
+	k := AllocateString(key)
+	extismVarSet(k.offset, 0)
+	k.Free()
+}
+
+// GetVarInt returns the variable key decoded as a little-endian int64 (the
+// encoding Extism's PDKs use), or 0 when it is unset or not 8 bytes long.
+func GetVarInt(key string) int64 {
+	b := GetVar(key)
+	if len(b) != 8 {
+		return 0
+	}
+	return int64(binary.LittleEndian.Uint64(b))
+}
+
+// SetVarInt stores v as the variable key, little-endian, 8 bytes.
+func SetVarInt(key string, v int64) {
+	SetVar(key, binary.LittleEndian.AppendUint64(nil, uint64(v)))
+}
