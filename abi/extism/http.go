@@ -1,0 +1,126 @@
+package extism
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+)
+
+// ErrHostNotAllowed is matched (errors.Is) by the error of a call whose
+// plugin made an HTTP request to a host outside StateConfig.AllowedHosts.
+var ErrHostNotAllowed = errors.New("host not allowed")
+
+// HostNotAllowedError reports an HTTP request to a host that no allowed
+// glob matches.
+type HostNotAllowedError struct {
+	URL string
+}
+
+func (e *HostNotAllowedError) Error() string {
+	return fmt.Sprintf("HTTP request to %s is not allowed (allow its host with an allowed-hosts glob)", e.URL)
+}
+
+// Is makes errors.Is(err, ErrHostNotAllowed) true.
+func (e *HostNotAllowedError) Is(target error) bool { return target == ErrHostNotAllowed }
+
+// httpRequestJSON is Extism's HttpRequest.
+type httpRequestJSON struct {
+	Method  string            `json:"method"`
+	URL     string            `json:"url"`
+	Headers map[string]string `json:"headers"`
+}
+
+// HostAllowed reports whether host matches one of the globs.
+func HostAllowed(globs []string, host string) bool {
+	for _, g := range globs {
+		if g == host {
+			return true
+		}
+		if ok, err := path.Match(g, host); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if !HostAllowed(s.cfg.AllowedHosts, req.URL.Hostname()) {
+		return &HostNotAllowedError{URL: req.URL.String()}
+	}
+	return nil
+}
+
+func (s *State) httpRequest(ctx context.Context, reqH, bodyH uint64) uint64 {
+	s.httpStatus = 0
+	s.httpHdrs = nil
+	raw, ok := s.Bytes(reqH)
+	if !ok {
+		s.fail(&HandleError{Op: "http_request", What: "request", Handle: reqH})
+	}
+	var r httpRequestJSON
+	if err := json.Unmarshal(raw, &r); err != nil {
+		s.fail(fmt.Errorf("http_request: invalid request JSON: %w", err))
+	}
+	u, err := url.Parse(r.URL)
+	if err != nil || u.Host == "" {
+		s.fail(fmt.Errorf("http_request: invalid URL %q", r.URL))
+	}
+	if !HostAllowed(s.cfg.AllowedHosts, u.Hostname()) {
+		s.fail(&HostNotAllowedError{URL: r.URL})
+	}
+	method := strings.ToUpper(r.Method)
+	if method == "" {
+		method = http.MethodGet
+	}
+	var body io.Reader
+	if bodyH != 0 {
+		b, ok := s.Bytes(bodyH)
+		if !ok {
+			s.fail(&HandleError{Op: "http_request", What: "body", Handle: bodyH})
+		}
+		body = bytes.NewReader(append([]byte(nil), b...))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, r.URL, body)
+	if err != nil {
+		s.fail(fmt.Errorf("http_request: %w", err))
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		var hna *HostNotAllowedError
+		if errors.As(err, &hna) {
+			s.fail(hna)
+		}
+		s.fail(fmt.Errorf("http_request: %w", err))
+	}
+	defer resp.Body.Close()
+	limit := s.cfg.MaxHTTPResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxHTTPResponseBytes
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		s.fail(fmt.Errorf("http_request: read response: %w", err))
+	}
+	if int64(len(data)) > limit {
+		s.fail(fmt.Errorf("http_request: response exceeds the limit of %d bytes", limit))
+	}
+	s.httpStatus = int32(resp.StatusCode)
+	s.httpHdrs = make(map[string]string, len(resp.Header))
+	for k, v := range resp.Header {
+		s.httpHdrs[strings.ToLower(k)] = strings.Join(v, ",")
+	}
+	return s.mustWrite(data)
+}

@@ -1,0 +1,395 @@
+package extism
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"sort"
+)
+
+// Default limits, the same as Extism's hosts.
+const (
+	DefaultMaxVarBytes          = 1 << 20  // variable store cap
+	DefaultMaxHTTPResponseBytes = 50 << 20 // http_request response body cap
+	DefaultMaxKernelBytes       = 1 << 30  // kernel memory cap of one instance
+)
+
+// LevelTrace is the slog level of log_trace messages (below slog.LevelDebug).
+const LevelTrace = slog.LevelDebug - 4
+
+// StateConfig configures one instance's kernel state.
+type StateConfig struct {
+	// Name names the plugin in log records and errors.
+	Name string
+	// Config holds the values config_get returns.
+	Config map[string]string
+	// AllowedHosts lists the hosts http_request may reach, as globs matched
+	// against the URL's host name ("*.example.com", "127.0.0.1", "*"). Empty
+	// denies every request.
+	AllowedHosts []string
+	// HTTPClient makes http_request's requests; nil means a client like
+	// http.DefaultClient whose redirects are checked against AllowedHosts.
+	HTTPClient *http.Client
+	// MaxHTTPResponseBytes caps a response body; 0 means DefaultMaxHTTPResponseBytes.
+	MaxHTTPResponseBytes int64
+	// MaxVarBytes caps the variable store (names, values and per-entry
+	// overhead, counted as Extism counts them); 0 means DefaultMaxVarBytes,
+	// a negative value disables vars (var_set fails).
+	MaxVarBytes int64
+	// MaxKernelBytes caps kernel memory; alloc returns 0 past it. 0 means
+	// DefaultMaxKernelBytes.
+	MaxKernelBytes uint64
+	// Logger receives log_* messages; nil turns plugin logging off.
+	Logger *slog.Logger
+	// Vars, when non-nil, is the initial variable store (copied).
+	Vars map[string][]byte
+}
+
+// block is one allocation in kernel memory.
+type block struct {
+	off, size, used uint64
+	free            bool
+}
+
+// State is one instance's Extism kernel state: kernel memory, input, output,
+// error, variables, configuration, the last HTTP response and the logger. It
+// serves one call at a time, like the instance it belongs to.
+type State struct {
+	cfg StateConfig
+
+	mem     []byte  // kernel memory; handles are offsets into it
+	top     uint64  // bump pointer: mem[:top] is in use
+	blocks  []block // sorted by off
+	nfree   int     // free blocks in blocks
+	input   uint64
+	inLen   uint64
+	output  uint64
+	outLen  uint64
+	errH    uint64
+	maxKern uint64
+
+	vars       map[string][]byte
+	httpStatus int32
+	httpHdrs   map[string]string
+	logLevel   int32 // Extism's get_log_level value
+	client     *http.Client
+
+	initialized bool
+	hostErr     error // the error that stopped the last call from inside a host function
+}
+
+// first is the lowest handle: 0 stays invalid and blocks are 8-byte aligned.
+const first = 8
+
+// NewState creates one instance's kernel state.
+func NewState(cfg StateConfig) *State {
+	s := &State{cfg: cfg, top: first, vars: map[string][]byte{}}
+	s.maxKern = cfg.MaxKernelBytes
+	if s.maxKern == 0 {
+		s.maxKern = DefaultMaxKernelBytes
+	}
+	for k, v := range cfg.Vars {
+		s.vars[k] = append([]byte(nil), v...)
+	}
+	s.logLevel = math.MaxInt32
+	if cfg.Logger != nil {
+		for i, l := range []slog.Level{LevelTrace, slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+			if cfg.Logger.Enabled(context.Background(), l) {
+				s.logLevel = int32(i)
+				break
+			}
+		}
+	}
+	s.client = cfg.HTTPClient
+	if s.client == nil {
+		s.client = &http.Client{CheckRedirect: s.checkRedirect}
+	}
+	s.mem = make([]byte, 4096)
+	return s
+}
+
+type stateKey struct{}
+
+// Values returns the map to put in engine.InstanceConfig.Values so that the
+// host functions find this State.
+func (s *State) Values() map[any]any { return map[any]any{stateKey{}: s} }
+
+// Var returns the variable name and whether it is set.
+func (s *State) Var(name string) ([]byte, bool) { v, ok := s.vars[name]; return v, ok }
+
+// Reset clears kernel memory, input, output and error (variables stay), as
+// the reset function does.
+func (s *State) Reset() {
+	s.top = first
+	s.blocks = s.blocks[:0]
+	s.nfree = 0
+	s.input, s.inLen, s.output, s.outLen, s.errH = 0, 0, 0, 0, 0
+}
+
+// Alloc allocates n bytes of kernel memory and returns the block's handle,
+// or 0 when n is 0 or the kernel memory limit is reached. The block is not
+// zeroed.
+func (s *State) Alloc(n uint64) uint64 {
+	if n == 0 {
+		return 0
+	}
+	if s.nfree > 0 {
+		for i := range s.blocks {
+			b := &s.blocks[i]
+			if b.free && b.size >= n {
+				b.free, b.used = false, n
+				s.nfree--
+				return b.off
+			}
+		}
+	}
+	h := (s.top + 7) &^ 7
+	if n > s.maxKern || h > s.maxKern-n {
+		return 0
+	}
+	end := h + n
+	if end > uint64(len(s.mem)) {
+		size := max(uint64(len(s.mem))*2, end)
+		size = min(size, s.maxKern)
+		mem := make([]byte, size)
+		copy(mem, s.mem[:s.top])
+		s.mem = mem
+	}
+	s.top = end
+	s.blocks = append(s.blocks, block{off: h, size: n, used: n})
+	return h
+}
+
+// Write allocates a block holding a copy of b and returns its handle (0 for
+// an empty b). It fails when kernel memory is full.
+func (s *State) Write(b []byte) (uint64, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	h := s.Alloc(uint64(len(b)))
+	if h == 0 {
+		return 0, ErrKernelMemoryFull
+	}
+	copy(s.mem[h:], b)
+	return h, nil
+}
+
+// ErrKernelMemoryFull is returned when an allocation passes StateConfig.MaxKernelBytes.
+var ErrKernelMemoryFull = errors.New("extism kernel memory is full")
+
+// find returns the index of the active block starting at h, or -1.
+func (s *State) find(h uint64) int {
+	n := len(s.blocks)
+	if n == 0 || h < first {
+		return -1
+	}
+	if last := n - 1; s.blocks[last].off == h { // the common case: the newest block
+		if s.blocks[last].free {
+			return -1
+		}
+		return last
+	}
+	i := sort.Search(n, func(i int) bool { return s.blocks[i].off >= h })
+	if i < n && s.blocks[i].off == h && !s.blocks[i].free {
+		return i
+	}
+	return -1
+}
+
+// Length returns the length of the active block at handle h, or 0 when h is
+// not the start of an active block.
+func (s *State) Length(h uint64) uint64 {
+	if i := s.find(h); i >= 0 {
+		return s.blocks[i].used
+	}
+	return 0
+}
+
+// Free releases the block at h; invalid handles are ignored.
+func (s *State) Free(h uint64) {
+	i := s.find(h)
+	if i < 0 {
+		return
+	}
+	if h == s.input {
+		s.inLen = 0
+	}
+	s.blocks[i].free = true
+	s.nfree++
+	// Give trailing free blocks back to the bump allocator.
+	for n := len(s.blocks); n > 0 && s.blocks[n-1].free; n-- {
+		s.top = s.blocks[n-1].off
+		s.blocks = s.blocks[:n-1]
+		s.nfree--
+	}
+	if len(s.blocks) == 0 {
+		s.top = first
+	}
+}
+
+// Bytes returns the contents of the active block at h (aliasing kernel
+// memory: valid until the next allocation), or false when h is not a block.
+func (s *State) Bytes(h uint64) ([]byte, bool) {
+	i := s.find(h)
+	if i < 0 {
+		return nil, false
+	}
+	b := s.blocks[i]
+	return s.mem[b.off : b.off+b.used : b.off+b.used], true
+}
+
+// String returns the contents of the block at h as a string ("" when h is
+// not a block).
+func (s *State) String(h uint64) string {
+	b, _ := s.Bytes(h)
+	return string(b)
+}
+
+// Range returns kernel memory [h, h+n), or an *AccessError when it is not
+// inside allocated kernel memory.
+func (s *State) Range(h, n uint64) ([]byte, error) {
+	if h < first || h > s.top || n > s.top-h {
+		return nil, &AccessError{Op: "access", Handle: h, Len: n, Size: s.top}
+	}
+	return s.mem[h : h+n : h+n], nil
+}
+
+// Input returns the current input.
+func (s *State) Input() []byte { return s.mem[s.input : s.input+s.inLen] }
+
+// SetInput resets kernel memory and copies in as the input.
+func (s *State) SetInput(in []byte) error {
+	s.Reset()
+	if len(in) == 0 {
+		return nil
+	}
+	h, err := s.Write(in)
+	if err != nil {
+		return err
+	}
+	s.input, s.inLen = h, uint64(len(in))
+	return nil
+}
+
+// Output returns a copy of the output the plugin set with output_set.
+func (s *State) Output() ([]byte, error) {
+	if s.outLen == 0 {
+		return []byte{}, nil
+	}
+	b, err := s.Range(s.output, s.outLen)
+	if err != nil {
+		return nil, fmt.Errorf("output: %w", err)
+	}
+	return append([]byte(nil), b...), nil
+}
+
+// SetOutput copies out into kernel memory and makes it the output, as a host
+// function may do on the plugin's behalf.
+func (s *State) SetOutput(out []byte) error {
+	h, err := s.Write(out)
+	if err != nil {
+		return err
+	}
+	s.output, s.outLen = h, uint64(len(out))
+	return nil
+}
+
+// ErrorMessage returns the message set with error_set, or "".
+func (s *State) ErrorMessage() string {
+	if s.errH == 0 {
+		return ""
+	}
+	if b, ok := s.Bytes(s.errH); ok {
+		return string(b)
+	}
+	// A handle inside a block but not at its start: read to the end of memory
+	// is unsafe; report what we can.
+	return ""
+}
+
+// AccessError reports a kernel memory access outside allocated memory.
+type AccessError struct {
+	Op     string // e.g. "load_u64"
+	Handle uint64
+	Len    uint64
+	Size   uint64 // allocated kernel memory at the time
+}
+
+func (e *AccessError) Error() string {
+	return fmt.Sprintf("%s: kernel memory access out of bounds: [%d, %d+%d) outside [%d, %d)", e.Op, e.Handle, e.Handle, e.Len, first, e.Size)
+}
+
+func (s *State) loadU64(op string, h uint64) uint64 {
+	if h < first || h > s.top || s.top-h < 8 {
+		s.fail(&AccessError{Op: op, Handle: h, Len: 8, Size: s.top})
+	}
+	return binary.LittleEndian.Uint64(s.mem[h:])
+}
+
+func (s *State) loadU8(op string, h uint64) byte {
+	if h < first || h >= s.top {
+		s.fail(&AccessError{Op: op, Handle: h, Len: 1, Size: s.top})
+	}
+	return s.mem[h]
+}
+
+func (s *State) storeU64(h, v uint64) {
+	if h < first || h > s.top || s.top-h < 8 {
+		s.fail(&AccessError{Op: "store_u64", Handle: h, Len: 8, Size: s.top})
+	}
+	binary.LittleEndian.PutUint64(s.mem[h:], v)
+}
+
+func (s *State) storeU8(h uint64, v byte) {
+	if h < first || h >= s.top {
+		s.fail(&AccessError{Op: "store_u8", Handle: h, Len: 1, Size: s.top})
+	}
+	s.mem[h] = v
+}
+
+// fail records err as the reason the call stops and panics with it; wazero
+// turns the panic into the call's error.
+func (s *State) fail(err error) {
+	s.hostErr = err
+	panic(err)
+}
+
+// varsSize counts the variable store as Extism does (names, values and a
+// per-entry overhead of a string and a slice header).
+func (s *State) varsSize() int64 {
+	const overhead = 16 + 24
+	var n int64
+	for k, v := range s.vars {
+		n += int64(len(k)+len(v)) + overhead
+	}
+	return n
+}
+
+// ErrVarsFull is the reason var_set fails when the store would pass its cap.
+var ErrVarsFull = errors.New("variable store is full")
+
+// ErrVarsDisabled is the reason var_set fails when vars are disabled.
+var ErrVarsDisabled = errors.New("vars are disabled by this host")
+
+func (s *State) setVar(name string, value []byte) error {
+	limit := s.cfg.MaxVarBytes
+	if limit < 0 {
+		return ErrVarsDisabled
+	}
+	if limit == 0 {
+		limit = DefaultMaxVarBytes
+	}
+	size := s.varsSize() + int64(len(name)+len(value)) + 16 + 24
+	if old, ok := s.vars[name]; ok {
+		size -= int64(len(name)+len(old)) + 16 + 24
+	}
+	if size > limit {
+		return fmt.Errorf("%w: setting %q would use %d bytes of %d", ErrVarsFull, name, size, limit)
+	}
+	s.vars[name] = append([]byte(nil), value...)
+	return nil
+}
