@@ -64,5 +64,12 @@ func store(offset uint64, src []byte) {
 	}
 }
 
-// bulkEnabled reports whether this build copies through wasmhive's bulk imports.
-const bulkEnabled = false
+// setOutput makes a copy of b the call's output.
+func setOutput(b []byte) {
+	m := AllocateBytes(b)
+	extismOutputSet(m.offset, m.length)
+}
+
+// Bulk reports whether this build copies data through wasmhive's bulk-copy
+// imports (-tags wasmhive_bulk); such a plugin runs only on wasmhive.
+const Bulk = false

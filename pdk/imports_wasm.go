@@ -2,8 +2,6 @@
 
 package pdk
 
-import "unsafe"
-
 // The imports below are the "extism:host/env" functions every Extism host
 // provides (the same names and signatures as Extism's own PDKs use). Offsets
 // are handles into the host's memory, not into this module's linear memory.
@@ -85,11 +83,3 @@ func extismLogWarn(offset uint64)
 
 //go:wasmimport extism:host/env log_error
 func extismLogError(offset uint64)
-
-// bytesPtr returns the address of b's first element (nil for an empty slice).
-func bytesPtr(b []byte) unsafe.Pointer {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Pointer(unsafe.SliceData(b))
-}

@@ -29,10 +29,7 @@ func InputJSON(v any) error {
 }
 
 // Output sets the call's output to a copy of b. The last call wins.
-func Output(b []byte) {
-	m := AllocateBytes(b)
-	extismOutputSet(m.offset, m.length)
-}
+func Output(b []byte) { setOutput(b) }
 
 // OutputString sets the call's output to s.
 func OutputString(s string) { Output([]byte(s)) }
@@ -84,37 +81,36 @@ func Return(err error) int32 {
 func GetConfig(key string) (string, bool) {
 	k := AllocateString(key)
 	off := extismConfigGet(k.offset)
-	k.Free()
+	v, ok := takeBlock(off, k)
+	return string(v), ok
+}
+
+// takeBlock reads and frees the block at off that a host function returned
+// in exchange for the argument block arg, then frees arg. Some hosts free the
+// argument themselves and may hand the same offset back for the result, so
+// arg is freed only after the result is read, and only when it is not the
+// result (freeing a free block is a no-op on Extism hosts). It reports false
+// when off is 0 or not a live block.
+func takeBlock(off uint64, arg Memory) ([]byte, bool) {
 	if off == 0 {
-		return "", false
+		arg.Free()
+		return nil, false
 	}
 	m := FindMemory(off)
-	if m.length == 0 {
-		return "", false
-	}
 	v := m.Bytes()
+	if off != arg.offset {
+		arg.Free()
+	}
 	m.Free()
-	return string(v), true
+	return v, m.length != 0
 }
 
 // GetVar returns the plugin variable key, or nil when it is not set. Variables
 // live in the host and survive from one call to the next on the same plugin.
 func GetVar(key string) []byte {
 	k := AllocateString(key)
-	off := extismVarGet(k.offset)
-	// Hosts may free the key block themselves; freeing a freed block is a
-	// no-op in the Extism allocator, so free it only after reading the value.
-	if off == 0 {
-		k.Free()
-		return nil
-	}
-	m := FindMemory(off)
-	v := m.Bytes()
-	if off != k.offset {
-		k.Free()
-	}
-	m.Free()
-	if len(v) == 0 {
+	v, ok := takeBlock(extismVarGet(k.offset), k)
+	if !ok || len(v) == 0 {
 		return nil
 	}
 	return v
