@@ -1,0 +1,243 @@
+package pdkcompat
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	extism "github.com/extism/go-sdk"
+
+	abi "github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/testguest"
+)
+
+// logLine is one message a plugin logged, as either host reported it.
+type logLine struct {
+	Level string // trace, debug, info, warn, error
+	Msg   string
+}
+
+// options configures a plugin the same way on both hosts.
+type options struct {
+	Config       map[string]string
+	AllowedHosts []string
+	Logs         *[]logLine // when set, receives every message at trace and up
+}
+
+// host is one plugin instance on one host.
+type host interface {
+	// Call calls function with input. rc is the export's return value (0 on
+	// success); err is the plugin's error message or the host's failure.
+	Call(function string, input []byte) (out []byte, rc uint32, err error)
+	Close()
+}
+
+// hostKind names a host in test and benchmark names.
+type hostKind string
+
+const (
+	onWasmhive hostKind = "wasmhive"
+	onExtism   hostKind = "extism-go-sdk"
+)
+
+var hostKinds = []hostKind{onWasmhive, onExtism}
+
+func open(tb testing.TB, kind hostKind, wasmPath string, o options) host {
+	tb.Helper()
+	var h host
+	var err error
+	switch kind {
+	case onWasmhive:
+		h, err = openWasmhive(wasmPath, o)
+	case onExtism:
+		h, err = openExtism(wasmPath, o)
+	}
+	if err != nil {
+		tb.Fatalf("%s: load %s: %v", kind, filepath.Base(wasmPath), err)
+	}
+	tb.Cleanup(h.Close)
+	return h
+}
+
+// --- wasmhive -------------------------------------------------------------
+
+type wasmhiveHost struct {
+	rt   *engine.Runtime
+	inst *engine.Instance
+	st   *abi.State
+}
+
+func openWasmhive(path string, o options) (*wasmhiveHost, error) {
+	ctx := context.Background()
+	cfg := engine.NewConfig()
+	for _, m := range abi.HostModules() {
+		cfg = cfg.WithHostModule(m)
+	}
+	rt, err := engine.NewRuntime(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	mod, err := rt.CompileFile(ctx, path)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	sc := abi.StateConfig{Name: filepath.Base(path), Config: o.Config, AllowedHosts: o.AllowedHosts}
+	if o.Logs != nil {
+		sc.Logger = slog.New(&captureHandler{lines: o.Logs})
+	}
+	st := abi.NewState(sc)
+	inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{Values: st.Values()})
+	if err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	return &wasmhiveHost{rt: rt, inst: inst, st: st}, nil
+}
+
+func (h *wasmhiveHost) Call(function string, input []byte) ([]byte, uint32, error) {
+	out, err := abi.Call(context.Background(), h.inst, h.st, function, input)
+	var pe *abi.PluginError
+	if errors.As(err, &pe) {
+		return nil, pe.Code, err
+	}
+	if err != nil {
+		return nil, 1, err
+	}
+	return out, 0, nil
+}
+
+func (h *wasmhiveHost) Close() { h.rt.Close(context.Background()) }
+
+// captureHandler is a slog.Handler that records messages as logLines.
+type captureHandler struct {
+	mu    sync.Mutex
+	lines *[]logLine
+}
+
+func (c *captureHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (c *captureHandler) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *captureHandler) WithGroup(string) slog.Handler            { return c }
+func (c *captureHandler) Handle(_ context.Context, r slog.Record) error {
+	level := map[slog.Level]string{abi.LevelTrace: "trace", slog.LevelDebug: "debug", slog.LevelInfo: "info",
+		slog.LevelWarn: "warn", slog.LevelError: "error"}[r.Level]
+	c.mu.Lock()
+	*c.lines = append(*c.lines, logLine{Level: level, Msg: r.Message})
+	c.mu.Unlock()
+	return nil
+}
+
+// --- Extism Go SDK --------------------------------------------------------
+
+type extismHost struct{ p *extism.Plugin }
+
+func openExtism(path string, o options) (*extismHost, error) {
+	m := extism.Manifest{
+		Wasm:         []extism.Wasm{extism.WasmFile{Path: path}},
+		Config:       o.Config,
+		AllowedHosts: o.AllowedHosts,
+	}
+	p, err := extism.NewPlugin(context.Background(), m, extism.PluginConfig{EnableWasi: true, EnableHttpResponseHeaders: true}, nil)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logs != nil {
+		// The SDK's log level is process-wide; tests that log do not run in parallel.
+		extism.SetLogLevel(extism.LogLevelTrace)
+		p.SetLogger(func(l extism.LogLevel, msg string) {
+			*o.Logs = append(*o.Logs, logLine{Level: strings.ToLower(l.String()), Msg: msg})
+		})
+	}
+	return &extismHost{p: p}, nil
+}
+
+func (h *extismHost) Call(function string, input []byte) ([]byte, uint32, error) {
+	rc, out, err := h.p.Call(function, input)
+	if err == nil && rc != 0 {
+		err = fmt.Errorf("%s returned %d", function, rc)
+	}
+	if err != nil {
+		return nil, rc, err
+	}
+	return out, rc, nil
+}
+
+func (h *extismHost) Close() { h.p.Close(context.Background()) }
+
+// --- guests -----------------------------------------------------------------
+
+// plugin builds testdata/guests/plugins/<name> with the default PDK build.
+func plugin(tb testing.TB, name string) string {
+	tb.Helper()
+	return testguest.GoReactor(tb, "plugins/"+name)
+}
+
+var bulkMu sync.Mutex
+
+// bulkPlugin builds testdata/guests/plugins/<name> with -tags wasmhive_bulk,
+// cached like internal/testguest caches its builds.
+func bulkPlugin(tb testing.TB, name string) string {
+	tb.Helper()
+	bulkMu.Lock()
+	defer bulkMu.Unlock()
+	root := testguest.Root(tb)
+	rel := filepath.Join("testdata", "guests", "plugins", name)
+	h := sha256.New()
+	fmt.Fprintln(h, runtime.Version(), "wasmhive_bulk", rel)
+	for _, d := range []string{filepath.Join(root, rel), filepath.Join(root, "pdk")} {
+		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !strings.HasSuffix(p, ".go") {
+				return nil
+			}
+			b, _ := os.ReadFile(p)
+			fmt.Fprintln(h, p)
+			h.Write(b)
+			return nil
+		})
+	}
+	out := filepath.Join(os.TempDir(), "wasmhive-testguests", "plugins_"+name+"-bulk-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
+	cmd := exec.Command("go", "build", "-tags", "wasmhive_bulk", "-buildmode=c-shared", "-o", tmp, "./"+filepath.ToSlash(rel))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("build bulk plugin %s: %v\n%s", name, err, b)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// extismPrebuilt returns the path of a plugin shipped with the Extism Go SDK
+// module (built by Extism with its Rust PDK), e.g. "count_vowels.wasm".
+func extismPrebuilt(tb testing.TB, name string) string {
+	tb.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/extism/go-sdk").Output()
+	if err != nil {
+		tb.Fatalf("locate github.com/extism/go-sdk: %v", err)
+	}
+	p := filepath.Join(strings.TrimSpace(string(out)), "wasm", name)
+	if _, err := os.Stat(p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
