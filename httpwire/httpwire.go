@@ -1,0 +1,277 @@
+// Package httpwire is the binary encoding of the HTTP requests and responses
+// that wasmhive's HTTP trigger exchanges with handler modules (reactor and
+// library modules exporting handle_http) through the Extism-compatible
+// library ABI: the host encodes a Request as the call's input, the guest
+// answers with an encoded Response as its output.
+//
+// The package is pure Go with no imports beyond the standard library's
+// errors and strconv, so that guests (GOOS=wasip1) and hosts share it.
+// docs/http-wire-format.md specifies the format for other languages.
+//
+// Both messages are a version byte followed by fields; strings and byte
+// strings are an unsigned LEB128 length (encoding/binary's uvarint) followed
+// by that many bytes:
+//
+//	Request  = 0x01 method path query count (name value){count} body
+//	Response = 0x01 status count (name value){count} body
+//
+// status and count are uvarints. Header names are canonical
+// ("Content-Type"); a name appears once per value. Nothing may follow body.
+package httpwire
+
+import (
+	"errors"
+	"strconv"
+)
+
+// Version is the format version, the first byte of every message.
+const Version = 1
+
+// Header is one header field. A header with several values appears once per
+// value, in order.
+type Header struct {
+	Name, Value string
+}
+
+// Request is an HTTP request as a handler sees it.
+type Request struct {
+	Method string   // "GET", "POST", ...
+	Path   string   // the URL path, percent-decoded, e.g. "/a b"
+	Query  string   // the raw query without '?', e.g. "x=1&y=%20"
+	Header []Header // request headers, Host first
+	Body   []byte   // the whole request body
+}
+
+// Response is a handler's answer.
+type Response struct {
+	Status int // HTTP status code, 100-999
+	Header []Header
+	Body   []byte
+}
+
+// ErrFormat is matched (errors.Is) by every decoding error.
+var ErrFormat = errors.New("httpwire: malformed message")
+
+// FormatError reports a message that does not follow the format.
+type FormatError struct {
+	Field  string // the field being read, e.g. "header name"
+	Offset int    // byte offset in the message
+	Reason string
+}
+
+func (e *FormatError) Error() string {
+	return "httpwire: malformed message: " + e.Field + " at byte " + strconv.Itoa(e.Offset) + ": " + e.Reason
+}
+
+// Is makes errors.Is(err, ErrFormat) true.
+func (e *FormatError) Is(target error) bool { return target == ErrFormat }
+
+// Size returns the encoded size of r.
+func (r *Request) Size() int {
+	n := 1 + strSize(len(r.Method)) + strSize(len(r.Path)) + strSize(len(r.Query)) + uvarintSize(uint64(len(r.Header)))
+	for _, h := range r.Header {
+		n += strSize(len(h.Name)) + strSize(len(h.Value))
+	}
+	return n + strSize(len(r.Body))
+}
+
+// AppendBinary appends the encoding of r to dst (encoding.BinaryAppender).
+func (r *Request) AppendBinary(dst []byte) ([]byte, error) {
+	dst = append(dst, Version)
+	dst = appendString(dst, r.Method)
+	dst = appendString(dst, r.Path)
+	dst = appendString(dst, r.Query)
+	dst = appendHeaders(dst, r.Header)
+	return appendBytes(dst, r.Body), nil
+}
+
+// MarshalBinary encodes r (encoding.BinaryMarshaler).
+func (r *Request) MarshalBinary() ([]byte, error) { return r.AppendBinary(make([]byte, 0, r.Size())) }
+
+// UnmarshalBinary decodes b into r (encoding.BinaryUnmarshaler). r.Body
+// aliases b; the strings are copies.
+func (r *Request) UnmarshalBinary(b []byte) error {
+	d := decoder{b: b}
+	d.version()
+	r.Method = d.string("method")
+	r.Path = d.string("path")
+	r.Query = d.string("query")
+	r.Header = d.headers(r.Header[:0])
+	r.Body = d.bytes("body")
+	return d.finish()
+}
+
+// Size returns the encoded size of r.
+func (r *Response) Size() int {
+	n := 1 + uvarintSize(uint64(r.Status)) + uvarintSize(uint64(len(r.Header)))
+	for _, h := range r.Header {
+		n += strSize(len(h.Name)) + strSize(len(h.Value))
+	}
+	return n + strSize(len(r.Body))
+}
+
+// AppendBinary appends the encoding of r to dst (encoding.BinaryAppender).
+// It fails when Status is outside 100-999.
+func (r *Response) AppendBinary(dst []byte) ([]byte, error) {
+	if r.Status < 100 || r.Status > 999 {
+		return dst, errors.New("httpwire: status " + strconv.Itoa(r.Status) + " is not a valid HTTP status (100-999)")
+	}
+	dst = append(dst, Version)
+	dst = appendUvarint(dst, uint64(r.Status))
+	dst = appendHeaders(dst, r.Header)
+	return appendBytes(dst, r.Body), nil
+}
+
+// MarshalBinary encodes r (encoding.BinaryMarshaler).
+func (r *Response) MarshalBinary() ([]byte, error) { return r.AppendBinary(make([]byte, 0, r.Size())) }
+
+// UnmarshalBinary decodes b into r (encoding.BinaryUnmarshaler). r.Body
+// aliases b; the strings are copies.
+func (r *Response) UnmarshalBinary(b []byte) error {
+	d := decoder{b: b}
+	d.version()
+	off := d.off
+	status := d.uvarint("status")
+	if d.err == nil && (status < 100 || status > 999) {
+		d.fail("status", off, "status "+strconv.FormatUint(status, 10)+" is not a valid HTTP status (100-999)")
+	}
+	r.Status = int(status)
+	r.Header = d.headers(r.Header[:0])
+	r.Body = d.bytes("body")
+	return d.finish()
+}
+
+func appendHeaders(dst []byte, hs []Header) []byte {
+	dst = appendUvarint(dst, uint64(len(hs)))
+	for _, h := range hs {
+		dst = appendString(dst, h.Name)
+		dst = appendString(dst, h.Value)
+	}
+	return dst
+}
+
+func appendString(dst []byte, s string) []byte {
+	return append(appendUvarint(dst, uint64(len(s))), s...)
+}
+
+func appendBytes(dst []byte, b []byte) []byte {
+	return append(appendUvarint(dst, uint64(len(b))), b...)
+}
+
+func appendUvarint(dst []byte, v uint64) []byte {
+	for v >= 0x80 {
+		dst = append(dst, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(dst, byte(v))
+}
+
+func uvarintSize(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+func strSize(n int) int { return uvarintSize(uint64(n)) + n }
+
+// decoder reads fields, remembering the first error.
+type decoder struct {
+	b   []byte
+	off int
+	err error
+}
+
+func (d *decoder) fail(field string, off int, reason string) {
+	if d.err == nil {
+		d.err = &FormatError{Field: field, Offset: off, Reason: reason}
+	}
+}
+
+func (d *decoder) version() {
+	if len(d.b) == 0 {
+		d.fail("version", 0, "empty message")
+		return
+	}
+	if d.b[0] != Version {
+		d.fail("version", 0, "unsupported version "+strconv.Itoa(int(d.b[0]))+" (want "+strconv.Itoa(Version)+")")
+		return
+	}
+	d.off = 1
+}
+
+func (d *decoder) uvarint(field string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	var v uint64
+	for i, shift := d.off, uint(0); i < len(d.b); i, shift = i+1, shift+7 {
+		c := d.b[i]
+		if shift == 63 && c > 1 {
+			break
+		}
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			d.off = i + 1
+			return v
+		}
+		if i-d.off == 9 {
+			break
+		}
+	}
+	if d.off >= len(d.b) {
+		d.fail(field, d.off, "unexpected end of message")
+	} else {
+		d.fail(field, d.off, "bad length or number")
+	}
+	return 0
+}
+
+func (d *decoder) bytes(field string) []byte {
+	off := d.off
+	n := d.uvarint(field)
+	if d.err != nil {
+		return nil
+	}
+	if n > uint64(len(d.b)-d.off) {
+		d.fail(field, off, "length "+strconv.FormatUint(n, 10)+" runs past the end of the message")
+		return nil
+	}
+	b := d.b[d.off : d.off+int(n) : d.off+int(n)]
+	d.off += int(n)
+	return b
+}
+
+func (d *decoder) string(field string) string { return string(d.bytes(field)) }
+
+func (d *decoder) headers(dst []Header) []Header {
+	off := d.off
+	n := d.uvarint("header count")
+	if d.err != nil {
+		return dst
+	}
+	// Every header takes at least two bytes: refuse counts the message
+	// cannot hold before allocating for them.
+	if n > uint64(len(d.b)-d.off)/2 {
+		d.fail("header count", off, "count "+strconv.FormatUint(n, 10)+" exceeds what the message can hold")
+		return dst
+	}
+	if dst == nil && n > 0 {
+		dst = make([]Header, 0, n)
+	}
+	for i := uint64(0); i < n && d.err == nil; i++ {
+		name := d.string("header name")
+		value := d.string("header value")
+		dst = append(dst, Header{Name: name, Value: value})
+	}
+	return dst
+}
+
+func (d *decoder) finish() error {
+	if d.err == nil && d.off != len(d.b) {
+		d.fail("end", d.off, strconv.Itoa(len(d.b)-d.off)+" unexpected trailing byte(s)")
+	}
+	return d.err
+}

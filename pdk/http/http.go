@@ -1,0 +1,227 @@
+// Package pdkhttp writes HTTP handlers for `wasmhive serve` in Go. A handler
+// module is a Go reactor built with
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o handler.wasm .
+//
+// that registers its handler in init:
+//
+//	package main
+//
+//	import pdkhttp "github.com/wasmhive/wasmhive/pdk/http"
+//
+//	func init() {
+//		pdkhttp.Handle(func(w pdkhttp.ResponseWriter, r *pdkhttp.Request) {
+//			w.Header().Set("Content-Type", "text/plain")
+//			w.Write([]byte("hello from " + r.Path))
+//		})
+//	}
+//
+//	func main() {}
+//
+// Importing the package exports handle_http, the function the HTTP trigger
+// calls on warm, pooled instances: globals keep their values from one request
+// to the next on the same instance (one instance serves one request at a
+// time). The request and response travel through the Extism-compatible
+// library ABI (package pdk) in the binary format of package httpwire
+// (docs/http-wire-format.md).
+//
+// A panic in a handler ends the instance: the client gets a 500 and the
+// instance is discarded, never reused. The package avoids net/http to keep
+// modules small and quick to instantiate.
+package pdkhttp
+
+import (
+	"strings"
+
+	"github.com/wasmhive/wasmhive/httpwire"
+)
+
+// Header is a set of HTTP header fields, keyed by canonical name
+// ("Content-Type").
+type Header map[string][]string
+
+// Get returns the first value of name, or "".
+func (h Header) Get(name string) string {
+	if v := h[CanonicalName(name)]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// Values returns every value of name.
+func (h Header) Values(name string) []string { return h[CanonicalName(name)] }
+
+// Set replaces the values of name with value.
+func (h Header) Set(name, value string) { h[CanonicalName(name)] = []string{value} }
+
+// Add appends value to the values of name.
+func (h Header) Add(name, value string) {
+	k := CanonicalName(name)
+	h[k] = append(h[k], value)
+}
+
+// Del removes name.
+func (h Header) Del(name string) { delete(h, CanonicalName(name)) }
+
+// CanonicalName returns the canonical form of a header name: the first
+// letter and every letter after a hyphen upper case, the rest lower case
+// ("content-type" becomes "Content-Type").
+func CanonicalName(name string) string {
+	upper := true
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if upper && 'a' <= c && c <= 'z' || !upper && 'A' <= c && c <= 'Z' {
+			return canonicalSlow(name)
+		}
+		upper = c == '-'
+	}
+	return name
+}
+
+func canonicalSlow(name string) string {
+	b := []byte(name)
+	upper := true
+	for i, c := range b {
+		switch {
+		case upper && 'a' <= c && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case !upper && 'A' <= c && c <= 'Z':
+			b[i] = c - 'A' + 'a'
+		}
+		upper = c == '-'
+	}
+	return string(b)
+}
+
+// Request is the HTTP request a handler serves.
+type Request struct {
+	Method string // "GET", "POST", ...
+	Path   string // the URL path, percent-decoded
+	Query  string // the raw query string, without '?'
+	Header Header
+	Body   []byte // the whole body (the host enforces its size limit)
+}
+
+// QueryValue returns the first value of key in the query string
+// (percent-decoded), or "".
+func (r *Request) QueryValue(key string) string {
+	for q := r.Query; q != ""; {
+		var pair string
+		pair, q, _ = strings.Cut(q, "&")
+		k, v, _ := strings.Cut(pair, "=")
+		if unescape(k) == key {
+			return unescape(v)
+		}
+	}
+	return ""
+}
+
+// unescape decodes %XX escapes and '+' (as a space), leaving malformed
+// escapes as they are.
+func unescape(s string) string {
+	if !strings.ContainsAny(s, "%+") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b = append(b, ' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
+}
+
+// ResponseWriter builds the response. The response is sent when the handler
+// returns; headers set after the first Write still count.
+type ResponseWriter interface {
+	// Header returns the response headers to modify.
+	Header() Header
+	// WriteHeader sets the status code (200 when never called).
+	WriteHeader(status int)
+	// Write appends to the body.
+	Write(b []byte) (int, error)
+}
+
+// HandlerFunc serves one request.
+type HandlerFunc func(w ResponseWriter, r *Request)
+
+var handler HandlerFunc
+
+// Handle registers h as the module's handler (call it from init). A module
+// has one handler; it may route on r.Path itself.
+func Handle(h HandlerFunc) { handler = h }
+
+type responseWriter struct {
+	header Header
+	status int
+	body   []byte
+}
+
+func (w *responseWriter) Header() Header { return w.header }
+
+func (w *responseWriter) WriteHeader(status int) {
+	if w.status == 0 {
+		w.status = status
+	}
+}
+
+func (w *responseWriter) Write(b []byte) (int, error) {
+	w.body = append(w.body, b...)
+	return len(b), nil
+}
+
+// Serve decodes an encoded httpwire.Request, runs h and returns the encoded
+// httpwire.Response. It is what handle_http does between the ABI's input and
+// output; it is exported for tests of handlers outside WebAssembly.
+func Serve(h HandlerFunc, in []byte) ([]byte, error) {
+	var wreq httpwire.Request
+	if err := wreq.UnmarshalBinary(in); err != nil {
+		return nil, err
+	}
+	req := &Request{Method: wreq.Method, Path: wreq.Path, Query: wreq.Query, Body: wreq.Body, Header: make(Header, len(wreq.Header))}
+	for _, f := range wreq.Header {
+		req.Header[f.Name] = append(req.Header[f.Name], f.Value)
+	}
+	w := &responseWriter{header: Header{}}
+	if h == nil {
+		w.status = 500
+		w.body = []byte("no handler registered: call pdkhttp.Handle in init\n")
+	} else {
+		h(w, req)
+	}
+	if w.status == 0 {
+		w.status = 200
+	}
+	resp := httpwire.Response{Status: w.status, Body: w.body}
+	n := 0
+	for _, vs := range w.header {
+		n += len(vs)
+	}
+	resp.Header = make([]httpwire.Header, 0, n)
+	for k, vs := range w.header {
+		for _, v := range vs {
+			resp.Header = append(resp.Header, httpwire.Header{Name: k, Value: v})
+		}
+	}
+	return resp.MarshalBinary()
+}

@@ -1,0 +1,79 @@
+// Command handler is the Go reactor test guest of the HTTP trigger's handler
+// convention (package pdkhttp). It routes on the path:
+//
+//	/          "hello, world\n" (the benchmark body)
+//	/echo      the method, path, query, headers and body it was given
+//	/count     a counter kept in guest memory: "instance <id> count <n>"
+//	/status    status 201 with an X-Guest header and a redirect Location
+//	/panic     panics (the instance dies: 500, discarded)
+//	/loop      never returns (the per-request timeout stops it: 504)
+//	/sleep     sleeps 300 ms, then answers (for graceful shutdown tests)
+//	/big       a body of ?n bytes
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	pdkhttp "github.com/wasmhive/wasmhive/pdk/http"
+)
+
+var (
+	instanceID = strconv.FormatInt(time.Now().UnixNano()%1_000_000_007, 36)
+	count      int
+)
+
+var hello = []byte("hello, world\n")
+
+func init() {
+	pdkhttp.Handle(func(w pdkhttp.ResponseWriter, r *pdkhttp.Request) {
+		switch r.Path {
+		case "/":
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write(hello)
+		case "/echo":
+			var b strings.Builder
+			fmt.Fprintf(&b, "method=%s\npath=%s\nquery=%s\nq=%s\n", r.Method, r.Path, r.Query, r.QueryValue("q"))
+			names := make([]string, 0, len(r.Header))
+			for k := range r.Header {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				fmt.Fprintf(&b, "header %s=%s\n", k, strings.Join(r.Header[k], ","))
+			}
+			fmt.Fprintf(&b, "body=%s", r.Body)
+			w.Header().Set("Content-Type", "text/plain")
+			w.Write([]byte(b.String()))
+		case "/count":
+			count++
+			fmt.Fprintf(w, "instance %s count %d", instanceID, count)
+		case "/status":
+			w.Header().Set("X-Guest", "yes")
+			w.Header().Add("X-Multi", "a")
+			w.Header().Add("X-Multi", "b")
+			w.WriteHeader(201)
+			w.Write([]byte("created"))
+		case "/panic":
+			panic("handler panicked on purpose")
+		case "/loop":
+			for {
+				count++
+			}
+		case "/sleep":
+			time.Sleep(300 * time.Millisecond)
+			w.Write([]byte("slept"))
+		case "/big":
+			n, _ := strconv.Atoi(r.QueryValue("n"))
+			w.Write([]byte(strings.Repeat("x", n)))
+		default:
+			w.WriteHeader(404)
+			w.Write([]byte("not found: " + r.Path))
+		}
+	})
+}
+
+func main() {}

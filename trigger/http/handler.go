@@ -1,0 +1,112 @@
+package httptrigger
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/httpwire"
+)
+
+// handlerKey finds a handler instance's handlerInst in engine.Instance.Value.
+type handlerKey struct{}
+
+// handlerInst is the per-instance state of the handler convention.
+type handlerInst struct {
+	st     *extism.State
+	stderr guestStderr // the guest's stdout and stderr during one request
+	in     []byte      // the encoded request, reused
+	req    httpwire.Request
+	resp   httpwire.Response
+}
+
+// newHandlerInstance creates a warm instance for the handler convention:
+// instantiation runs _initialize; its Extism state and stderr stay with it.
+func (t *Trigger) newHandlerInstance(ctx context.Context) (*engine.Instance, error) {
+	m := t.cfg.Module
+	hi := &handlerInst{}
+	hi.st = extism.NewState(extism.StateConfig{
+		Name:           m.Name(),
+		Config:         t.cfg.PluginConfig,
+		AllowedHosts:   t.cfg.AllowedHosts,
+		Logger:         t.log.With("module", m.Name()),
+		MaxKernelBytes: uint64(t.cfg.MaxBodyBytes+t.cfg.MaxResponseBytes) + 1<<20,
+	})
+	vals := hi.st.Values()
+	vals[handlerKey{}] = hi
+	return t.cfg.Runtime.Instantiate(ctx, m, engine.InstanceConfig{
+		Args:     []string{m.Name()},
+		Env:      t.cfg.Env,
+		Stdout:   &hi.stderr,
+		Stderr:   &hi.stderr,
+		Preopens: t.cfg.Preopens,
+		Values:   vals,
+	})
+}
+
+// serveHandler runs one request on a pooled instance.
+func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
+	inst, err := t.pool.Get(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.pool.Put(inst)
+	hi := inst.Value(handlerKey{}).(*handlerInst)
+	hi.stderr.reset()
+
+	req := &hi.req
+	req.Method, req.Path, req.Query, req.Body = r.Method, r.URL.Path, r.URL.RawQuery, body
+	req.Header = append(req.Header[:0], httpwire.Header{Name: "Host", Value: r.Host})
+	for name, values := range r.Header {
+		for _, v := range values {
+			req.Header = append(req.Header, httpwire.Header{Name: name, Value: v})
+		}
+	}
+	hi.in, _ = req.AppendBinary(hi.in[:0])
+	req.Body = nil
+	out, err := extism.Call(ctx, inst, hi.st, t.export, hi.in)
+	if cap(hi.in) > 1<<20 {
+		hi.in = nil // do not keep a large request's buffer on a warm instance
+	}
+	t.logStderr(ctx, id, &hi.stderr)
+	if err != nil {
+		return err
+	}
+	if int64(len(out)) > t.cfg.MaxResponseBytes+1<<16 {
+		return &BadResponseError{Convention: Handler, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
+	}
+	resp := &hi.resp
+	if err := resp.UnmarshalBinary(out); err != nil {
+		return &BadResponseError{Convention: Handler, Reason: err.Error()}
+	}
+	if resp.Status < 200 {
+		return &BadResponseError{Convention: Handler, Reason: "status " + strconv.Itoa(resp.Status) + " is informational, not a final response"}
+	}
+	if int64(len(resp.Body)) > t.cfg.MaxResponseBytes {
+		return &BadResponseError{Convention: Handler, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
+	}
+	h := w.Header()
+	for _, f := range resp.Header {
+		if skipResponseHeader(f.Name) {
+			continue
+		}
+		h[http.CanonicalHeaderKey(f.Name)] = append(h[http.CanonicalHeaderKey(f.Name)], f.Value)
+	}
+	h["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
+	w.WriteHeader(resp.Status)
+	w.Write(resp.Body)
+	resp.Body = nil
+	return nil
+}
+
+// skipResponseHeader tells the headers a guest may not set: the server
+// frames the response itself.
+func skipResponseHeader(name string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "Trailer", "X-Request-Id":
+		return true
+	}
+	return false
+}
