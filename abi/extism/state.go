@@ -118,6 +118,18 @@ type stateKey struct{}
 // host functions find this State.
 func (s *State) Values() map[any]any { return map[any]any{stateKey{}: s} }
 
+// Vars returns a copy of the variable store.
+func (s *State) Vars() map[string][]byte {
+	m := make(map[string][]byte, len(s.vars))
+	for k, v := range s.vars {
+		m[k] = append([]byte(nil), v...)
+	}
+	return m
+}
+
+// Config returns the configuration the State was created with.
+func (s *State) Config() StateConfig { return s.cfg }
+
 // Var returns the variable name and whether it is set.
 func (s *State) Var(name string) ([]byte, bool) { v, ok := s.vars[name]; return v, ok }
 
