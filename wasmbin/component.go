@@ -85,7 +85,7 @@ func parseComponent(b []byte, base, depth int) (*Component, error) {
 			return nil, err
 		}
 		if int64(size) > int64(r.remaining()) {
-			return nil, r.errAt(start, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", compSectionName(id), size, r.remaining())
+			return nil, r.errAt(start+1, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", compSectionName(id), size, r.remaining())
 		}
 		if int(id) >= len(compSectionNames) {
 			return nil, r.errAt(start, "unknown component section id %d", id)

@@ -100,7 +100,7 @@ func parseModule(b []byte, base int) (*Module, error) {
 			return nil, err
 		}
 		if int64(size) > int64(r.remaining()) {
-			return nil, r.errAt(start, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", sectionName(id), size, r.remaining())
+			return nil, r.errAt(start+1, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", sectionName(id), size, r.remaining())
 		}
 		sr, _ := r.sub(int(size))
 		sec := Section{ID: id, Name: sectionName(id), Offset: base + start, Size: int(size)}
@@ -130,7 +130,7 @@ func parseModule(b []byte, base int) (*Module, error) {
 
 func checkHeader(r *reader) error {
 	if len(r.b) < 4 || !bytes.Equal(r.b[:4], magic) {
-		return r.errorf("not a WebAssembly binary (missing \\0asm magic number)")
+		return r.errorf(notWasmMsg)
 	}
 	if len(r.b) < 8 {
 		return &FormatError{Offset: r.base + len(r.b), Msg: "truncated: shorter than the 8-byte header"}

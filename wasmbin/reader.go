@@ -1,6 +1,7 @@
 package wasmbin
 
 import (
+	"errors"
 	"fmt"
 	"unicode/utf8"
 )
@@ -8,14 +9,31 @@ import (
 // FormatError reports bytes that are not a well-formed WebAssembly binary.
 // Offset is the position, from the start of the outermost binary, of the
 // first byte that could not be decoded.
+//
+// errors.Is(err, ErrNotWasm) is true when the input does not start with the
+// WebAssembly magic number at all.
 type FormatError struct {
 	Offset int
 	Msg    string
 }
 
+// Error formats the error with its offset; an error at offset 0 (input that
+// does not start with the WebAssembly magic number) is just its message.
 func (e *FormatError) Error() string {
+	if e.Offset == 0 {
+		return e.Msg
+	}
 	return fmt.Sprintf("malformed WebAssembly at byte %d (0x%x): %s", e.Offset, e.Offset, e.Msg)
 }
+
+// ErrNotWasm is matched (errors.Is) by the FormatError for input that does
+// not start with the WebAssembly magic number.
+var ErrNotWasm = errors.New(notWasmMsg)
+
+const notWasmMsg = "not a WebAssembly binary (missing \\0asm magic number)"
+
+// Is makes errors.Is(err, ErrNotWasm) true for a missing magic number.
+func (e *FormatError) Is(target error) bool { return target == ErrNotWasm && e.Msg == notWasmMsg }
 
 // reader decodes one window of a binary. base is the window's offset in the
 // outermost binary, so errors carry absolute offsets.
