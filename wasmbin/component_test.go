@@ -43,9 +43,9 @@ var componentHeader = []byte{0x00, 'a', 's', 'm', 0x0d, 0x00, 0x01, 0x00}
 
 // coreRun is a core module exporting a function "run" and a memory.
 var coreRun = cat([]byte("\x00asm\x01\x00\x00\x00"),
-	section(1, []byte{0x01, 0x60, 0x00, 0x00}),                             // type 0: () -> ()
-	section(3, []byte{0x01, 0x00}),                                         // one function of type 0
-	section(5, []byte{0x01, 0x00, 0x01}),                                   // memory min 1
+	section(1, []byte{0x01, 0x60, 0x00, 0x00}), // type 0: () -> ()
+	section(3, []byte{0x01, 0x00}),             // one function of type 0
+	section(5, []byte{0x01, 0x00, 0x01}),       // memory min 1
 	section(7, []byte{0x02}, str("run"), []byte{0x00, 0x00}, str("memory"), // exports
 		[]byte{0x02, 0x00}),
 	section(10, []byte{0x01, 0x02, 0x00, 0x0b}), // body: no locals, end
