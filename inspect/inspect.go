@@ -70,23 +70,28 @@ type ImportGroup struct {
 type Import struct {
 	Name string `json:"name"`
 	Kind string `json:"kind"` // func, table, memory, global or tag
-	// Function signature (func and tag).
-	Signature string   `json:"signature,omitempty"` // e.g. "(i32, i32) -> (i32)"
-	Params    []string `json:"params,omitempty"`
-	Results   []string `json:"results,omitempty"`
-	Memory    *Memory  `json:"memory,omitempty"`
-	Table     *Table   `json:"table,omitempty"`
-	Global    *Global  `json:"global,omitempty"`
+	// Signature and Type are set for functions and tags.
+	Signature string    `json:"signature,omitempty"` // e.g. "(i32, i32) -> (i32)"
+	Type      *FuncType `json:"type,omitempty"`
+	Memory    *Memory   `json:"memory,omitempty"`
+	Table     *Table    `json:"table,omitempty"`
+	Global    *Global   `json:"global,omitempty"`
 }
 
 // Export is one export of a core module.
 type Export struct {
-	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`  // func, table, memory, global or tag
-	Index     uint32   `json:"index"` // in the kind's index space (imports first)
-	Signature string   `json:"signature,omitempty"`
-	Params    []string `json:"params,omitempty"`
-	Results   []string `json:"results,omitempty"`
+	Name      string    `json:"name"`
+	Kind      string    `json:"kind"`  // func, table, memory, global or tag
+	Index     uint32    `json:"index"` // in the kind's index space (imports first)
+	Signature string    `json:"signature,omitempty"`
+	Type      *FuncType `json:"type,omitempty"` // functions and tags
+}
+
+// FuncType is a function (or tag) type: value type names such as "i32",
+// "f64", "v128", "funcref", "externref" or "(ref null 3)".
+type FuncType struct {
+	Params  []string `json:"params"`
+	Results []string `json:"results"`
 }
 
 // Memory is one memory of a core module (imported or defined).
@@ -209,7 +214,7 @@ func moduleReport(m *wasmbin.Module) *Report {
 		switch imp.Kind {
 		case wasmbin.KindFunc, wasmbin.KindTag:
 			if ft, ok := typeAt(m, imp.TypeIndex); ok {
-				setSignature(&it.Signature, &it.Params, &it.Results, ft)
+				it.Signature, it.Type = signature(ft)
 			}
 		case wasmbin.KindMemory:
 			mem := memory(memIdx, imp.Memory)
@@ -239,7 +244,7 @@ func moduleReport(m *wasmbin.Module) *Report {
 		switch e.Kind {
 		case wasmbin.KindFunc:
 			if ft, ok := m.FuncType(e.Index); ok {
-				setSignature(&ex.Signature, &ex.Params, &ex.Results, ft)
+				ex.Signature, ex.Type = signature(ft)
 			}
 		case wasmbin.KindMemory:
 			if uint64(e.Index) < uint64(len(r.Memories)) {
@@ -248,7 +253,7 @@ func moduleReport(m *wasmbin.Module) *Report {
 		case wasmbin.KindTag:
 			if ti, ok := tagType(m, e.Index); ok {
 				if ft, ok := typeAt(m, ti); ok {
-					setSignature(&ex.Signature, &ex.Params, &ex.Results, ft)
+					ex.Signature, ex.Type = signature(ft)
 				}
 			}
 		}
@@ -343,16 +348,11 @@ func tagType(m *wasmbin.Module, idx uint32) (uint32, bool) {
 	return m.Tags[idx-n], true
 }
 
-func setSignature(sig *string, params, results *[]string, ft wasmbin.FuncType) {
-	*sig = ft.String()
-	*params = typeNames(ft.Params)
-	*results = typeNames(ft.Results)
+func signature(ft wasmbin.FuncType) (string, *FuncType) {
+	return ft.String(), &FuncType{Params: typeNames(ft.Params), Results: typeNames(ft.Results)}
 }
 
 func typeNames(ts []wasmbin.ValType) []string {
-	if len(ts) == 0 {
-		return nil
-	}
 	out := make([]string, len(ts))
 	for i, t := range ts {
 		out[i] = t.String()

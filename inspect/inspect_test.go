@@ -114,7 +114,7 @@ func TestImportsExportsMemories(t *testing.T) {
 		t.Errorf("import groups:\n%s\nwant\n%s", strings.Join(groups, "\n"), strings.Join(want, "\n"))
 	}
 	fdWrite := r.Imports[0].Items[0]
-	if fdWrite.Signature != "(i32, i32, i32, i32) -> (i32)" || len(fdWrite.Params) != 4 || !reflect.DeepEqual(fdWrite.Results, []string{"i32"}) {
+	if fdWrite.Signature != "(i32, i32, i32, i32) -> (i32)" || len(fdWrite.Type.Params) != 4 || !reflect.DeepEqual(fdWrite.Type.Results, []string{"i32"}) {
 		t.Errorf("fd_write = %+v", fdWrite)
 	}
 	if len(r.Memories) != 1 {
