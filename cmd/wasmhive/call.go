@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/engine"
+)
+
+func init() { commands = append(commands, newCallCmd) }
+
+// callFlags are the flags of `wasmhive call`.
+type callFlags struct {
+	input      string
+	inputSet   bool
+	inputFile  string
+	config     []string
+	allowHosts []string
+	dirs       []string
+	roDirs     []string
+	links      []string
+	timeout    time.Duration
+	maxMemory  string
+	logLevel   string
+	noCache    bool
+}
+
+func newCallCmd() *cobra.Command {
+	var f callFlags
+	cmd := &cobra.Command{
+		Use:   "call [flags] MODULE FUNCTION",
+		Short: "Call a function of an Extism-compatible plugin with bytes in and bytes out",
+		Long: `Call FUNCTION of the plugin MODULE the way Extism hosts do: the input (--input, --input-file, or
+stdin when neither is given) goes in through the Extism ABI, and the output bytes are written raw to
+stdout. Plugins built with any Extism PDK run unmodified.
+
+The plugin's log messages and WASI stdout/stderr go to stderr.
+
+Exit codes: 0 on success, 1 when the plugin returns non-zero (its error message on stderr) or a host
+function stops it (e.g. a denied HTTP request), 2 for usage and load errors, 124 when --timeout
+passes, 134 when the plugin traps.`,
+		Example: `  wasmhive call count_vowels.wasm count_vowels --input "hello world"
+  echo -n '{"url":"https://example.com"}' | wasmhive call --allow-host example.com http.wasm fetch
+  wasmhive call --config greeting=Howdy --dir ./data::/data --link lib=lib.wasm main.wasm run`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f.inputSet = cmd.Flags().Changed("input")
+			return callPlugin(cmd, f, args[0], args[1])
+		},
+	}
+	fl := cmd.Flags()
+	fl.SetInterspersed(true)
+	fl.StringVarP(&f.input, "input", "i", "", "the input `TEXT`")
+	fl.StringVar(&f.inputFile, "input-file", "", "read the input from `FILE`")
+	fl.StringArrayVar(&f.config, "config", nil, "set config `KEY=VALUE` for config_get (repeatable)")
+	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "allow HTTP requests to hosts matching `GLOB` (repeatable), e.g. '*.example.com'")
+	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write (repeatable)")
+	fl.StringArrayVar(&f.roDirs, "ro-dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-only (repeatable)")
+	fl.StringArrayVar(&f.links, "link", nil, "link library module `NAME=FILE`: MODULE's imports from NAME are served by FILE (repeatable)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "stop the call after `DURATION` (e.g. 5s); 0 means no limit")
+	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory and kernel memory at `SIZE` each (e.g. 64MiB)")
+	fl.StringVar(&f.logLevel, "log-level", "", "print the plugin's logs at `LEVEL` and above (trace, debug, info, warn, error); off by default")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the on-disk compilation cache")
+	return cmd
+}
+
+func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
+	ctx := cmd.Context()
+	verbose, _ := cmd.Flags().GetBool("verbose")
+	opts := []wasmhive.Option{wasmhive.WithStdout(cmd.ErrOrStderr()), wasmhive.WithStderr(cmd.ErrOrStderr())}
+	if !f.noCache {
+		opts = append(opts, wasmhive.WithCompilationCache(""))
+	}
+	config := map[string]string{}
+	for _, kv := range f.config {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return usageError{fmt.Errorf("--config %q: want KEY=VALUE", kv)}
+		}
+		config[k] = v
+	}
+	opts = append(opts, wasmhive.WithConfig(config), wasmhive.WithAllowedHosts(f.allowHosts...))
+	preopens, err := parsePreopens(f.dirs, f.roDirs)
+	if err != nil {
+		return usageError{err}
+	}
+	for _, p := range preopens {
+		if p.ReadOnly {
+			opts = append(opts, wasmhive.WithReadOnlyDir(p.HostPath, p.GuestPath))
+		} else {
+			opts = append(opts, wasmhive.WithDir(p.HostPath, p.GuestPath))
+		}
+	}
+	for _, l := range f.links {
+		name, file, ok := strings.Cut(l, "=")
+		if !ok || name == "" || file == "" {
+			return usageError{fmt.Errorf("--link %q: want NAME=FILE", l)}
+		}
+		opts = append(opts, wasmhive.WithLibraryFile(name, file))
+	}
+	if f.timeout < 0 {
+		return usageError{errors.New("--timeout must not be negative")}
+	}
+	if f.timeout > 0 {
+		opts = append(opts, wasmhive.WithTimeout(f.timeout))
+	}
+	if f.maxMemory != "" {
+		n, err := parseSize(f.maxMemory)
+		if err != nil {
+			return usageError{fmt.Errorf("--max-memory: %w", err)}
+		}
+		opts = append(opts, wasmhive.WithMemoryLimit(n))
+	}
+	if f.logLevel != "" && f.logLevel != "off" {
+		level, err := parseLogLevel(f.logLevel)
+		if err != nil {
+			return usageError{err}
+		}
+		opts = append(opts, wasmhive.WithLogger(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))))
+	}
+	if f.inputSet && f.inputFile != "" {
+		return usageError{errors.New("--input and --input-file are exclusive")}
+	}
+	input, err := readCallInput(cmd.InOrStdin(), f)
+	if err != nil {
+		return usageError{err}
+	}
+
+	p, err := wasmhive.LoadFile(ctx, path, opts...)
+	if err != nil {
+		return callError(err, verbose)
+	}
+	defer p.Close(context.WithoutCancel(ctx))
+	if !p.FunctionExists(function) {
+		return usageError{fmt.Errorf("%s exports no function %q", path, function)}
+	}
+	out, err := p.Call(ctx, function, input)
+	if err != nil {
+		return callError(err, verbose)
+	}
+	_, err = cmd.OutOrStdout().Write(out)
+	return err
+}
+
+func readCallInput(stdin io.Reader, f callFlags) ([]byte, error) {
+	switch {
+	case f.inputSet:
+		return []byte(f.input), nil
+	case f.inputFile != "":
+		b, err := os.ReadFile(f.inputFile)
+		if err != nil {
+			return nil, fmt.Errorf("--input-file: %w", cleanPathErr(err))
+		}
+		return b, nil
+	}
+	if stdin == nil {
+		return nil, nil
+	}
+	if file, ok := stdin.(*os.File); ok {
+		if fi, err := file.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			return nil, nil // a terminal: no input rather than waiting for one
+		}
+	}
+	b, err := io.ReadAll(stdin)
+	if err != nil {
+		return nil, fmt.Errorf("read input from stdin: %w", err)
+	}
+	return b, nil
+}
+
+func cleanPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: no such file", pe.Path)
+		}
+		return fmt.Errorf("%s: %v", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func parseLogLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "trace":
+		return extism.LevelTrace, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("--log-level %q: want off, trace, debug, info, warn or error", s)
+}
+
+// callError maps a plugin call's error to wasmhive's exit statuses.
+func callError(err error, verbose bool) error {
+	var pe *wasmhive.PluginError
+	if errors.As(err, &pe) {
+		var exit *engine.ExitError
+		if errors.As(err, &exit) && exit.Code <= 255 {
+			if pe.Message == "" {
+				return exitStatus{code: int(exit.Code), silent: true}
+			}
+			return exitStatus{code: int(exit.Code), msg: pe.Message}
+		}
+		return exitStatus{code: 1, msg: pe.Error()}
+	}
+	var he *wasmhive.HostError
+	if errors.As(err, &he) {
+		return exitStatus{code: 1, msg: he.Error()}
+	}
+	return guestError(err, verbose)
+}
