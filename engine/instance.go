@@ -10,6 +10,8 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wasmhive/wasmhive/wasip1"
 )
 
 // Preopen is a host directory made visible to the guest.
@@ -50,6 +52,7 @@ type Instance struct {
 	funcs   map[string]api.Function
 	started atomic.Bool // a command's _start has run
 	broken  atomic.Bool // trapped, timed out, exited: never call again
+	wasi    *wasip1.State
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -59,14 +62,14 @@ func (rt *Runtime) Instantiate(ctx context.Context, m *Module, cfg InstanceConfi
 	if err := rt.checkImports(m); err != nil {
 		return nil, err
 	}
-	mc, closeState, err := rt.moduleConfig(cfg)
+	mc, wasi, err := rt.moduleConfig(cfg)
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}
 	}
-	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}}
+	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}, wasi: wasi}
 	mod, err := rt.wr.InstantiateModule(ctx, m.compiled, mc)
 	if err != nil {
-		closeState()
+		wasi.Close()
 		return nil, inst.convertError("instantiate", err)
 	}
 	inst.mod = mod
@@ -163,6 +166,7 @@ func (e *callError) Unwrap() error { return e.err }
 // Close releases the instance.
 func (i *Instance) Close(ctx context.Context) error {
 	i.broken.Store(true)
+	defer i.wasi.Close()
 	if i.mod == nil {
 		return nil
 	}
@@ -206,7 +210,7 @@ func (i *Instance) convertError(function string, err error) error {
 
 // moduleConfig builds the wazero module config for one instance. The WASI
 // state lives in the wasi host module; this wires what wazero needs.
-func (rt *Runtime) moduleConfig(cfg InstanceConfig) (wazero.ModuleConfig, func(), error) {
+func (rt *Runtime) moduleConfig(cfg InstanceConfig) (wazero.ModuleConfig, *wasip1.State, error) {
 	mc := wazero.NewModuleConfig().WithName(cfg.Name).WithStartFunctions()
 	return wasiModuleConfig(mc, cfg)
 }

@@ -20,11 +20,11 @@ func (rt *Runtime) InstantiateLinked(ctx context.Context, m *Module, cfg Instanc
 	if err := rt.checkLinkedImports(m, libs); err != nil {
 		return nil, err
 	}
-	mc, closeState, err := rt.moduleConfig(cfg)
+	mc, wasi, err := rt.moduleConfig(cfg)
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}
 	}
-	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}}
+	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}, wasi: wasi}
 	lctx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		if l := libs[name]; l != nil {
 			return l.mod
@@ -33,7 +33,7 @@ func (rt *Runtime) InstantiateLinked(ctx context.Context, m *Module, cfg Instanc
 	})
 	mod, err := rt.wr.InstantiateModule(lctx, m.compiled, mc)
 	if err != nil {
-		closeState()
+		wasi.Close()
 		return nil, inst.convertError("instantiate", err)
 	}
 	inst.mod = mod

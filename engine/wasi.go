@@ -2,51 +2,40 @@ package engine
 
 import (
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/experimental/sysfs"
-	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmhive/wasmhive/wasip1"
 )
 
-// PLACEHOLDER: wazero's own WASI preview1 until package wasip1 replaces it.
-
+// wasiHostModule is wasmhive's own WASI preview 1 (package wasip1). Each
+// instance's state (fd table, stdio, preopens) hangs off its Instance.
 type wasiHostModule struct{}
 
-func (wasiHostModule) ModuleName() string { return wasi_snapshot_preview1.ModuleName }
+func (wasiHostModule) ModuleName() string { return wasip1.ModuleName }
 
-func (wasiHostModule) Define(_ *Runtime, b wazero.HostModuleBuilder) {
-	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+func (wasiHostModule) Define(rt *Runtime, b wazero.HostModuleBuilder) {
+	wasip1.HostModule{Lookup: func(mod api.Module) *wasip1.State {
+		if inst := rt.InstanceOf(mod); inst != nil {
+			return inst.wasi
+		}
+		return nil
+	}}.Define(b)
 }
 
-func wasiModuleConfig(mc wazero.ModuleConfig, cfg InstanceConfig) (wazero.ModuleConfig, func(), error) {
-	mc = mc.WithArgs(cfg.Args...).WithSysWalltime().WithSysNanotime().WithSysNanosleep()
-	for _, kv := range cfg.Env {
-		k, v, _ := cutEnv(kv)
-		mc = mc.WithEnv(k, v)
+// wasiModuleConfig opens the instance's WASI state (preopens fail clearly
+// here) and configures what wazero itself still needs.
+func wasiModuleConfig(mc wazero.ModuleConfig, cfg InstanceConfig) (wazero.ModuleConfig, *wasip1.State, error) {
+	preopens := make([]wasip1.Preopen, len(cfg.Preopens))
+	for i, p := range cfg.Preopens {
+		preopens[i] = wasip1.Preopen{HostPath: p.HostPath, GuestPath: p.GuestPath, ReadOnly: p.ReadOnly}
 	}
-	if cfg.Stdin != nil {
-		mc = mc.WithStdin(cfg.Stdin)
+	st, err := wasip1.NewState(wasip1.Config{
+		Args: cfg.Args, Env: cfg.Env,
+		Stdin: cfg.Stdin, Stdout: cfg.Stdout, Stderr: cfg.Stderr,
+		Preopens: preopens,
+	})
+	if err != nil {
+		return mc, nil, err
 	}
-	if cfg.Stdout != nil {
-		mc = mc.WithStdout(cfg.Stdout)
-	}
-	if cfg.Stderr != nil {
-		mc = mc.WithStderr(cfg.Stderr)
-	}
-	fsc := wazero.NewFSConfig()
-	for _, p := range cfg.Preopens {
-		fs := sysfs.DirFS(p.HostPath)
-		if p.ReadOnly {
-			fs = &sysfs.ReadFS{FS: fs}
-		}
-		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(fs, p.GuestPath)
-	}
-	return mc.WithFSConfig(fsc), func() {}, nil
-}
-
-func cutEnv(kv string) (string, string, bool) {
-	for i := 0; i < len(kv); i++ {
-		if kv[i] == '=' {
-			return kv[:i], kv[i+1:], true
-		}
-	}
-	return kv, "", false
+	return mc, st, nil
 }

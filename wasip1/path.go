@@ -1,0 +1,485 @@
+package wasip1
+
+import (
+	"context"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// checkPath rejects paths no directory descriptor can resolve: empty (ENOENT),
+// absolute (EPERM: WASI paths are relative to a descriptor) and NUL bytes.
+func checkPath(p string) Errno {
+	switch {
+	case p == "":
+		return ENOENT
+	case p[0] == '/':
+		return EPERM
+	case strings.IndexByte(p, 0) >= 0:
+		return EINVAL
+	}
+	return ESUCCESS
+}
+
+// splitPath splits p into its parent directory (relative to the descriptor,
+// "." for none) and its last component. The last component keeps trailing
+// slashes (so "file/" still fails with ENOTDIR) and is never empty; special
+// reports a last component of "." or "..", which the *at calls must not see.
+func splitPath(p string) (parent, base string, special bool) {
+	trimmed := strings.TrimRight(p, "/")
+	i := strings.LastIndexByte(trimmed, '/')
+	parent = "."
+	if i >= 0 {
+		parent = trimmed[:i]
+		if parent == "" {
+			parent = "."
+		}
+	}
+	base = p[i+1:]
+	name := strings.TrimRight(base, "/")
+	return parent, base, name == "." || name == ".."
+}
+
+// openParent opens the directory holding the last component of p, resolved
+// inside d's root (symbolic links followed, never out of the root). The
+// caller closes the returned file when done is true.
+func (d *fdEntry) openParent(p string) (dir *os.File, base string, special, owned bool, errno Errno) {
+	if errno = checkPath(p); errno != ESUCCESS {
+		return nil, "", false, false, errno
+	}
+	parent, base, special := splitPath(p)
+	if parent == "." {
+		return d.file, base, special, false, ESUCCESS
+	}
+	f, err := d.root.Open(parent)
+	if err != nil {
+		return nil, "", false, false, errnoOf(err)
+	}
+	return f, base, special, true, ESUCCESS
+}
+
+// dirArg returns the directory descriptor a path function is relative to:
+// EBADF for a closed descriptor or stdio, ENOTDIR for a file (Wasmtime).
+func (s *State) dirArg(fd uint32) (*fdEntry, Errno) {
+	e, errno := s.get(fd)
+	if errno != ESUCCESS {
+		return nil, errno
+	}
+	switch e.kind {
+	case kindDir:
+		return e, ESUCCESS
+	case kindFile:
+		return nil, ENOTDIR
+	}
+	return nil, EBADF
+}
+
+func pathCreateDirectory(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if d.readOnly {
+		return EPERM
+	}
+	dir, base, special, owned, errno := d.openParent(p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if owned {
+		defer dir.Close()
+	}
+	if special {
+		return EEXIST
+	}
+	return errnoOf(mkdirAt(dir, base))
+}
+
+func pathFilestatGet(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[2]), u32(st[3]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if errno := checkPath(p); errno != ESUCCESS {
+		return errno
+	}
+	var fi os.FileInfo
+	var err error
+	if u32(st[1])&lookupSymlinkFollow != 0 {
+		fi, err = d.root.Stat(p)
+	} else {
+		fi, err = d.root.Lstat(p)
+	}
+	if err != nil {
+		return errnoOf(err)
+	}
+	fs := statOf(fi)
+	return fs.write(mem, u32(st[4]))
+}
+
+func pathFilestatSetTimes(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[2]), u32(st[3]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	a, m, errno := timesOf(st[4], st[5], uint16(st[6]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if d.readOnly {
+		return EPERM
+	}
+	if errno := checkPath(p); errno != ESUCCESS {
+		return errno
+	}
+	if u32(st[1])&lookupSymlinkFollow != 0 {
+		// Follow: os.Root resolves the whole path, link included, inside the
+		// root. A zero time leaves that time unchanged.
+		return errnoOf(d.root.Chtimes(p, goTime(a), goTime(m)))
+	}
+	dir, base, special, owned, errno := d.openParent(p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if owned {
+		defer dir.Close()
+	}
+	if special { // "." and ".." are directories, never links
+		return errnoOf(d.root.Chtimes(p, goTime(a), goTime(m)))
+	}
+	return errnoOf(utimesAt(dir, base, a, m))
+}
+
+func goTime(t setTime) time.Time {
+	switch {
+	case t.omit:
+		return time.Time{}
+	case t.now:
+		return time.Now()
+	}
+	return time.Unix(0, t.ns)
+}
+
+// pathLink makes a hard link. As Wasmtime, following a symbolic link source
+// is refused (EINVAL); the link itself is linked.
+func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	od, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	nd, errno := s.dirArg(u32(st[4]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	op, errno := readString(mem, u32(st[2]), u32(st[3]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	np, errno := readString(mem, u32(st[5]), u32(st[6]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if u32(st[1])&lookupSymlinkFollow != 0 {
+		return EINVAL
+	}
+	if nd.readOnly {
+		return EPERM
+	}
+	odir, obase, ospecial, oowned, errno := od.openParent(op)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if oowned {
+		defer odir.Close()
+	}
+	ndir, nbase, nspecial, nowned, errno := nd.openParent(np)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if nowned {
+		defer ndir.Close()
+	}
+	switch {
+	case nspecial:
+		return EEXIST
+	case ospecial:
+		return EPERM // a directory cannot be hard-linked
+	}
+	return errnoOf(linkAt(odir, obase, ndir, nbase))
+}
+
+func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[2]), u32(st[3]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	follow := u32(st[1])&lookupSymlinkFollow != 0
+	oflags, rights, fdflags := uint16(st[4]), st[5], uint16(st[7])
+	read := rights&rightFdRead != 0
+	write := rights&rightFdWrite != 0
+	creat, excl, trunc, directory := oflags&oflagCreat != 0, oflags&oflagExcl != 0, oflags&oflagTrunc != 0, oflags&oflagDirectory != 0
+	if oflags&^(oflagCreat|oflagDirectory|oflagExcl|oflagTrunc) != 0 {
+		return EINVAL
+	}
+	if errno := checkPath(p); errno != ESUCCESS {
+		return errno
+	}
+	if d.readOnly && (write || creat || trunc) {
+		return EPERM
+	}
+	// As Wasmtime (cap-std): creating opens for writing; truncating
+	// without write access is invalid.
+	if trunc && !write && !creat {
+		return EINVAL
+	}
+	osWrite := write || creat
+	osRead := read || !write
+	flag := os.O_RDONLY
+	switch {
+	case osWrite && osRead:
+		flag = os.O_RDWR
+	case osWrite:
+		flag = os.O_WRONLY
+	}
+	if creat {
+		flag |= os.O_CREATE
+		if excl {
+			flag |= os.O_EXCL
+		}
+	}
+	if trunc {
+		flag |= os.O_TRUNC
+	}
+	if fdflags&(fdflagSync|fdflagDsync|fdflagRsync) != 0 {
+		flag |= os.O_SYNC
+	}
+	if !follow && !strings.HasSuffix(p, "/") {
+		if fi, err := d.root.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+			if creat && excl {
+				return EEXIST
+			}
+			return ELOOP
+		}
+	}
+	f, err := d.root.OpenFile(p, flag, 0o666)
+	if err != nil {
+		return errnoOf(err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return errnoOf(err)
+	}
+	var e *fdEntry
+	switch {
+	case fi.IsDir():
+		sub, err := d.root.OpenRoot(p)
+		if err != nil {
+			f.Close()
+			return errnoOf(err)
+		}
+		e = &fdEntry{kind: kindDir, file: f, root: sub, readOnly: d.readOnly}
+	case directory:
+		f.Close()
+		return ENOTDIR
+	default:
+		e = &fdEntry{kind: kindFile, file: f, readable: osRead, writable: write,
+			append: fdflags&fdflagAppend != 0, nonblock: fdflags&fdflagNonblock != 0, readOnly: d.readOnly}
+	}
+	fd, errno := s.push(e)
+	if errno != ESUCCESS {
+		e.close()
+		return errno
+	}
+	if !writeU32(mem, u32(st[8]), fd) {
+		return EFAULT
+	}
+	return ESUCCESS
+}
+
+// pathReadlink reads a symbolic link. As Wasmtime, a buffer shorter than the
+// link gets the first bytes and their count (no error).
+func pathReadlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	buf, ok := mem.Read(u32(st[3]), u32(st[4]))
+	if !ok {
+		return EFAULT
+	}
+	dir, base, special, owned, errno := d.openParent(p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if owned {
+		defer dir.Close()
+	}
+	if special {
+		return EINVAL
+	}
+	target, err := readlinkAt(dir, base)
+	if err != nil {
+		return errnoOf(err)
+	}
+	n := copy(buf, target)
+	if !writeU32(mem, u32(st[5]), uint32(n)) {
+		return EFAULT
+	}
+	return ESUCCESS
+}
+
+func pathRemoveDirectory(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if d.readOnly {
+		return EPERM
+	}
+	dir, base, special, owned, errno := d.openParent(p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if owned {
+		defer dir.Close()
+	}
+	if special {
+		if strings.TrimRight(base, "/") == "." {
+			return EINVAL
+		}
+		return ENOTEMPTY
+	}
+	return errnoOf(rmdirAt(dir, base))
+}
+
+func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	od, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	nd, errno := s.dirArg(u32(st[3]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	op, errno := readString(mem, u32(st[1]), u32(st[2]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	np, errno := readString(mem, u32(st[4]), u32(st[5]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if od.readOnly || nd.readOnly {
+		return EPERM
+	}
+	odir, obase, ospecial, oowned, errno := od.openParent(op)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if oowned {
+		defer odir.Close()
+	}
+	ndir, nbase, nspecial, nowned, errno := nd.openParent(np)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if nowned {
+		defer ndir.Close()
+	}
+	if ospecial || nspecial {
+		return EBUSY
+	}
+	return errnoOf(renameAt(odir, obase, ndir, nbase))
+}
+
+// pathSymlink creates a symbolic link. Targets that are absolute paths are
+// refused (EPERM): they could never resolve inside the sandbox, and a host
+// program walking the directory later would follow them out of it.
+func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	target, errno := readString(mem, u32(st[0]), u32(st[1]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	d, errno := s.dirArg(u32(st[2]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[3]), u32(st[4]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if d.readOnly {
+		return EPERM
+	}
+	switch {
+	case target == "":
+		return ENOENT
+	case target[0] == '/':
+		return EPERM
+	case strings.IndexByte(target, 0) >= 0:
+		return EINVAL
+	}
+	dir, base, special, owned, errno := d.openParent(p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if owned {
+		defer dir.Close()
+	}
+	if special {
+		return EEXIST
+	}
+	return errnoOf(symlinkAt(target, dir, base))
+}
+
+func pathUnlinkFile(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
+	d, errno := s.dirArg(u32(st[0]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	if errno != ESUCCESS {
+		return errno
+	}
+	if d.readOnly {
+		return EPERM
+	}
+	dir, base, special, owned, errno := d.openParent(p)
+	if errno != ESUCCESS {
+		return errno
+	}
+	if owned {
+		defer dir.Close()
+	}
+	if special {
+		return EISDIR
+	}
+	return errnoOf(unlinkAt(dir, base))
+}

@@ -1,0 +1,292 @@
+// Package wasip1 implements WASI preview 1 (the wasi_snapshot_preview1 host
+// module) for wazero, with the behaviour of the specification and of
+// Wasmtime, the reference implementation.
+//
+// Each instance has its own State: arguments, environment, streaming stdio
+// and a table of file descriptors. Preopened directories are os.Root values,
+// and every directory a guest opens gets its own os.Root, so no path can
+// reach a host file outside the directory descriptor it is relative to:
+// "..", absolute paths and symbolic links (host-made or guest-made) that
+// would leave it fail with EPERM.
+//
+// The package knows nothing of the engine: a HostModule looks up the calling
+// instance's State with a function the embedder provides.
+package wasip1
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Preopen is a host directory made visible to the guest.
+type Preopen struct {
+	HostPath  string // directory on the host
+	GuestPath string // name the guest sees, e.g. "/data" or "."
+	ReadOnly  bool   // deny every change under it
+}
+
+// Config is what one instance sees of the world.
+type Config struct {
+	Args []string // argv, argv[0] first
+	Env  []string // "NAME=VALUE" entries
+	// Stdin, Stdout and Stderr are the standard streams; nil means empty
+	// input and discarded output. Reads and writes stream: a guest reading
+	// stdin gets each chunk as soon as the reader returns it.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Preopens       []Preopen
+}
+
+// State is the WASI state of one instance. Its methods are safe for
+// concurrent use; host functions of one instance are normally called from
+// one goroutine at a time.
+type State struct {
+	args, env []string
+	epoch     time.Time // monotonic clock origin
+
+	mu     sync.Mutex
+	fds    map[uint32]*fdEntry
+	free   []uint32 // closed numbers, reused highest first (as Wasmtime)
+	closed bool
+	stdin  *stdinStream
+}
+
+// NewState opens the preopened directories of cfg (fds 3, 4, ... in order)
+// and returns the instance's state. It fails clearly when a preopen is
+// missing or is not a directory. Close it when the instance goes away.
+func NewState(cfg Config) (*State, error) {
+	for _, kv := range cfg.Env {
+		if !strings.Contains(kv, "=") {
+			return nil, fmt.Errorf("environment entry %q: want NAME=VALUE", kv)
+		}
+	}
+	for _, a := range append(append([]string(nil), cfg.Args...), cfg.Env...) {
+		if strings.IndexByte(a, 0) >= 0 {
+			return nil, errors.New("arguments and environment must not contain NUL bytes")
+		}
+	}
+	s := &State{args: cfg.Args, env: cfg.Env, epoch: time.Now(), fds: map[uint32]*fdEntry{}}
+	s.stdin = newStdinStream(cfg.Stdin)
+	s.push(&fdEntry{kind: kindStdin, stdio: cfg.Stdin})
+	s.push(&fdEntry{kind: kindStdout, stdio: cfg.Stdout, w: writerOrDiscard(cfg.Stdout)})
+	s.push(&fdEntry{kind: kindStderr, stdio: cfg.Stderr, w: writerOrDiscard(cfg.Stderr)})
+	for _, p := range cfg.Preopens {
+		d, err := openPreopen(p)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.push(d)
+	}
+	return s, nil
+}
+
+func openPreopen(p Preopen) (*fdEntry, error) {
+	if p.GuestPath == "" {
+		return nil, fmt.Errorf("preopen %s: empty guest path", p.HostPath)
+	}
+	fi, err := os.Stat(p.HostPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("preopen %s: directory does not exist", p.HostPath)
+		}
+		return nil, fmt.Errorf("preopen %s: %w", p.HostPath, err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("preopen %s: not a directory", p.HostPath)
+	}
+	root, err := os.OpenRoot(p.HostPath)
+	if err != nil {
+		return nil, fmt.Errorf("preopen %s: %w", p.HostPath, err)
+	}
+	dir, err := root.Open(".")
+	if err != nil {
+		root.Close()
+		return nil, fmt.Errorf("preopen %s: %w", p.HostPath, err)
+	}
+	return &fdEntry{kind: kindDir, root: root, file: dir, preopen: p.GuestPath, isPreopen: true, readOnly: p.ReadOnly}, nil
+}
+
+// Close closes every descriptor the guest still holds. It is safe to call
+// more than once and on a nil State.
+func (s *State) Close() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	fds := s.fds
+	s.fds = map[uint32]*fdEntry{}
+	s.closed = true
+	s.mu.Unlock()
+	var first error
+	for _, e := range fds {
+		if err := e.close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// push adds e under the next free number, as Wasmtime numbers them.
+func (s *State) push(e *fdEntry) (uint32, Errno) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, EBADF
+	}
+	var fd uint32
+	if n := len(s.free); n > 0 {
+		fd = s.free[n-1]
+		s.free = s.free[:n-1]
+	} else {
+		if len(s.fds) >= 1<<20 {
+			return 0, EMFILE
+		}
+		// Wasmtime: one past the highest number in use.
+		fd = 0
+		for k := range s.fds {
+			if k+1 > fd {
+				fd = k + 1
+			}
+		}
+	}
+	s.fds[fd] = e
+	return fd, ESUCCESS
+}
+
+// get returns the entry of fd or EBADF.
+func (s *State) get(fd uint32) (*fdEntry, Errno) {
+	s.mu.Lock()
+	e := s.fds[fd]
+	s.mu.Unlock()
+	if e == nil {
+		return nil, EBADF
+	}
+	return e, ESUCCESS
+}
+
+// remove takes fd out of the table.
+func (s *State) remove(fd uint32) (*fdEntry, Errno) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.fds[fd]
+	if e == nil {
+		return nil, EBADF
+	}
+	delete(s.fds, fd)
+	s.addFree(fd)
+	return e, ESUCCESS
+}
+
+func (s *State) addFree(fd uint32) {
+	i := sort.Search(len(s.free), func(i int) bool { return s.free[i] >= fd })
+	if i < len(s.free) && s.free[i] == fd {
+		return
+	}
+	s.free = append(s.free, 0)
+	copy(s.free[i+1:], s.free[i:])
+	s.free[i] = fd
+}
+
+func (s *State) delFree(fd uint32) {
+	i := sort.Search(len(s.free), func(i int) bool { return s.free[i] >= fd })
+	if i < len(s.free) && s.free[i] == fd {
+		s.free = append(s.free[:i], s.free[i+1:]...)
+	}
+}
+
+// renumber moves from onto to, closing what to held (Wasmtime semantics:
+// to need not be open).
+func (s *State) renumber(from, to uint32) Errno {
+	s.mu.Lock()
+	e := s.fds[from]
+	if e == nil {
+		s.mu.Unlock()
+		return EBADF
+	}
+	if from == to {
+		s.mu.Unlock()
+		return ESUCCESS
+	}
+	old := s.fds[to]
+	delete(s.fds, from)
+	s.addFree(from)
+	s.delFree(to)
+	s.fds[to] = e
+	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+	return ESUCCESS
+}
+
+type fdKind uint8
+
+const (
+	kindStdin fdKind = iota
+	kindStdout
+	kindStderr
+	kindFile
+	kindDir
+)
+
+// fdEntry is one open descriptor.
+type fdEntry struct {
+	kind  fdKind
+	stdio any       // the configured stream, for isatty checks
+	w     io.Writer // stdout, stderr
+
+	file *os.File // file or directory
+	root *os.Root // directory: every path is resolved inside it
+
+	// files
+	mu       sync.Mutex
+	pos      uint64
+	append   bool
+	nonblock bool
+	readable bool
+	writable bool
+
+	// directories
+	preopen   string // guest path of a preopen
+	isPreopen bool
+	readOnly  bool // opened under a read-only preopen
+	dirents   []dirent
+}
+
+func (e *fdEntry) close() error {
+	var err error
+	if e.file != nil {
+		err = e.file.Close()
+	}
+	if e.root != nil {
+		if rerr := e.root.Close(); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+func writerOrDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// isTTY reports whether a configured stdio stream is a terminal (a
+// character device).
+func isTTY(v any) bool {
+	f, ok := v.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,45 @@
+//go:build !linux && !darwin
+
+package wasip1
+
+import "os"
+
+// Platforms other than Linux and macOS get the directory-relative
+// operations os.Root cannot express as ENOSYS.
+
+func mkdirAt(*os.File, string) error                    { return ENOSYS }
+func rmdirAt(*os.File, string) error                    { return ENOSYS }
+func unlinkAt(*os.File, string) error                   { return ENOSYS }
+func renameAt(*os.File, string, *os.File, string) error { return ENOSYS }
+func linkAt(*os.File, string, *os.File, string) error   { return ENOSYS }
+func symlinkAt(string, *os.File, string) error          { return ENOSYS }
+func readlinkAt(*os.File, string) (string, error)       { return "", ENOSYS }
+func utimesAt(*os.File, string, setTime, setTime) error { return ENOSYS }
+func utimesFile(*os.File, setTime, setTime) error       { return ENOSYS }
+
+func readDir(f *os.File) ([]dirent, error) {
+	if _, err := f.Seek(0, 0); err != nil {
+		return nil, err
+	}
+	entries, err := f.ReadDir(-1)
+	if err != nil {
+		return nil, err
+	}
+	list := []dirent{{name: ".", filetype: filetypeDirectory}, {name: "..", filetype: filetypeDirectory}}
+	for _, e := range entries {
+		list = append(list, dirent{name: e.Name(), filetype: filetypeOfMode(e.Type())})
+	}
+	return list, nil
+}
+
+func statFile(f *os.File) (filestat, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return filestat{}, err
+	}
+	return statOf(fi), nil
+}
+
+func statOf(fi os.FileInfo) filestat {
+	return filestat{filetype: filetypeOfMode(fi.Mode()), nlink: 1, size: uint64(fi.Size()), mtim: uint64(fi.ModTime().UnixNano())}
+}
