@@ -39,6 +39,9 @@ type HostFunction struct {
 // imported by the plugin as (i64) -> i64 (a handle in, a handle out), the
 // shape Extism PDKs' host-function helpers produce.
 func NewHostFunction(name string, fn BytesFunc) HostFunction {
+	if fn == nil {
+		return HostFunction{Name: name, Params: []ValueType{I64}, Results: []ValueType{I64}}
+	}
 	return HostFunction{Name: name, Params: []ValueType{I64}, Results: []ValueType{I64},
 		Func: func(ctx context.Context, p *CurrentPlugin, stack []uint64) {
 			in, err := p.Read(stack[0])

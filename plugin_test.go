@@ -1,0 +1,289 @@
+package wasmhive_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/testguest"
+)
+
+func kernel(t testing.TB) string { return testguest.Path(t, "plugins/host/kernel.wasm") }
+
+func load(t testing.TB, path string, opts ...wasmhive.Option) *wasmhive.Plugin {
+	t.Helper()
+	p, err := wasmhive.LoadFile(context.Background(), path, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+func count(t *testing.T, p interface {
+	Call(context.Context, string, []byte) ([]byte, error)
+}) uint64 {
+	t.Helper()
+	out, err := p.Call(context.Background(), "count", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return binary.LittleEndian.Uint64(out)
+}
+
+func TestVarsPersistAndSurviveATrap(t *testing.T) {
+	p := load(t, kernel(t), wasmhive.WithTimeout(time.Second))
+	if a, b := count(t, p), count(t, p); a != 1 || b != 2 {
+		t.Fatalf("counts %d, %d; want 1, 2", a, b)
+	}
+	// An out-of-bounds access stops the call and breaks the instance...
+	if _, err := p.Call(context.Background(), "garbage_load", nil); err == nil {
+		t.Fatal("garbage_load succeeded")
+	}
+	// ...the next call runs on a new instance with the same variables.
+	if c := count(t, p); c != 3 {
+		t.Fatalf("count after a failed call = %d, want 3", c)
+	}
+}
+
+func TestTimeout(t *testing.T) {
+	p := load(t, kernel(t), wasmhive.WithTimeout(50*time.Millisecond))
+	_, err := p.Call(context.Background(), "busy", nil)
+	var te *engine.TimeoutError
+	if !errors.As(err, &te) || !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("busy: err = %v, want a TimeoutError", err)
+	}
+	if out, err := p.Call(context.Background(), "echo", []byte("alive")); err != nil || string(out) != "alive" {
+		t.Fatalf("echo after a timeout = %q, %v", out, err)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	p := load(t, kernel(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(30*time.Millisecond, cancel)
+	if _, err := p.Call(ctx, "busy", nil); !errors.Is(err, engine.ErrCanceled) {
+		t.Fatalf("busy canceled: err = %v", err)
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	ctx := context.Background()
+	c, err := wasmhive.CompileFile(ctx, kernel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	p, err := c.Instance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	const goroutines, calls = 8, 50
+	var wg sync.WaitGroup
+	errs := make(chan error, goroutines*calls)
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range calls {
+				in := []byte(fmt.Sprintf("goroutine %d call %d", g, i))
+				for _, call := range []func(context.Context, string, []byte) ([]byte, error){p.Call, c.Call} {
+					out, err := call(ctx, "echo", in)
+					if err != nil || !bytes.Equal(out, in) {
+						errs <- fmt.Errorf("echo %q = %q, %v", in, out, err)
+						return
+					}
+				}
+				if _, err := p.Call(ctx, "count", nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	// Calls on one Plugin are serialised: no increment was lost.
+	if n := count(t, p); n != goroutines*calls+1 {
+		t.Fatalf("count = %d, want %d", n, goroutines*calls+1)
+	}
+}
+
+func TestMissingHostFunction(t *testing.T) {
+	_, err := wasmhive.LoadFile(context.Background(), testguest.Path(t, "plugins/host/hostfn.wasm"))
+	var ue *engine.UnresolvedImportsError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "extism:host/user.greet(i64) -> (i64)") || !strings.Contains(err.Error(), "env.add") {
+		t.Fatalf("err = %v, want an UnresolvedImportsError naming extism:host/user.greet and env.add", err)
+	}
+}
+
+var errNoName = errors.New("no name given")
+
+func hostfnPlugin(t *testing.T) *wasmhive.Plugin {
+	greet := wasmhive.NewHostFunction("greet", func(_ context.Context, _ *wasmhive.CurrentPlugin, in []byte) ([]byte, error) {
+		if len(in) == 0 {
+			return nil, errNoName
+		}
+		return []byte("Hello, " + string(in) + "!"), nil
+	})
+	add := wasmhive.NewRawHostFunction("add", []wasmhive.ValueType{wasmhive.I32, wasmhive.I32}, []wasmhive.ValueType{wasmhive.I32},
+		func(_ context.Context, _ *wasmhive.CurrentPlugin, stack []uint64) {
+			stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
+		}).InModule("env")
+	return load(t, testguest.Path(t, "plugins/host/hostfn.wasm"), wasmhive.WithHostFunctions(greet, add))
+}
+
+func TestHostFunctions(t *testing.T) {
+	p := hostfnPlugin(t)
+	if out, err := p.Call(context.Background(), "greet", []byte("Ada")); err != nil || string(out) != "Hello, Ada!" {
+		t.Fatalf("greet = %q, %v", out, err)
+	}
+	if out, err := p.Call(context.Background(), "add", nil); err != nil || len(out) != 1 || out[0] != 42 {
+		t.Fatalf("add = %v, %v", out, err)
+	}
+	_, err := p.Call(context.Background(), "greet", nil)
+	var he *wasmhive.HostError
+	if !errors.As(err, &he) || !errors.Is(err, errNoName) || !strings.Contains(err.Error(), "host function greet: no name given") {
+		t.Fatalf("greet with no input: err = %v, want a HostError wrapping errNoName", err)
+	}
+}
+
+func TestHostFunctionRegistrationErrors(t *testing.T) {
+	for _, fns := range [][]wasmhive.HostFunction{
+		{wasmhive.NewHostFunction("x", nil)},
+		{wasmhive.NewRawHostFunction("alloc", nil, nil, func(context.Context, *wasmhive.CurrentPlugin, []uint64) {}).InModule(extism.EnvModule)},
+		{wasmhive.NewHostFunction("greet", func(context.Context, *wasmhive.CurrentPlugin, []byte) ([]byte, error) { return nil, nil }),
+			wasmhive.NewHostFunction("greet", func(context.Context, *wasmhive.CurrentPlugin, []byte) ([]byte, error) { return nil, nil })},
+	} {
+		if _, err := wasmhive.LoadFile(context.Background(), kernel(t), wasmhive.WithHostFunctions(fns...)); err == nil {
+			t.Errorf("%s.%s: loaded, want an error", fns[0].Module, fns[0].Name)
+		}
+	}
+}
+
+func TestHTTP(t *testing.T) {
+	var hits int
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+		if r.URL.Path == "/redirect" {
+			http.Redirect(w, r, "http://localhost.invalid/elsewhere", http.StatusFound)
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		w.WriteHeader(http.StatusTeapot)
+		fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.Path, r.Header.Get("X-Plugin"))
+		_ = body
+	}))
+	defer srv.Close()
+	req := func(path string) []byte {
+		b, _ := json.Marshal(map[string]any{"method": "post", "url": srv.URL + path, "headers": map[string]string{"X-Plugin": "kernel"}})
+		return b
+	}
+	p := load(t, kernel(t), wasmhive.WithAllowedHosts("127.0.0.1"))
+	out, err := p.Call(context.Background(), "http", req("/hello"))
+	if err != nil || string(out) != "POST /hello kernel" {
+		t.Fatalf("http = %q, %v", out, err)
+	}
+	// http_status_code: the export returns the status, so 418 is a plugin error with code 418.
+	_, err = p.Call(context.Background(), "http_status", req("/status"))
+	var pe *wasmhive.PluginError
+	if !errors.As(err, &pe) || pe.Code != http.StatusTeapot {
+		t.Fatalf("http_status: err = %v, want code 418", err)
+	}
+	// A redirect to a host that is not allowed is denied.
+	if _, err := p.Call(context.Background(), "http", req("/redirect")); !errors.Is(err, wasmhive.ErrHostNotAllowed) {
+		t.Fatalf("redirect: err = %v, want ErrHostNotAllowed", err)
+	}
+	// Denied: no request reaches the server.
+	mu.Lock()
+	before := hits
+	mu.Unlock()
+	for _, opts := range [][]wasmhive.Option{nil, {wasmhive.WithAllowedHosts("*.example.com", "localhost")}} {
+		d := load(t, kernel(t), opts...)
+		if _, err := d.Call(context.Background(), "http", req("/denied")); !errors.Is(err, wasmhive.ErrHostNotAllowed) {
+			t.Fatalf("denied: err = %v", err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if hits != before {
+		t.Fatalf("a denied request reached the server")
+	}
+}
+
+func TestMemoryLimit(t *testing.T) {
+	p := load(t, kernel(t), wasmhive.WithMemoryLimit(256<<10))
+	if out, err := p.Call(context.Background(), "echo", make([]byte, 64<<10)); err != nil || len(out) != 64<<10 {
+		t.Fatalf("64 KiB echo under a 256 KiB limit: %d bytes, %v", len(out), err)
+	}
+	if _, err := p.Call(context.Background(), "echo", make([]byte, 512<<10)); !errors.Is(err, extism.ErrKernelMemoryFull) {
+		t.Fatalf("512 KiB input over a 256 KiB limit: err = %v, want ErrKernelMemoryFull", err)
+	}
+	// A module whose memory minimum exceeds the limit fails to load.
+	if _, err := wasmhive.LoadFile(context.Background(), kernel(t), wasmhive.WithMemoryLimit(64<<10)); err == nil || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("2-page module under a 1-page limit: err = %v", err)
+	}
+}
+
+func TestGarbageLengths(t *testing.T) {
+	p := load(t, kernel(t))
+	for _, fn := range []string{"garbage_output", "garbage_load", "garbage_store", "garbage_bulk"} {
+		_, err := p.Call(context.Background(), fn, []byte("x"))
+		var he *wasmhive.HostError
+		if !errors.As(err, &he) || !strings.Contains(err.Error(), "out of bounds") {
+			t.Errorf("%s: err = %v, want an out-of-bounds HostError", fn, err)
+		}
+	}
+	for _, fn := range []string{"garbage_alloc", "garbage_free"} {
+		if _, err := p.Call(context.Background(), fn, nil); err != nil {
+			t.Errorf("%s: %v", fn, err)
+		}
+	}
+	if _, err := p.Call(context.Background(), "nope", nil); !errors.Is(err, engine.ErrNoExport) {
+		t.Errorf("missing export: err = %v", err)
+	}
+}
+
+func TestClosed(t *testing.T) {
+	p, err := wasmhive.LoadFile(context.Background(), kernel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Close(context.Background())
+	if _, err := p.Call(context.Background(), "echo", nil); !errors.Is(err, wasmhive.ErrClosed) {
+		t.Fatalf("call after close: err = %v", err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	ctx := context.Background()
+	if _, err := wasmhive.Load(ctx, []byte("not wasm")); !errors.Is(err, engine.ErrNotWasm) {
+		t.Errorf("garbage bytes: err = %v", err)
+	}
+	if _, err := wasmhive.LoadFile(ctx, "/nonexistent/plugin.wasm"); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("missing file: err = %v", err)
+	}
+	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.WithLibraryFile("lib", "/nonexistent/lib.wasm")); err == nil || !strings.Contains(err.Error(), "library lib") {
+		t.Errorf("missing library: err = %v", err)
+	}
+}
