@@ -15,6 +15,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -129,11 +130,12 @@ func runLoop(b *testing.B, r runner) {
 }
 
 // pair runs wasmhive and wazero alternately, b.N times each, and reports
-// each one's mean time per op and the ratio wasmhive/wazero. Alternating
-// (and swapping which goes first) exposes both to the same machine load,
-// which matters on a shared machine.
+// the median time of one op of each (wasmhive-ns/op, wazero-ns/op) and the
+// ratio of the medians (wasmhive/wazero). Alternating, and swapping which
+// goes first, exposes both to the same machine load; medians ignore the
+// spikes of a shared machine.
 func pair(b *testing.B, wasmhive, wazero func() error) {
-	var tWh, tWz time.Duration
+	var tWh, tWz []time.Duration
 	timed := func(f func() error) time.Duration {
 		start := time.Now()
 		if err := f(); err != nil {
@@ -141,20 +143,28 @@ func pair(b *testing.B, wasmhive, wazero func() error) {
 		}
 		return time.Since(start)
 	}
-	n := 0
 	for b.Loop() {
-		if n%2 == 0 {
-			tWh += timed(wasmhive)
-			tWz += timed(wazero)
+		if len(tWh)%2 == 0 {
+			tWh = append(tWh, timed(wasmhive))
+			tWz = append(tWz, timed(wazero))
 		} else {
-			tWz += timed(wazero)
-			tWh += timed(wasmhive)
+			tWz = append(tWz, timed(wazero))
+			tWh = append(tWh, timed(wasmhive))
 		}
-		n++
 	}
-	b.ReportMetric(float64(tWh.Nanoseconds())/float64(n), "wasmhive-ns/op")
-	b.ReportMetric(float64(tWz.Nanoseconds())/float64(n), "wazero-ns/op")
-	b.ReportMetric(float64(tWh)/float64(tWz), "wasmhive/wazero")
+	mWh, mWz := median(tWh), median(tWz)
+	b.ReportMetric(float64(mWh.Nanoseconds()), "wasmhive-ns/op")
+	b.ReportMetric(float64(mWz.Nanoseconds()), "wazero-ns/op")
+	b.ReportMetric(float64(mWh)/float64(mWz), "wasmhive/wazero")
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // BenchmarkColdCompile measures compiling the Go-built hello (about 2.6 MB)

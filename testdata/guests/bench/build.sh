@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the committed benchmark guest hello.wasm (a small C command).
 # The Go hello (gohello/) is built on the fly by the benchmarks, and the big
-# generated module (big/gen.go) by bench/cli-start.sh: at ~25 MB it is not
+# generated module (big/gen.go) by bench/cli-start.sh: at ~22 MB it is not
 # committed.
 set -euo pipefail
 cd "$(dirname "$0")"
