@@ -20,6 +20,15 @@ func readInput(dst []byte) {
 		return
 	}
 	i := 0
+	// Four words per iteration: fewer loop back-edges, which hosts that
+	// check for interruption at every loop header make expensive.
+	for ; i+32 <= n; i += 32 {
+		w := dst[i : i+32 : i+32]
+		binary.LittleEndian.PutUint64(w[0:], extismInputLoadU64(uint64(i)))
+		binary.LittleEndian.PutUint64(w[8:], extismInputLoadU64(uint64(i+8)))
+		binary.LittleEndian.PutUint64(w[16:], extismInputLoadU64(uint64(i+16)))
+		binary.LittleEndian.PutUint64(w[24:], extismInputLoadU64(uint64(i+24)))
+	}
 	for ; i+8 <= n; i += 8 {
 		binary.LittleEndian.PutUint64(dst[i:], extismInputLoadU64(uint64(i)))
 	}
@@ -38,6 +47,13 @@ func load(offset uint64, dst []byte) {
 		return
 	}
 	i := 0
+	for ; i+32 <= n; i += 32 {
+		w, o := dst[i:i+32:i+32], offset+uint64(i)
+		binary.LittleEndian.PutUint64(w[0:], extismLoadU64(o))
+		binary.LittleEndian.PutUint64(w[8:], extismLoadU64(o+8))
+		binary.LittleEndian.PutUint64(w[16:], extismLoadU64(o+16))
+		binary.LittleEndian.PutUint64(w[24:], extismLoadU64(o+24))
+	}
 	for ; i+8 <= n; i += 8 {
 		binary.LittleEndian.PutUint64(dst[i:], extismLoadU64(offset+uint64(i)))
 	}
@@ -56,6 +72,13 @@ func store(offset uint64, src []byte) {
 		return
 	}
 	i := 0
+	for ; i+32 <= n; i += 32 {
+		w, o := src[i:i+32:i+32], offset+uint64(i)
+		extismStoreU64(o, binary.LittleEndian.Uint64(w[0:]))
+		extismStoreU64(o+8, binary.LittleEndian.Uint64(w[8:]))
+		extismStoreU64(o+16, binary.LittleEndian.Uint64(w[16:]))
+		extismStoreU64(o+24, binary.LittleEndian.Uint64(w[24:]))
+	}
 	for ; i+8 <= n; i += 8 {
 		extismStoreU64(offset+uint64(i), binary.LittleEndian.Uint64(src[i:]))
 	}

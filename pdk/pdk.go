@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 )
 
 // Input returns a copy of the call's input.
@@ -15,6 +16,21 @@ func Input() []byte {
 	b := make([]byte, n)
 	readInput(b)
 	return b
+}
+
+// AppendInput appends the call's input to dst and returns the extended
+// slice. Reusing one buffer across calls (buf = pdk.AppendInput(buf[:0]))
+// saves allocating and garbage-collecting a new slice per call, which
+// matters for large inputs.
+func AppendInput(dst []byte) []byte {
+	n := int(extismInputLength())
+	if n == 0 {
+		return dst
+	}
+	dst = slices.Grow(dst, n)
+	b := dst[len(dst) : len(dst)+n]
+	readInput(b)
+	return dst[:len(dst)+n]
 }
 
 // InputString returns the call's input as a string.
@@ -96,7 +112,9 @@ func takeBlock(off uint64, arg Memory) ([]byte, bool) {
 		arg.Free()
 		return nil, false
 	}
-	m := FindMemory(off)
+	// length_unsafe: the block was just returned by the host, so it is live;
+	// Extism's kernel answers it without walking its block list.
+	m := Memory{offset: off, length: extismLengthUnsafe(off)}
 	v := m.Bytes()
 	if off != arg.offset {
 		arg.Free()

@@ -116,7 +116,7 @@ func testEcho(t *testing.T, wasm string, kinds []hostKind) {
 			h := open(t, kind, wasm, options{})
 			for _, n := range echoSizes {
 				in := randomBytes(t, n)
-				for _, fn := range []string{"echo", "memory_roundtrip"} {
+				for _, fn := range []string{"echo", "echo_reuse", "memory_roundtrip"} {
 					out, _, err := h.Call(fn, in)
 					if err != nil {
 						t.Fatalf("%s(%d bytes): %v", fn, n, err)

@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	extism "github.com/extism/go-sdk"
+	"github.com/tetratelabs/wazero"
 
 	abi "github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
@@ -34,6 +35,8 @@ type options struct {
 	Config       map[string]string
 	AllowedHosts []string
 	Logs         *[]logLine // when set, receives every message at trace and up
+
+	closeOnCtxDone bool // Extism SDK only: turn wazero's CloseOnContextDone on
 }
 
 // host is one plugin instance on one host.
@@ -52,6 +55,12 @@ const (
 	onExtism   hostKind = "extism-go-sdk"
 )
 
+// onExtismCtxDone is the Extism Go SDK with wazero's CloseOnContextDone on,
+// the setting wasmhive's engine always uses (it makes timeouts and
+// cancellation stop running guests). Benchmarks include it to separate the
+// cost of that setting from the cost of each host's ABI implementation.
+const onExtismCtxDone hostKind = "extism-go-sdk+ctxdone"
+
 var hostKinds = []hostKind{onWasmhive, onExtism}
 
 func open(tb testing.TB, kind hostKind, wasmPath string, o options) host {
@@ -62,6 +71,9 @@ func open(tb testing.TB, kind hostKind, wasmPath string, o options) host {
 	case onWasmhive:
 		h, err = openWasmhive(wasmPath, o)
 	case onExtism:
+		h, err = openExtism(wasmPath, o)
+	case onExtismCtxDone:
+		o.closeOnCtxDone = true
 		h, err = openExtism(wasmPath, o)
 	}
 	if err != nil {
@@ -149,7 +161,11 @@ func openExtism(path string, o options) (*extismHost, error) {
 		Config:       o.Config,
 		AllowedHosts: o.AllowedHosts,
 	}
-	p, err := extism.NewPlugin(context.Background(), m, extism.PluginConfig{EnableWasi: true, EnableHttpResponseHeaders: true}, nil)
+	pc := extism.PluginConfig{EnableWasi: true, EnableHttpResponseHeaders: true}
+	if o.closeOnCtxDone {
+		pc.RuntimeConfig = wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
+	}
+	p, err := extism.NewPlugin(context.Background(), m, pc, nil)
 	if err != nil {
 		return nil, err
 	}

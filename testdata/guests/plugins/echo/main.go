@@ -54,3 +54,24 @@ func itoa(n int) string {
 }
 
 func main() {}
+
+var buf []byte
+
+// echo_reuse is echo reading into a buffer reused across calls
+// (pdk.AppendInput), so a call allocates nothing in the guest.
+//
+//go:wasmexport echo_reuse
+func echoReuse() int32 {
+	buf = pdk.AppendInput(buf[:0])
+	pdk.Output(buf)
+	return 0
+}
+
+// length_reuse is length reading into the reused buffer.
+//
+//go:wasmexport length_reuse
+func lengthReuse() int32 {
+	buf = pdk.AppendInput(buf[:0])
+	pdk.OutputString(itoa(len(buf)))
+	return 0
+}
