@@ -73,8 +73,11 @@ func CheckExport(m *engine.Module, function string) error {
 // engine's typed errors. Before the first call on st, the guest language
 // runtime is initialised (see Init).
 func Call(ctx context.Context, inst *engine.Instance, st *State, function string, input []byte) ([]byte, error) {
-	if err := CheckExport(inst.Module(), function); err != nil {
-		return nil, err
+	if function != st.checked || inst != st.checkedIn {
+		if err := CheckExport(inst.Module(), function); err != nil {
+			return nil, err
+		}
+		st.checked, st.checkedIn = function, inst
 	}
 	if err := st.SetInput(input); err != nil {
 		return nil, err

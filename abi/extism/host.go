@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -55,10 +56,34 @@ type envModule struct{}
 
 func (envModule) ModuleName() string { return EnvModule }
 
+// binding pairs a module instance with its State.
+type binding struct {
+	mod api.Module
+	st  *State
+}
+
+// stateCache remembers the last module a host function was called from, so
+// the hot path (many host calls from one instance) skips the Runtime's
+// instance lookup.
+type stateCache struct {
+	rt   *engine.Runtime
+	last atomic.Pointer[binding]
+}
+
+func (c *stateCache) get(mod api.Module) *State {
+	if b := c.last.Load(); b != nil && b.mod == mod {
+		return b.st
+	}
+	st := StateOf(c.rt, mod)
+	c.last.Store(&binding{mod: mod, st: st})
+	return st
+}
+
 func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
+	cache := &stateCache{rt: rt}
 	fn := func(name string, params, results []api.ValueType, f func(s *State, ctx context.Context, stack []uint64)) {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f(StateOf(rt, mod), ctx, stack)
+			f(cache.get(mod), ctx, stack)
 		}), params, results).WithName(name).Export(name)
 	}
 	none := []api.ValueType{}
@@ -270,9 +295,10 @@ type bulkModule struct{}
 func (bulkModule) ModuleName() string { return BulkModule }
 
 func (bulkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
+	cache := &stateCache{rt: rt}
 	fn := func(name string, params, results []api.ValueType, f func(s *State, mem api.Memory, stack []uint64)) {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f(StateOf(rt, mod), mod.Memory(), stack)
+			f(cache.get(mod), mod.Memory(), stack)
 		}), params, results).WithName(name).Export(name)
 	}
 	fn("read", []api.ValueType{i64, i64, i64}, nil, func(s *State, mem api.Memory, st []uint64) {

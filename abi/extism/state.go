@@ -9,6 +9,8 @@ import (
 	"math"
 	"net/http"
 	"sort"
+
+	"github.com/wasmhive/wasmhive/engine"
 )
 
 // Default limits, the same as Extism's hosts.
@@ -79,6 +81,8 @@ type State struct {
 	client     *http.Client
 
 	initialized bool
+	checked     string           // the export Call last checked...
+	checkedIn   *engine.Instance // ...on this instance
 	hostErr     error // the error that stopped the last call from inside a host function
 }
 
