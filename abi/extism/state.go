@@ -83,7 +83,7 @@ type State struct {
 	initialized bool
 	checked     string           // the export Call last checked...
 	checkedIn   *engine.Instance // ...on this instance
-	hostErr     error // the error that stopped the last call from inside a host function
+	hostErr     error            // the error that stopped the last call from inside a host function
 }
 
 // first is the lowest handle: 0 stays invalid and blocks are 8-byte aligned.
