@@ -326,11 +326,20 @@ func (p *Pool) get(ctx context.Context, newInst Factory) (*engine.Instance, erro
 // timed out, exited, closed) or one at the memory limit is discarded; with
 // the Fresh policy every instance is closed; otherwise it waits idle for the
 // next call.
-func (p *Pool) Put(inst *engine.Instance) {
+func (p *Pool) Put(inst *engine.Instance) { p.put(inst, true) }
+
+// Release is Put for a caller that knows how the call went: an instance left
+// unusable by a call that succeeded (a command whose _start returned) counts
+// as retired, not discarded. err is the call's error.
+func (p *Pool) Release(inst *engine.Instance, err error) { p.put(inst, err != nil) }
+
+func (p *Pool) put(inst *engine.Instance, failed bool) {
 	if inst == nil {
 		return
 	}
-	broken := inst.Broken() || p.atMemoryLimit(inst)
+	atLimit := p.atMemoryLimit(inst)
+	broken := inst.Broken() || atLimit
+	failed = failed || atLimit
 	keep := p.cfg.Policy == Reuse
 	p.mu.Lock()
 	if len(p.fresh) > 0 {
@@ -344,7 +353,7 @@ func (p *Pool) Put(inst *engine.Instance) {
 		p.total--
 		p.mu.Unlock()
 		p.release()
-		if broken {
+		if broken && failed {
 			p.discarded.Add(1)
 		} else {
 			p.retired.Add(1)
@@ -374,8 +383,9 @@ func (p *Pool) Do(ctx context.Context, fn func(*engine.Instance) error) error {
 	if err != nil {
 		return err
 	}
-	defer p.Put(inst)
-	return fn(inst)
+	err = fn(inst)
+	p.Release(inst, err)
+	return err
 }
 
 // Close stops background work, wakes queued callers with ErrClosed, and

@@ -52,7 +52,6 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return err
 	}
-	defer t.pool.Put(inst)
 	hi := inst.Value(handlerKey{}).(*handlerInst)
 	hi.stderr.reset()
 
@@ -67,6 +66,7 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 	hi.in, _ = req.AppendBinary(hi.in[:0])
 	req.Body = nil
 	out, err := extism.Call(ctx, inst, hi.st, t.export, hi.in)
+	defer t.pool.Release(inst, err) // after the response is written from out
 	if cap(hi.in) > 1<<20 {
 		hi.in = nil // do not keep a large request's buffer on a warm instance
 	}

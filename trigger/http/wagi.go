@@ -39,7 +39,7 @@ func (g *wagiRunner) serve(ctx context.Context, w http.ResponseWriter, r *http.R
 		return err
 	}
 	_, err = inst.Call(ctx, "_start")
-	t.pool.Put(inst)
+	t.pool.Release(inst, err)
 	t.logStderr(ctx, id, &stderr)
 	if err != nil {
 		return err

@@ -9,20 +9,25 @@
 //	/loop      never returns (the per-request timeout stops it: 504)
 //	/sleep     sleeps 300 ms, then answers (for graceful shutdown tests)
 //	/big       a body of ?n bytes
+//
+// It also exports handle_raw (malformed output) and handle_fail (an error
+// return) for the trigger's failure tests.
 package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/wasmhive/wasmhive/pdk"
 	pdkhttp "github.com/wasmhive/wasmhive/pdk/http"
 )
 
 var (
-	instanceID = strconv.FormatInt(time.Now().UnixNano()%1_000_000_007, 36)
+	instanceID = strconv.FormatUint(rand.Uint64(), 36) // seeded by WASI random_get
 	count      int
 )
 
@@ -74,6 +79,24 @@ func init() {
 			w.Write([]byte("not found: " + r.Path))
 		}
 	})
+}
+
+// handleRaw answers with bytes that are not an httpwire response: the
+// trigger must answer 502 (serve this module with Export "handle_raw").
+//
+//go:wasmexport handle_raw
+func handleRaw() int32 {
+	pdk.OutputString("this is not an httpwire response")
+	return 0
+}
+
+// handleFail returns non-zero with an error message: the trigger must
+// answer 500 (serve with Export "handle_fail").
+//
+//go:wasmexport handle_fail
+func handleFail() int32 {
+	pdk.SetErrorString("handler refused the request")
+	return 1
 }
 
 func main() {}

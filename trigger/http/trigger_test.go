@@ -1,0 +1,532 @@
+package httptrigger_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/testguest"
+	"github.com/wasmhive/wasmhive/pool"
+	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
+)
+
+// syncBuffer is a log sink safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testConfig is the engine configuration of the tests: the Extism host
+// module, and a compilation cache shared by the tests (compiling the Go
+// handler guest once instead of once per test).
+func testConfig() engine.Config {
+	return engine.NewConfig().WithHostModule(extism.HostModule()).
+		WithCacheDir(filepath.Join(os.TempDir(), "wasmhive-httptrigger-test-cache"))
+}
+
+// server is a trigger behind a real HTTP server on 127.0.0.1.
+type server struct {
+	*httptest.Server
+	trig *httptrigger.Trigger
+	log  *syncBuffer
+}
+
+// start serves the module at path with cfg (Runtime, Module and Logger are
+// filled in).
+func start(t *testing.T, path string, cfg httptrigger.Config) *server {
+	t.Helper()
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rt.Close(ctx) })
+	mod, err := rt.CompileFile(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	cfg.Runtime, cfg.Module = rt, mod
+	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	trig, err := httptrigger.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(trig)
+	t.Cleanup(func() {
+		srv.Close()
+		trig.Close(ctx)
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return &server{Server: srv, trig: trig, log: logs}
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (s *server) do(t *testing.T, method, path string, body io.Reader, header ...string) reply {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Add(header[i], header[i+1])
+	}
+	resp, err := s.Client().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+func (s *server) get(t *testing.T, path string) reply { t.Helper(); return s.do(t, "GET", path, nil) }
+
+func wagi(t *testing.T, name string) string { return testguest.Path(t, "http/"+name+".wasm") }
+
+func handlerGuest(t *testing.T) string { return testguest.GoReactor(t, "http/handler") }
+
+// wantError checks an error response: its status, and the request id in
+// the body, the X-Request-Id header and, when logged is non-empty, in a log
+// line that contains logged.
+func (s *server) wantError(t *testing.T, r reply, status int, logged string) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("status = %d, want %d; body %q", r.status, status, r.body)
+	}
+	id := r.header.Get("X-Request-Id")
+	if id == "" || !strings.Contains(r.body, "request id "+id) {
+		t.Fatalf("error body %q does not name the request id %q", r.body, id)
+	}
+	if logged == "" {
+		return
+	}
+	for _, line := range strings.Split(s.log.String(), "\n") {
+		if strings.Contains(line, "id="+id+" ") && strings.Contains(line, logged) {
+			return
+		}
+	}
+	t.Fatalf("no log line carries request id %s and %q:\n%s", id, logged, s.log.String())
+}
+
+func TestWAGIEndToEnd(t *testing.T) {
+	s := start(t, wagi(t, "wagi_echo"), httptrigger.Config{})
+	if c := s.trig.Convention(); c != httptrigger.WAGI {
+		t.Fatalf("convention = %s, want wagi (detected from _start)", c)
+	}
+	r := s.do(t, "POST", "/some/path%20x?a=1&b=2", strings.NewReader("the body"), "Content-Type", "text/x-test", "X-Custom-Thing", "v1", "Authorization", "Bearer secret")
+	if r.status != 200 || r.header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("status %d, headers %v", r.status, r.header)
+	}
+	for _, want := range []string{
+		"GATEWAY_INTERFACE=CGI/1.1\n", "SERVER_PROTOCOL=HTTP/1.1\n", "REQUEST_METHOD=POST\n",
+		"PATH_INFO=/some/path x\n", "QUERY_STRING=a=1&b=2\n", "CONTENT_TYPE=text/x-test\n",
+		"CONTENT_LENGTH=8\n", "REMOTE_ADDR=127.0.0.1\n", "SERVER_NAME=127.0.0.1\n",
+		"HTTP_X_CUSTOM_THING=v1\n", "X_REQUEST_ID=" + r.header.Get("X-Request-Id") + "\n", "body=the body",
+	} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("response lacks %q:\n%s", want, r.body)
+		}
+	}
+	if strings.Contains(r.body, "secret") {
+		t.Errorf("the Authorization credentials reached the CGI environment:\n%s", r.body)
+	}
+
+	r = s.get(t, "/?status")
+	if r.status != 201 || r.header.Get("X-Guest") != "yes" {
+		t.Fatalf("Status header: got %d %v", r.status, r.header)
+	}
+	req, _ := http.NewRequest("GET", s.URL+"/?redirect", nil)
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 302 || resp.Header.Get("Location") != "/elsewhere" {
+		t.Fatalf("Location without Status: got %d %v", resp.StatusCode, resp.Header)
+	}
+	if st := s.trig.Stats(); st.Created != 3 || st.Discarded != 0 || st.Idle != 0 {
+		t.Fatalf("stats %+v: want a fresh instance per request, none discarded or kept", st)
+	}
+}
+
+func TestWAGIMalformedOutput(t *testing.T) {
+	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
+	for _, q := range []string{"malformed", "noheaders"} {
+		s.wantError(t, s.get(t, "/?"+q), 502, "malformed wagi response")
+		if r := s.get(t, "/"); r.status != 200 || r.body != "fine\n" {
+			t.Fatalf("request after a malformed one: %d %q", r.status, r.body)
+		}
+	}
+}
+
+func TestWAGITrapAndExitStatus(t *testing.T) {
+	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
+	s.wantError(t, s.get(t, "/?trap"), 500, "unreachable")
+	s.wantError(t, s.get(t, "/?exit3"), 500, "exited with status 3")
+	if r := s.get(t, "/"); r.status != 200 {
+		t.Fatalf("request after a trap: %d", r.status)
+	}
+	if st := s.trig.Stats(); st.Discarded != 2 {
+		t.Fatalf("stats %+v: want the 2 failed instances discarded", st)
+	}
+}
+
+func TestWAGIStderrIsLogged(t *testing.T) {
+	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
+	r := s.get(t, "/?stderr")
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	id := r.header.Get("X-Request-Id")
+	if !regexp.MustCompile(`module stderr.*id=` + regexp.QuoteMeta(id) + ` .*guest says hello on stderr`).MatchString(s.log.String()) {
+		t.Fatalf("guest stderr not logged with request id %s:\n%s", id, s.log.String())
+	}
+}
+
+func TestWAGITimeout(t *testing.T) {
+	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{Timeout: 200 * time.Millisecond})
+	s.wantError(t, s.get(t, "/?loop"), 504, "")
+	if r := s.get(t, "/"); r.status != 200 {
+		t.Fatalf("request after a timeout: %d", r.status)
+	}
+}
+
+func TestBodyLimit(t *testing.T) {
+	s := start(t, wagi(t, "wagi_echo"), httptrigger.Config{MaxBodyBytes: 16})
+	if r := s.do(t, "POST", "/", strings.NewReader(strings.Repeat("a", 16))); r.status != 200 {
+		t.Fatalf("body at the limit: %d", r.status)
+	}
+	s.wantError(t, s.do(t, "POST", "/", strings.NewReader(strings.Repeat("a", 17))), 413, "")
+	// Without Content-Length (chunked), the limit is found while reading.
+	s.wantError(t, s.do(t, "POST", "/", io.MultiReader(strings.NewReader(strings.Repeat("b", 40)))), 413, "")
+	if st := s.trig.Stats(); st.Calls != 1 {
+		t.Fatalf("stats %+v: oversized requests reached the module", st)
+	}
+}
+
+func TestWAGISaturation(t *testing.T) {
+	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{Pool: pool.Config{Max: 1, QueueSize: -1}})
+	slow := make(chan reply, 1)
+	go func() { slow <- s.get(t, "/?sleep") }()
+	waitFor(t, "the slow request to run", func() bool { return s.trig.Stats().Active == 1 })
+	s.wantError(t, s.get(t, "/"), 503, "")
+	if r := <-slow; r.status != 200 || r.body != "slept\n" {
+		t.Fatalf("the request in flight: %d %q", r.status, r.body)
+	}
+	if r := s.get(t, "/"); r.status != 200 {
+		t.Fatalf("after the pool drained: %d", r.status)
+	}
+}
+
+func TestHealth(t *testing.T) {
+	s := start(t, wagi(t, "wagi_hello"), httptrigger.Config{})
+	s.get(t, "/")
+	r := s.get(t, httptrigger.HealthPath)
+	if r.status != 200 || !strings.Contains(r.body, `"status":"ok"`) || !strings.Contains(r.body, `"calls":1`) {
+		t.Fatalf("health: %d %q", r.status, r.body)
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	s := start(t, wagi(t, "wagi_hello"), httptrigger.Config{})
+	r := s.get(t, "/x?y")
+	id := r.header.Get("X-Request-Id")
+	if !regexp.MustCompile(`msg="http request" id=` + regexp.QuoteMeta(id) + ` method=GET path=/x status=200 bytes=13 `).MatchString(s.log.String()) {
+		t.Fatalf("no access log line for %s:\n%s", id, s.log.String())
+	}
+}
+
+func TestHandlerEndToEnd(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{})
+	if c := s.trig.Convention(); c != httptrigger.Handler {
+		t.Fatalf("convention = %s, want handler (detected from handle_http)", c)
+	}
+	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" || r.header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("GET /: %d %v %q", r.status, r.header, r.body)
+	}
+	r := s.do(t, "PUT", "/echo?q=a%20b&z", strings.NewReader("payload"), "X-Multi", "1", "X-Multi", "2")
+	for _, want := range []string{"method=PUT\n", "path=/echo\n", "query=q=a%20b&z\n", "q=a b\n",
+		"header Host=" + strings.TrimPrefix(s.URL, "http://") + "\n", "header X-Multi=1,2\n", "body=payload"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("echo lacks %q:\n%s", want, r.body)
+		}
+	}
+	r = s.get(t, "/status")
+	if r.status != 201 || r.header.Get("X-Guest") != "yes" || strings.Join(r.header.Values("X-Multi"), ",") != "a,b" || r.body != "created" {
+		t.Fatalf("GET /status: %d %v %q", r.status, r.header, r.body)
+	}
+	if r := s.get(t, "/nope"); r.status != 404 {
+		t.Fatalf("GET /nope: %d", r.status)
+	}
+	r = s.get(t, "/big?n=200000")
+	if r.status != 200 || len(r.body) != 200000 {
+		t.Fatalf("GET /big: %d, %d bytes", r.status, len(r.body))
+	}
+}
+
+var countRE = regexp.MustCompile(`^instance (\w+) count (\d+)$`)
+
+func count(t *testing.T, s *server) (string, int) {
+	t.Helper()
+	r := s.get(t, "/count")
+	m := countRE.FindStringSubmatch(r.body)
+	if r.status != 200 || m == nil {
+		t.Fatalf("GET /count: %d %q", r.status, r.body)
+	}
+	var n int
+	fmt.Sscan(m[2], &n)
+	return m[1], n
+}
+
+func TestHandlerKeepsStateOnWarmInstance(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	first, _ := count(t, s)
+	for want := 2; want <= 4; want++ {
+		id, n := count(t, s)
+		if id != first || n != want {
+			t.Fatalf("call %d: instance %s count %d, want instance %s count %d", want, id, n, first, want)
+		}
+	}
+}
+
+func TestHandlerFreshPolicy(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1, Policy: pool.Fresh}})
+	seen := map[string]bool{}
+	for range 3 {
+		id, n := count(t, s)
+		if n != 1 || seen[id] {
+			t.Fatalf("fresh policy: instance %s count %d (seen before: %v)", id, n, seen[id])
+		}
+		seen[id] = true
+	}
+}
+
+func TestHandlerConcurrentRequestsNeverShareAnInstance(t *testing.T) {
+	const max, clients, each = 3, 12, 15
+	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: max, QueueSize: clients, QueueTimeout: time.Minute}})
+	var mu sync.Mutex
+	counts := map[string][]int{}
+	var wg sync.WaitGroup
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				resp, err := s.Client().Get(s.URL + "/count")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				m := countRE.FindStringSubmatch(string(b))
+				if resp.StatusCode != 200 || m == nil {
+					t.Errorf("GET /count: %d %q", resp.StatusCode, b)
+					return
+				}
+				var n int
+				fmt.Sscan(m[2], &n)
+				mu.Lock()
+				counts[m[1]] = append(counts[m[1]], n)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for id, ns := range counts {
+		// Serialised calls on one instance count 1, 2, ..., n exactly once
+		// each; overlapping calls would lose or repeat increments.
+		seen := map[int]bool{}
+		for _, n := range ns {
+			if seen[n] || n < 1 || n > len(ns) {
+				t.Fatalf("instance %s answered counts %v: calls overlapped", id, ns)
+			}
+			seen[n] = true
+		}
+		total += len(ns)
+	}
+	if total != clients*each || len(counts) > max {
+		t.Fatalf("%d answers from %d instances; want %d from at most %d", total, len(counts), clients*each, max)
+	}
+}
+
+func TestHandlerPanicIsIsolated(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	before, _ := count(t, s)
+	r := s.get(t, "/panic")
+	s.wantError(t, r, 500, "module failed")
+	s.wantError(t, r, 500, "handler panicked on purpose") // the guest's stderr, same id
+	after, n := count(t, s)
+	if after == before || n != 1 {
+		t.Fatalf("after a panic, instance %s count %d: want a new instance (not %s) at count 1", after, n, before)
+	}
+	if st := s.trig.Stats(); st.Discarded != 1 {
+		t.Fatalf("stats %+v: want the panicked instance discarded", st)
+	}
+}
+
+func TestHandlerTimeout(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{Timeout: 300 * time.Millisecond, Pool: pool.Config{Max: 1}})
+	s.wantError(t, s.get(t, "/loop"), 504, "")
+	if _, n := count(t, s); n != 1 {
+		t.Fatalf("after a timeout, count %d: want a new instance", n)
+	}
+	if st := s.trig.Stats(); st.Discarded != 1 {
+		t.Fatalf("stats %+v: want the timed-out instance discarded", st)
+	}
+}
+
+func TestHandlerSaturation(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1, QueueSize: 1, QueueTimeout: 50 * time.Millisecond}})
+	count(t, s) // warm
+	slow := make(chan reply, 1)
+	go func() { slow <- s.get(t, "/sleep") }()
+	waitFor(t, "the slow request to run", func() bool { return s.trig.Stats().Active == 1 })
+	r := s.get(t, "/")
+	s.wantError(t, r, 503, "")
+	if r.header.Get("Retry-After") == "" {
+		t.Error("503 without Retry-After")
+	}
+	if r := <-slow; r.status != 200 || r.body != "slept" {
+		t.Fatalf("the request in flight: %d %q", r.status, r.body)
+	}
+	if st := s.trig.Stats(); st.Rejected != 1 {
+		t.Fatalf("stats %+v: want 1 rejected", st)
+	}
+}
+
+func TestHandlerBadOutputAndErrorReturn(t *testing.T) {
+	guest := handlerGuest(t)
+	raw := start(t, guest, httptrigger.Config{Export: "handle_raw"})
+	raw.wantError(t, raw.get(t, "/"), 502, "malformed handler response")
+	fail := start(t, guest, httptrigger.Config{Export: "handle_fail"})
+	fail.wantError(t, fail.get(t, "/"), 500, "handler refused the request")
+	if st := fail.trig.Stats(); st.Discarded != 0 {
+		t.Fatalf("stats %+v: an error return must not discard the instance", st)
+	}
+}
+
+func TestHandlerBodyLimit(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{MaxBodyBytes: 1000})
+	if r := s.do(t, "POST", "/echo", strings.NewReader(strings.Repeat("a", 1000))); r.status != 200 {
+		t.Fatalf("body at the limit: %d", r.status)
+	}
+	s.wantError(t, s.do(t, "POST", "/echo", strings.NewReader(strings.Repeat("a", 1001))), 413, "")
+}
+
+func TestConventionErrors(t *testing.T) {
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, testConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	reactor, err := rt.CompileFile(ctx, testguest.Path(t, "http/reactor.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: reactor}); err == nil || !strings.Contains(err.Error(), "exports neither handle_http") {
+		t.Fatalf("a module with neither export: err = %v", err)
+	}
+	if _, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: reactor, Convention: httptrigger.WAGI}); err == nil {
+		t.Fatal("WAGI accepted a reactor")
+	}
+	cmd, err := rt.CompileFile(ctx, testguest.Path(t, "http/wagi_hello.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: cmd, Convention: httptrigger.Handler}); err == nil {
+		t.Fatal("the handler convention accepted a module without handle_http")
+	}
+}
+
+func TestParseCGI(t *testing.T) {
+	ok := []struct {
+		out    string
+		status int
+		header string
+		body   string
+	}{
+		{"Content-Type: text/plain\n\nhi", 200, "text/plain", "hi"},
+		{"Content-Type: text/html\r\nStatus: 404 Not Found\r\n\r\n<p>", 404, "text/html", "<p>"},
+		{"Location: /x\n\n", 302, "", ""},
+		{"Location: https://e.com/\nStatus: 301 Moved\n\n", 301, "", ""},
+		{"Status: 204\n\n", 204, "", ""},
+	}
+	for _, c := range ok {
+		status, h, body, err := httptrigger.ParseCGI([]byte(c.out))
+		if err != nil || status != c.status || h.Get("Content-Type") != c.header || string(body) != c.body {
+			t.Errorf("ParseCGI(%q) = %d %v %q %v", c.out, status, h, body, err)
+		}
+	}
+	for _, bad := range []string{
+		"", "hello", "Content-Type: text/plain\n", "\nbody", "X-Other: 1\n\nbody",
+		"no colon here\n\n", "Status: abc\n\n", "Status: 99 Low\n\n", "Status: 100 Continue\n\n", "Bad Name: x\nContent-Type: a\n\n",
+	} {
+		if _, _, _, err := httptrigger.ParseCGI([]byte(bad)); err == nil {
+			t.Errorf("ParseCGI(%q) accepted malformed output", bad)
+		}
+	}
+}
+
+func TestCGIArgs(t *testing.T) {
+	for q, want := range map[string]string{
+		"":            "s",
+		"a=1":         "s",
+		"word+other":  "s word other",
+		"a%20b+c":     "s a b c",
+		"bad%zz+word": "s",
+	} {
+		if got := strings.Join(httptrigger.CGIArgs("s", q), " "); got != want {
+			t.Errorf("CGIArgs(%q) = %q, want %q", q, got, want)
+		}
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
