@@ -164,6 +164,9 @@ func (m *Module) parseSection(id byte, r *reader, sec *Section) error {
 		}
 		sec.Name = name
 		m.CustomSections = append(m.CustomSections, CustomSection{Name: name, Offset: r.offset(), Size: r.remaining()})
+		if name == "name" {
+			return checkNameSection(r)
+		}
 		return nil
 	case SectionType:
 		return m.parseTypes(r)
@@ -282,7 +285,11 @@ func (m *Module) parseSection(id byte, r *reader, sec *Section) error {
 			return err
 		}
 		m.ElementCount = n
-		r.pos = len(r.b) // segments are not decoded
+		for i := range n {
+			if err := skipElementSegment(r, i); err != nil {
+				return err
+			}
+		}
 	case SectionDataCount:
 		n, err := r.u32()
 		if err != nil {
@@ -306,7 +313,10 @@ func (m *Module) parseSection(id byte, r *reader, sec *Section) error {
 			if int64(size) > int64(r.remaining()) {
 				return r.errAt(start, "function body of %d bytes runs past the end of the code section", size)
 			}
-			r.pos += int(size)
+			body, _ := r.sub(int(size))
+			if err := checkLocals(body); err != nil {
+				return err
+			}
 		}
 	case SectionData:
 		n, err := r.count("data segment", 1)
@@ -317,7 +327,11 @@ func (m *Module) parseSection(id byte, r *reader, sec *Section) error {
 			return r.errorf("data section has %d segments but the datacount section says %d", n, *m.DataCount)
 		}
 		m.DataSegments = n
-		r.pos = len(r.b)
+		for i := range n {
+			if err := skipDataSegment(r, i); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -674,6 +688,175 @@ func skipConstExpr(r *reader) error {
 			return err
 		}
 	}
+}
+
+// MaxFunctionLocals is the most locals one function may declare, the
+// implementation limit of browsers and wasmparser (wasmtime). Engines
+// allocate per declared local, so a few bytes declaring billions of locals
+// would otherwise cost gigabytes.
+const MaxFunctionLocals = 50000
+
+// checkLocals decodes a function body's local declarations and checks
+// their total against MaxFunctionLocals. The code is not decoded.
+func checkLocals(r *reader) error {
+	groups, err := r.count("local declaration", 2)
+	if err != nil {
+		return err
+	}
+	var total uint64
+	for range groups {
+		at := r.pos
+		n, err := r.u32()
+		if err != nil {
+			return err
+		}
+		if total += uint64(n); total > MaxFunctionLocals {
+			return r.errAt(at, "function declares more than %d locals", MaxFunctionLocals)
+		}
+		if _, err := readValType(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipElementSegment decodes (and discards) element segment i.
+func skipElementSegment(r *reader, i int) error {
+	at := r.pos
+	flags, err := r.u32()
+	if err != nil {
+		return err
+	}
+	if flags > 7 {
+		return r.errAt(at, "element segment %d has malformed flags %d", i, flags)
+	}
+	if flags&0x02 != 0 && flags&0x01 == 0 { // explicit table index
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+	}
+	if flags&0x01 == 0 { // active: offset expression
+		if err := skipConstExpr(r); err != nil {
+			return err
+		}
+	}
+	exprs := flags&0x04 != 0
+	if flags&0x03 != 0 { // element kind (0x00 = funcref) or reference type
+		if exprs {
+			if _, err := readValType(r); err != nil {
+				return err
+			}
+		} else if k, err := r.byte(); err != nil {
+			return err
+		} else if k != 0 {
+			return r.errAt(r.pos-1, "element segment %d has unknown element kind 0x%02x", i, k)
+		}
+	}
+	n, err := r.count("element", 1)
+	if err != nil {
+		return err
+	}
+	for range n {
+		if exprs {
+			err = skipConstExpr(r)
+		} else {
+			_, err = r.u32()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// skipDataSegment decodes (and discards) data segment i.
+func skipDataSegment(r *reader, i int) error {
+	at := r.pos
+	flags, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch flags {
+	case 0: // active, memory 0
+		err = skipConstExpr(r)
+	case 1: // passive
+	case 2: // active, explicit memory
+		if _, err = r.u32(); err == nil {
+			err = skipConstExpr(r)
+		}
+	default:
+		return r.errAt(at, "data segment %d has malformed flags %d", i, flags)
+	}
+	if err != nil {
+		return err
+	}
+	start := r.pos
+	size, err := r.u32()
+	if err != nil {
+		return err
+	}
+	if int64(size) > int64(r.remaining()) {
+		return r.errAt(start, "data segment %d of %d bytes runs past the end of the data section", i, size)
+	}
+	r.pos += int(size)
+	return nil
+}
+
+// checkNameSection decodes the counts and strings of the standard "name"
+// custom section's module (0), function (1) and local (2) subsections, so
+// that none claims more entries or bytes than the section holds.
+func checkNameSection(r *reader) error {
+	for !r.eof() {
+		id, _ := r.byte()
+		start := r.pos
+		size, err := r.u32()
+		if err != nil {
+			return err
+		}
+		if int64(size) > int64(r.remaining()) {
+			return r.errAt(start, "name subsection %d of %d bytes runs past the end of the name section", id, size)
+		}
+		sub, _ := r.sub(int(size))
+		switch id {
+		case 0:
+			_, err = sub.name()
+		case 1:
+			err = checkNameMap(sub)
+		case 2:
+			var n int
+			if n, err = sub.count("function", 2); err != nil {
+				return err
+			}
+			for range n {
+				if _, err = sub.u32(); err != nil {
+					return err
+				}
+				if err = checkNameMap(sub); err != nil {
+					return err
+				}
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkNameMap(r *reader) error {
+	n, err := r.count("name", 2)
+	if err != nil {
+		return err
+	}
+	for range n {
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+		if _, err := r.name(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // FuncType returns the signature of function idx in the function index
