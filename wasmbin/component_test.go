@@ -1,9 +1,12 @@
 package wasmbin_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmhive/wasmhive/wasmbin"
 )
@@ -159,5 +162,70 @@ func TestCoreParserRefusesComponent(t *testing.T) {
 	var fe *wasmbin.FormatError
 	if !errors.As(err, &fe) || fe.Offset != 4 {
 		t.Errorf("ParseModule(component) = %v, want a FormatError at offset 4", err)
+	}
+}
+
+// module assembles a core module from sections.
+func module(sections ...[]byte) []byte {
+	return cat(append([][]byte{[]byte("\x00asm\x01\x00\x00\x00")}, sections...)...)
+}
+
+func TestSegmentsLocalsAndNames(t *testing.T) {
+	typ := section(1, []byte{0x01, 0x60, 0x00, 0x00})
+	fn := section(3, []byte{0x01, 0x00})
+	body := func(locals ...[]byte) []byte {
+		b := cat(leb(nil, uint64(len(locals))), cat(locals...), []byte{0x0b})
+		return section(10, []byte{0x01}, leb(nil, uint64(len(b))), b)
+	}
+	local := func(n uint64, typ byte) []byte { return append(leb(nil, n), typ) }
+	table := section(4, []byte{0x01, 0x70, 0x00, 0x01})
+	mem := section(5, []byte{0x01, 0x00, 0x01})
+	cases := []struct {
+		name string
+		wasm []byte
+		ok   bool
+	}{
+		{"50000 locals", module(typ, fn, body(local(49999, 0x7f), local(1, 0x7e))), true},
+		{"50001 locals", module(typ, fn, body(local(50000, 0x7f), local(1, 0x7e))), false},
+		{"bad local type", module(typ, fn, body(local(1, 0x01))), false},
+		{"element segments of every form", module(typ, fn, table,
+			section(9, []byte{0x08},
+				[]byte{0x00, 0x41, 0x00, 0x0b, 0x01, 0x00},                         // active, funcidx
+				[]byte{0x01, 0x00, 0x01, 0x00},                                     // passive, funcidx
+				[]byte{0x02, 0x00, 0x41, 0x00, 0x0b, 0x00, 0x01, 0x00},             // active table 0, funcidx
+				[]byte{0x03, 0x00, 0x01, 0x00},                                     // declarative, funcidx
+				[]byte{0x04, 0x41, 0x00, 0x0b, 0x01, 0xd2, 0x00, 0x0b},             // active, exprs
+				[]byte{0x05, 0x70, 0x01, 0xd0, 0x70, 0x0b},                         // passive, exprs
+				[]byte{0x06, 0x00, 0x41, 0x00, 0x0b, 0x70, 0x01, 0xd2, 0x00, 0x0b}, // active table 0, exprs
+				[]byte{0x07, 0x70, 0x01, 0xd2, 0x00, 0x0b}),                        // declarative, exprs
+			body()), true},
+		{"element flags 8", module(typ, fn, table, section(9, []byte{0x01, 0x08}), body()), false},
+		{"element count past end", module(typ, fn, table, section(9, []byte{0x01, 0x01, 0x00, 0x05, 0x00}), body()), false},
+		{"data segments of every form", module(mem, section(12, []byte{0x03}),
+			section(11, []byte{0x03}, []byte{0x00, 0x41, 0x00, 0x0b, 0x02, 'h', 'i'}, []byte{0x01, 0x00},
+				[]byte{0x02, 0x00, 0x41, 0x08, 0x0b, 0x01, '!'})), true},
+		{"data count mismatch", module(mem, section(12, []byte{0x02}), section(11, []byte{0x01, 0x01, 0x00})), false},
+		{"data bytes past end", module(mem, section(11, []byte{0x01, 0x01, 0x05, 'a'})), false},
+		{"name section", module(typ, fn, body(), section(0, str("name"),
+			section(0, str("m")), section(1, []byte{0x01, 0x00}, str("f")),
+			section(2, []byte{0x01, 0x00, 0x01, 0x00}, str("x")), section(9, []byte("skipped")))), true},
+		{"name map count past end", module(section(0, str("name"), section(1, []byte{0x05, 0x00}, str("f")))), false},
+		{"name subsection past end", module(section(0, str("name"), []byte{0x01, 0x09, 0x00})), false},
+		{"other custom sections are opaque", module(section(0, str("names"), []byte{0x01, 0x09, 0x00})), true},
+	}
+	// The accepted modules are valid: wazero compiles them too.
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer rt.Close(ctx)
+	for _, c := range cases {
+		_, err := wasmbin.ParseModule(c.wasm)
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok=%v", c.name, err, c.ok)
+		}
+		if c.ok {
+			if _, err := rt.CompileModule(ctx, c.wasm); err != nil {
+				t.Errorf("%s: wazero rejects the module: %v", c.name, err)
+			}
+		}
 	}
 }
