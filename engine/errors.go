@@ -70,13 +70,20 @@ func (e *ExitError) Error() string { return fmt.Sprintf("%s exited with status %
 // division by zero, stack overflow...).
 type TrapError struct {
 	Module   string
-	Function string   // the export that was called
+	Function string   // the export that was called, e.g. "_start"
+	At       string   // the function executing when it trapped (innermost frame), when known
 	Reason   string   // e.g. "integer divide by zero"
 	Stack    []string // wasm stack trace, innermost frame first
 }
 
+// Error formats the trap as one line: "m.wasm: trap in _start (at main):
+// unreachable".
 func (e *TrapError) Error() string {
-	return fmt.Sprintf("%s: trap in %s: %s", e.Module, e.Function, e.Reason)
+	where := e.Function
+	if e.At != "" && e.At != e.Function {
+		where += " (at " + e.At + ")"
+	}
+	return fmt.Sprintf("%s: trap in %s: %s", e.Module, where, e.Reason)
 }
 
 // ErrTimeout is matched (errors.Is) by a TimeoutError.

@@ -145,6 +145,12 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 		return nil, &callError{module: i.module.name, function: name, err: ErrNoExport}
 	}
 	res, err := f.Call(ctx, params...)
+	if err == nil && ctx.Err() != nil && i.mod.IsClosed() {
+		// The deadline or cancellation closed the module while the guest was
+		// inside a host call that returned anyway (wazero only checks ctx on
+		// function entry and loop back-edges): the call did not complete.
+		err = ctxExitError(ctx)
+	}
 	if err != nil {
 		i.broken.Store(true)
 		return nil, i.convertError(name, err)
@@ -174,7 +180,10 @@ func (i *Instance) Close(ctx context.Context) error {
 	return i.mod.Close(ctx)
 }
 
-// convertError maps wazero's errors to the engine's typed errors.
+// convertError maps wazero's errors to the engine's typed errors. Whatever
+// wazero reports, the result's message is one line: wazero appends a Go stack
+// trace to errors recovered from a host function's runtime panic, and that
+// must never reach a user.
 func (i *Instance) convertError(function string, err error) error {
 	name := i.module.name
 	var exit *sys.ExitError
@@ -190,22 +199,77 @@ func (i *Instance) convertError(function string, err error) error {
 		return &ExitError{Module: name, Code: exit.ExitCode()}
 	}
 	msg := err.Error()
-	reason, stack, found := strings.Cut(msg, "\nwasm stack trace:\n")
-	reason = strings.TrimPrefix(reason, "wasm error: ")
-	if !found && !strings.HasPrefix(msg, "wasm error: ") {
-		// Not a trap: a host error (e.g. a host function returned an error).
-		if function == "instantiate" {
-			return &LoadError{Module: name, Err: compileError(err)}
-		}
-		return &callError{module: name, function: function, err: err}
+	head, stack, _ := strings.Cut(msg, "\nwasm stack trace:\n")
+	head = strings.TrimSpace(head)
+	frames := stackFrames(stack)
+	switch {
+	case strings.HasPrefix(head, "wasm error: "):
+		// A trap raised by the engine: unreachable, out of bounds, divide by zero...
+		reason := strings.TrimPrefix(head, "wasm error: ")
+		return &TrapError{Module: name, Function: function, At: innermost(frames), Reason: reason, Stack: frames}
+	case head == "stack overflow":
+		// wazero returns its call-stack limit unwrapped and without frames.
+		return &TrapError{Module: name, Function: function, Reason: "stack overflow (call stack exhausted)"}
 	}
+	// Not a trap: a host function failed (returned or panicked with an error).
+	line, _, _ := strings.Cut(head, "\n")
+	line = strings.TrimSuffix(strings.TrimSpace(line), " (recovered by wazero)")
+	if function == "instantiate" {
+		return &LoadError{Module: name, Err: errors.New(line)}
+	}
+	return &callError{module: name, function: function, err: &hostError{msg: line, err: err}}
+}
+
+// ctxExitError is the exit error wazero reports for a module closed because ctx is done.
+func ctxExitError(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return sys.NewExitError(sys.ExitCodeDeadlineExceeded)
+	}
+	return sys.NewExitError(sys.ExitCodeContextCanceled)
+}
+
+// hostError is a host function's failure reduced to its first line; Unwrap
+// still reaches the original error.
+type hostError struct {
+	msg string
+	err error
+}
+
+func (e *hostError) Error() string { return e.msg }
+func (e *hostError) Unwrap() error { return e.err }
+
+// stackFrames splits wazero's wasm stack trace into frames, stopping at the
+// blank line after which wazero prints a Go stack trace.
+func stackFrames(stack string) []string {
 	var frames []string
 	for _, l := range strings.Split(stack, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			frames = append(frames, l)
+		l = strings.TrimSpace(l)
+		if l == "" {
+			if len(frames) > 0 {
+				break
+			}
+			continue
 		}
+		// wazero prefixes each function with the instance name, empty for
+		// anonymous instances: ".main(i32,i32) i32".
+		frames = append(frames, strings.TrimPrefix(l, "."))
 	}
-	return &TrapError{Module: name, Function: function, Reason: strings.TrimSpace(reason), Stack: frames}
+	return frames
+}
+
+// innermost returns the function name of the first frame, e.g. "main" for
+// "main(i32,i32) i32"; source-position lines ("0x2d58: file.c:9:12") are skipped.
+func innermost(frames []string) string {
+	for _, f := range frames {
+		if strings.HasPrefix(f, "0x") {
+			continue
+		}
+		if i := strings.IndexByte(f, '('); i > 0 {
+			return f[:i]
+		}
+		return f
+	}
+	return ""
 }
 
 // moduleConfig builds the wazero module config for one instance. The WASI

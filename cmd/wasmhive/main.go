@@ -17,9 +17,10 @@ import (
 
 // Exit codes shared by every verb.
 const (
-	exitUsage   = 2   // bad flags or arguments, a module that cannot be loaded
-	exitTimeout = 124 // --timeout passed (as coreutils timeout(1))
-	exitTrap    = 134 // the guest trapped (128+SIGABRT, as wasmtime on Unix)
+	exitUsage       = 2   // bad flags or arguments, a module that cannot be loaded
+	exitTimeout     = 124 // --timeout passed (as coreutils timeout(1))
+	exitInterrupted = 130 // SIGINT or SIGTERM (128+SIGINT, as a shell reports)
+	exitTrap        = 134 // the guest trapped (128+SIGABRT, as wasmtime on Unix)
 )
 
 // commands lists the constructors of the top-level verbs; each verb's file adds itself in init.

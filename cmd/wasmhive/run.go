@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,36 +31,83 @@ type runFlags struct {
 	noCache   bool
 }
 
+const runLong = `Run a WebAssembly module (WASI preview 1) like a program, as wasmtime run does.
+
+ARGS become the guest's argv; argv[0] is the module's file name. wasmhive's
+flags go before MODULE: everything after MODULE belongs to the guest, and a
+"--" right after MODULE (or before it) is dropped, so "run m.wasm --foo" and
+"run m.wasm -- --foo" both pass --foo.
+
+The guest's stdin, stdout and stderr are wasmhive's own and stream (a guest can
+answer each line as it arrives). It sees no host environment variable and no
+host file unless granted with --env, --dir or --ro-dir, and it has no network.
+
+With --invoke FUNC, wasmhive instantiates the module (running _initialize once
+if it is a reactor), calls FUNC with ARGS parsed as its parameter types (i32,
+i64: decimal, 0x hex, negative; f32, f64: decimal, exponent, hex float, inf,
+nan) and prints each result on its own line.
+
+Modules are compiled once and the machine code is cached on disk (see
+wasmhive run --help, --no-cache, and docs/cli-run.md for the location).
+
+Exit codes:
+  0-125  the guest's exit status (proc_exit, or returning from main)
+  1      the guest exited with a status of 126 or more (reserved for the host,
+         as in wasmtime), or wasmhive failed
+  2      usage error, or a module that cannot be loaded (missing, not wasm,
+         corrupt, a component, unresolved imports, memory over --max-memory,
+         a missing --dir, an unknown export or bad --invoke arguments)
+  124    --timeout passed
+  130    interrupted (SIGINT or SIGTERM)
+  134    the guest trapped (unreachable, out-of-bounds memory access, integer
+         divide by zero, stack overflow...); -v prints the wasm stack trace`
+
+const runExample = `  wasmhive run hello.wasm
+  wasmhive run app.wasm --flag arg                       # ARGS go to the guest
+  wasmhive run --env NAME=world --env HOME app.wasm      # set NAME, pass HOME through
+  wasmhive run --dir ./data::/data --ro-dir .::/src app.wasm
+  wasmhive run --timeout 5s --max-memory 64MiB app.wasm
+  wasmhive run --invoke add calc.wasm 1 -2               # prints the result`
+
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run [flags] MODULE [ARGS...]",
-		Short: "Run a WebAssembly module as a command (or call one export with --invoke)",
-		Long: `Run a WASI preview 1 module like a program: ARGS become its argv (argv[0] is the module's file
-name), stdin/stdout/stderr are wasmhive's own, and the guest's exit status is wasmhive's.
-Flags go before MODULE; everything after MODULE (or after --) belongs to the guest.
-
-Exit codes: the guest's status (0-255; a status above 255 exits 1 with a message), 2 for usage
-and load errors, 124 when --timeout passes, 134 when the guest traps.`,
-		Example: `  wasmhive run hello.wasm
-  wasmhive run --env NAME=world --dir ./data::/data app.wasm -- --flag arg
-  wasmhive run --invoke add calc.wasm 1 2`,
-		Args: cobra.MinimumNArgs(1),
+		Use:     "run [flags] MODULE [ARGS...]",
+		Short:   "Run a WebAssembly module as a command (or call one export with --invoke)",
+		Long:    runLong,
+		Example: runExample,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError{errors.New("run: missing MODULE (usage: wasmhive run [flags] MODULE [ARGS...])")}
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runModule(cmd, f, args[0], args[1:])
+			guestArgs := args[1:]
+			// pflag hands a "--" that follows MODULE to us verbatim; one
+			// before MODULE it consumed itself (ArgsLenAtDash >= 0).
+			if cmd.ArgsLenAtDash() < 0 && len(guestArgs) > 0 && guestArgs[0] == "--" {
+				guestArgs = guestArgs[1:]
+			}
+			return runModule(cmd, f, args[0], guestArgs)
 		},
 	}
 	fl := cmd.Flags()
 	fl.SetInterspersed(false)
-	fl.StringArrayVar(&f.env, "env", nil, "set `NAME=VALUE` in the guest's environment; NAME alone passes the host's value (repeatable)")
-	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write (repeatable)")
+	fl.StringArrayVar(&f.env, "env", nil, "set `NAME=VALUE` in the guest's environment; NAME alone passes the host's value if set (repeatable)")
+	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write; GUEST_DIR defaults to HOST_DIR (repeatable)")
 	fl.StringArrayVar(&f.roDirs, "ro-dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-only (repeatable)")
 	fl.StringVar(&f.invoke, "invoke", "", "call export `FUNC` instead of _start; ARGS are its numeric arguments")
-	fl.DurationVar(&f.timeout, "timeout", 0, "stop the guest after `DURATION` (e.g. 5s); 0 means no limit")
-	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory at `SIZE` (e.g. 64MiB)")
-	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the on-disk compilation cache")
+	fl.DurationVar(&f.timeout, "timeout", 0, "stop the guest after `DURATION` (e.g. 500ms, 5s) and exit 124; 0 means no limit")
+	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory at `SIZE` (e.g. 64MiB, 1GiB, 65536); memory.grow past it returns -1")
+	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the on-disk compilation cache")
 	return cmd
 }
+
+// stopGrace is how long wasmhive waits, once --timeout passes or a signal
+// arrives, for the guest to notice; a guest blocked in a host call (a long
+// sleep, a read from a terminal) may never notice, and the process exits anyway.
+const stopGrace = 250 * time.Millisecond
 
 func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error {
 	ctx := cmd.Context()
@@ -74,6 +122,9 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 			return usageError{fmt.Errorf("--max-memory: %w", err)}
 		}
 		cfg = cfg.WithMaxMemory(n)
+	}
+	if f.timeout < 0 {
+		return usageError{fmt.Errorf("--timeout %s: must not be negative", f.timeout)}
 	}
 	env, err := parseEnv(f.env)
 	if err != nil {
@@ -100,25 +151,59 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		Stderr:   cmd.ErrOrStderr(),
 		Preopens: preopens,
 	}
+	var run func(context.Context) error
+	switch {
+	case f.invoke != "":
+		run = func(ctx context.Context) error {
+			return invoke(ctx, cmd.OutOrStdout(), rt, mod, icfg, f.invoke, args, verbose)
+		}
+	case !mod.HasExport("_start"):
+		return usageError{fmt.Errorf("%s exports no _start (it is a %s); call one of its exports with --invoke", mod.Name(), mod.Pattern())}
+	default:
+		run = func(ctx context.Context) error { return guestError(rt.RunCommand(ctx, mod, icfg), verbose) }
+	}
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	if f.invoke != "" {
-		return invoke(ctx, cmd.OutOrStdout(), rt, mod, icfg, f.invoke, args, verbose)
+	return supervise(ctx, mod.Name(), f.timeout, run)
+}
+
+// supervise runs the guest and maps its stopping on a deadline or a signal
+// to exit codes 124 and 130. If the guest does not stop within stopGrace of
+// ctx being done (it is blocked in a host call that ignores ctx), supervise
+// returns anyway and the process exits, abandoning the guest.
+func supervise(ctx context.Context, name string, timeout time.Duration, run func(context.Context) error) error {
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		select {
+		case err = <-done:
+		case <-time.After(stopGrace):
+			err = ctx.Err()
+		}
 	}
-	if !mod.HasExport("_start") {
-		return usageError{fmt.Errorf("%s exports no _start (it is a %s); call one of its exports with --invoke", mod.Name(), mod.Pattern())}
+	if err == nil {
+		return nil
 	}
-	return guestError(rt.RunCommand(ctx, mod, icfg), verbose)
+	if errors.Is(err, engine.ErrTimeout) || errors.Is(err, context.DeadlineExceeded) {
+		return exitStatus{code: exitTimeout, msg: fmt.Sprintf("%s: stopped after --timeout %s", name, timeout)}
+	}
+	if errors.Is(err, engine.ErrCanceled) || errors.Is(err, context.Canceled) {
+		return exitStatus{code: exitInterrupted, msg: name + ": interrupted"}
+	}
+	return err
 }
 
 // invoke calls one export with numeric arguments and prints its results.
 func invoke(ctx context.Context, out io.Writer, rt *engine.Runtime, mod *engine.Module, icfg engine.InstanceConfig, name string, args []string, verbose bool) error {
 	def, ok := mod.Compiled().ExportedFunctions()[name]
 	if !ok {
-		return usageError{fmt.Errorf("%s exports no function %q", mod.Name(), name)}
+		return usageError{fmt.Errorf("%s exports no function %q%s", mod.Name(), name, exportHint(mod))}
 	}
 	params, err := parseParams(def.ParamTypes(), args)
 	if err != nil {
@@ -140,6 +225,22 @@ func invoke(ctx context.Context, out io.Writer, rt *engine.Runtime, mod *engine.
 	return nil
 }
 
+// exportHint lists a module's exported functions for an unknown --invoke name.
+func exportHint(mod *engine.Module) string {
+	var names []string
+	for n := range mod.Compiled().ExportedFunctions() {
+		names = append(names, n)
+	}
+	if len(names) == 0 {
+		return " (it exports no functions)"
+	}
+	slices.Sort(names)
+	if len(names) > 10 {
+		names = append(names[:10], "...")
+	}
+	return " (exports: " + strings.Join(names, ", ") + ")"
+}
+
 // guestError turns the engine's typed errors into exit statuses.
 func guestError(err error, verbose bool) error {
 	if err == nil {
@@ -151,8 +252,11 @@ func guestError(err error, verbose bool) error {
 	var unresolved *engine.UnresolvedImportsError
 	switch {
 	case errors.As(err, &exit):
-		if exit.Code > 255 {
-			return exitStatus{code: 1, msg: fmt.Sprintf("%s exited with status %d, which does not fit a process exit status (0-255)", exit.Module, exit.Code)}
+		if exit.Code >= 126 {
+			// As wasmtime: statuses from 126 up are the shell's (126 cannot
+			// execute, 127 not found, 128+n killed by signal n, 134 our trap);
+			// a guest may not fake them.
+			return exitStatus{code: 1, msg: fmt.Sprintf("%s exited with status %d, outside the range a guest may use (0-125)", exit.Module, exit.Code)}
 		}
 		return exitStatus{code: int(exit.Code), silent: true}
 	case errors.As(err, &trap):
@@ -163,8 +267,8 @@ func guestError(err error, verbose bool) error {
 			msg += " (-v shows the wasm stack trace)"
 		}
 		return exitStatus{code: exitTrap, msg: msg}
-	case errors.Is(err, engine.ErrTimeout):
-		return exitStatus{code: exitTimeout, msg: err.Error()}
+	case errors.Is(err, engine.ErrTimeout), errors.Is(err, engine.ErrCanceled):
+		return err // supervise words these
 	case errors.As(err, &load), errors.As(err, &unresolved):
 		return usageError{err}
 	}
@@ -193,19 +297,25 @@ func parseEnv(specs []string) ([]string, error) {
 func parsePreopens(rw, ro []string) ([]engine.Preopen, error) {
 	var out []engine.Preopen
 	add := func(spec string, readOnly bool) error {
+		flag := "--dir"
+		if readOnly {
+			flag = "--ro-dir"
+		}
 		host, guest, ok := strings.Cut(spec, "::")
 		if !ok {
 			guest = host
 		}
 		if host == "" || guest == "" {
-			return fmt.Errorf("--dir %q: want HOST_DIR[::GUEST_DIR]", spec)
+			return fmt.Errorf("%s %q: want HOST_DIR[::GUEST_DIR]", flag, spec)
 		}
 		fi, err := os.Stat(host)
-		if err != nil {
-			return fmt.Errorf("--dir %s: directory does not exist", host)
-		}
-		if !fi.IsDir() {
-			return fmt.Errorf("--dir %s: not a directory", host)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return fmt.Errorf("%s %s: no such directory", flag, host)
+		case err != nil:
+			return fmt.Errorf("%s %s: %v", flag, host, cleanErr(err))
+		case !fi.IsDir():
+			return fmt.Errorf("%s %s: not a directory", flag, host)
 		}
 		out = append(out, engine.Preopen{HostPath: host, GuestPath: guest, ReadOnly: readOnly})
 		return nil
@@ -306,4 +416,14 @@ func formatValue(t api.ValueType, v uint64) string {
 		return strconv.FormatFloat(api.DecodeF64(v), 'g', -1, 64)
 	}
 	return fmt.Sprintf("%#x", v)
+}
+
+// cleanErr drops the path and operation from an *os.PathError (the caller
+// names the path itself).
+func cleanErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
