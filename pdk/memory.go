@@ -1,6 +1,9 @@
 package pdk
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // Memory is a block of host-managed memory: the unit the Extism ABI uses to
 // pass data between a plugin and its host. Offset 0 means "no block".
@@ -29,8 +32,11 @@ func AllocateBytes(b []byte) Memory {
 
 // AllocateString allocates a block of host memory holding a copy of s.
 func AllocateString(s string) Memory {
-	return AllocateBytes([]byte(s))
+	return AllocateBytes(stringBytes(s))
 }
+
+// stringBytes returns s's bytes without copying; callers only read them.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // FindMemory returns the block at offset (for example one a host function
 // returned), or the zero Memory when offset is not the start of a live block.

@@ -48,7 +48,7 @@ func InputJSON(v any) error {
 func Output(b []byte) { setOutput(b) }
 
 // OutputString sets the call's output to s.
-func OutputString(s string) { Output([]byte(s)) }
+func OutputString(s string) { setOutput(stringBytes(s)) }
 
 // OutputJSON sets the call's output to the JSON encoding of v.
 func OutputJSON(v any) error {

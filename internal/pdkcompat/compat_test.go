@@ -69,6 +69,9 @@ func TestCountVowels(t *testing.T) {
 		runSteps(t, wasm, options{Config: map[string]string{"vowels": "o"}}, []step{
 			{fn: "count_vowels", in: "hello world", want: `{"count":2,"total":2,"vowels":"o"}`},
 		})
+		runSteps(t, wasm, options{Config: map[string]string{"vowels": "\"é\x01"}}, []step{
+			{fn: "count_vowels", in: "a\"b", want: `{"count":1,"total":1,"vowels":"\"é\u0001"}`},
+		})
 	})
 }
 
