@@ -287,3 +287,34 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing library: err = %v", err)
 	}
 }
+
+// TestLinkingManyInstances: the same main and library modules instantiated
+// several times in one CompiledPlugin, each instance with its own library.
+func TestLinkingManyInstances(t *testing.T) {
+	ctx := context.Background()
+	c, err := wasmhive.CompileFile(ctx, sdkWasm(t, "main.wasm"), wasmhive.WithLibraryFile("lib", sdkWasm(t, "lib.wasm")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var plugins []*wasmhive.Plugin
+	for range 3 {
+		p, err := c.Instance(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close(ctx)
+		plugins = append(plugins, p)
+	}
+	for i, p := range plugins {
+		for _, name := range []string{"benjamin", "grace"} {
+			out, err := p.Call(ctx, "run_test", []byte(name))
+			if want := "Hello, " + strings.ToUpper(name); err != nil || string(out) != want {
+				t.Fatalf("instance %d: run_test(%q) = %q, %v; want %q", i, name, out, err, want)
+			}
+		}
+	}
+	if _, err := wasmhive.CompileFile(ctx, sdkWasm(t, "main.wasm"), wasmhive.WithLibraryFile("lib", kernel(t))); err == nil || !strings.Contains(err.Error(), "lib.capitalize") {
+		t.Fatalf("a library without the import: err = %v, want one naming lib.capitalize", err)
+	}
+}
