@@ -349,7 +349,23 @@ func (p *Pool) put(inst *engine.Instance, failed bool) {
 		}
 	}
 	p.active--
-	if broken || !keep || p.closed || p.total > p.cfg.Max {
+	if !broken && keep && !p.closed && p.total > p.cfg.Max && len(p.idle) > 0 {
+		// A warm instance made while this one served a call put the pool
+		// over Max: keep this one (it is the warmest, its state is in use)
+		// and retire the oldest idle one.
+		old := p.idle[0].inst
+		p.idle = append(p.idle[:0], p.idle[1:]...)
+		p.idle = append(p.idle, idleInst{inst: inst, since: time.Now()})
+		p.total--
+		p.mu.Unlock()
+		p.release()
+		p.retired.Add(1)
+		old.Close(context.Background())
+		return
+	}
+	// With no idle instance, an excess over Max is a warm instance still
+	// being made: warm drops it when it is done, so this one stays.
+	if broken || !keep || p.closed {
 		p.total--
 		p.mu.Unlock()
 		p.release()
@@ -458,7 +474,7 @@ func (p *Pool) warm() {
 		p.mu.Unlock()
 		inst, err := p.cfg.New(p.bg)
 		p.mu.Lock()
-		if err != nil || p.closed {
+		if err != nil || p.closed || p.total > p.cfg.Max {
 			p.total--
 			p.mu.Unlock()
 			if err != nil {

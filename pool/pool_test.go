@@ -508,3 +508,35 @@ func BenchmarkPoolDo(b *testing.B) {
 		})
 	})
 }
+
+// TestWarmingNeverEvictsTheServingInstance: with Max 1, a call that arrives
+// while the warm instance is still being made gets its own instance; when
+// both exist, the pool keeps the one that served (its state is in use) and
+// drops the surplus.
+func TestWarmingNeverEvictsTheServingInstance(t *testing.T) {
+	rt, mod := reactor(t, engine.NewConfig())
+	gate := make(chan struct{})
+	var calls atomic.Int32
+	p, err := pool.New(pool.Config{Max: 1, MinWarm: 1, New: func(ctx context.Context) (*engine.Instance, error) {
+		if calls.Add(1) == 1 {
+			<-gate // the background warm instance is slow to make
+		}
+		return rt.Instantiate(ctx, mod, engine.InstanceConfig{})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	eventually(t, "warming to start", func() bool { return calls.Load() == 1 })
+	if got := doCall(t, p, "next"); got != 101 {
+		t.Fatalf("next = %d", got)
+	}
+	close(gate)
+	eventually(t, "the surplus warm instance to be dropped", func() bool { s := p.Stats(); return s.Created == 2 && s.Retired == 1 })
+	if got := doCall(t, p, "next"); got != 102 {
+		t.Fatalf("next = %d, want 102 from the instance that served the first call", got)
+	}
+	if s := p.Stats(); s.Idle != 1 {
+		t.Fatalf("stats %+v: want exactly Max=1 instance", s)
+	}
+}
