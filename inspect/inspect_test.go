@@ -305,3 +305,25 @@ func TestJSONGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestImportsGroupedByFirstAppearance(t *testing.T) {
+	// Imports interleave modules: env.a, wasi.b, env.c -> groups env [a c], wasi [b].
+	imp := func(mod, name string) []byte { return cat(str(mod), str(name), []byte{0x00, 0x00}) }
+	b := cat([]byte("\x00asm\x01\x00\x00\x00"),
+		section(1, []byte{0x01, 0x60, 0x01, 0x7f, 0x00}),
+		section(2, []byte{0x03}, imp("env", "a"), imp("wasi_snapshot_preview1", "b"), imp("env", "c")))
+	r, err := inspect.Inspect(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, g := range r.Imports {
+		for _, it := range g.Items {
+			got = append(got, g.Module+"."+it.Name+it.Signature)
+		}
+	}
+	want := []string{"env.a(i32)", "env.c(i32)", "wasi_snapshot_preview1.b(i32)"}
+	if !reflect.DeepEqual(got, want) || r.Pattern != "reactor" || r.PatternReason != "exports no _start (and no functions)" {
+		t.Errorf("imports %v, pattern %s (%s); want %v", got, r.Pattern, r.PatternReason, want)
+	}
+}

@@ -256,6 +256,9 @@ func TestFormatErrors(t *testing.T) {
 			if c.offset >= 0 && fe.Offset != c.offset {
 				t.Errorf("offset = %d, want %d (%v)", fe.Offset, c.offset, err)
 			}
+			if notWasm := c.name == "empty" || c.name == "not wasm"; errors.Is(err, wasmbin.ErrNotWasm) != notWasm {
+				t.Errorf("errors.Is(%v, ErrNotWasm) = %v, want %v", err, !notWasm, notWasm)
+			}
 			if fe.Offset < 0 || fe.Offset > len(c.in) {
 				t.Errorf("offset %d outside the input (%d bytes)", fe.Offset, len(c.in))
 			}
