@@ -9,10 +9,13 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
+	"runtime/debug"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -78,17 +81,67 @@ type HostModule interface {
 	Define(rt *Runtime, b wazero.HostModuleBuilder)
 }
 
-// DefaultCacheDir returns the compilation cache directory for this version
-// of wasmhive: $XDG_CACHE_HOME/wasmhive/<version>-<os>-<arch> (or the
-// platform's equivalent). wazero further keys entries by the module's SHA-256
-// and its own version, so a changed module or a new wasmhive never reuses a
-// stale entry.
+// DefaultCacheDir returns the compilation cache directory of this build:
+// os.UserCacheDir()/wasmhive/<version>[-wazero-<build>]-<os>-<arch>, e.g.
+// ~/.cache/wasmhive/v0.3.0-linux-amd64.
+//
+// Staleness: the cached machine code is wazero's output alone, and wazero
+// keys every entry by the module's SHA-256, the compile options that change
+// code, the CPU's features, and (in a wazero-<version> subdirectory) its own
+// version. A changed module, or a wasmhive built against another wazero
+// release, therefore never reuses an entry, even for "dev" builds. The one
+// case wazero cannot see is a wazero replaced by a local directory (a go.mod
+// replace directive), whose code changes without a version: then the name
+// also carries a hash of the wasmhive executable.
 func DefaultCacheDir() (string, error) {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("find cache directory: %w", err)
 	}
-	return filepath.Join(base, "wasmhive", version.String()+"-"+goruntime.GOOS+"-"+goruntime.GOARCH), nil
+	return filepath.Join(base, "wasmhive", cacheKey()), nil
+}
+
+// cacheKey names this build's cache directory.
+func cacheKey() string {
+	key := version.String()
+	if w := wazeroBuild(); w != "" {
+		key += "-wazero-" + w
+	}
+	return key + "-" + goruntime.GOOS + "-" + goruntime.GOARCH
+}
+
+// wazeroBuild identifies a wazero that is not the released version go.mod
+// requires: the replacement's version and checksum, or for a local directory
+// a hash of the running executable. It is "" in the usual case.
+func wazeroBuild() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, dep := range bi.Deps {
+		if dep.Path != "github.com/tetratelabs/wazero" || dep.Replace == nil {
+			continue
+		}
+		r := dep.Replace
+		if r.Version != "" {
+			return shortHash(r.Path + "@" + r.Version + " " + r.Sum)
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return "local"
+		}
+		b, err := os.ReadFile(exe)
+		if err != nil {
+			return "local"
+		}
+		return "local-" + shortHash(string(b))
+	}
+	return ""
+}
+
+func shortHash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:6])
 }
 
 // Runtime compiles and instantiates modules. Close it to release compiled

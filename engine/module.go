@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tetratelabs/wazero"
@@ -130,6 +132,9 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 	}
 	cm, err := rt.wr.CompileModule(rt.compileCtx(ctx), wasm)
 	if err != nil {
+		if lerr := rt.memoryLimitError(err); lerr != nil {
+			return nil, &LoadError{Module: name, Err: lerr}
+		}
 		return nil, &LoadError{Module: name, Err: compileError(err)}
 	}
 	m := &Module{name: name, compiled: cm, pattern: detectPattern(cm)}
@@ -147,6 +152,27 @@ func compileError(err error) error {
 	return errors.New(msg)
 }
 
+// wazeroMinOverLimit is how wazero v1.12 words a memory whose minimum
+// exceeds the runtime's page limit; it checks every memory at compile time,
+// including memories that are not exported (which CompiledModule hides).
+var wazeroMinOverLimit = regexp.MustCompile(`min (\d+) pages \([^)]*\) over limit of (\d+) pages`)
+
+// memoryLimitError rewords wazero's memory-limit compile error, or returns
+// nil for any other error.
+func (rt *Runtime) memoryLimitError(err error) error {
+	m := wazeroMinOverLimit.FindStringSubmatch(err.Error())
+	if m == nil {
+		return nil
+	}
+	minPages, _ := strconv.ParseUint(m[1], 10, 32)
+	return memoryOverLimit(uint32(minPages), rt.maxPages)
+}
+
+func memoryOverLimit(minPages, maxPages uint32) error {
+	return fmt.Errorf("its memory needs at least %s (%d pages), more than the memory limit of %s",
+		FormatBytes(uint64(minPages)*PageSize), minPages, FormatBytes(uint64(maxPages)*PageSize))
+}
+
 func (rt *Runtime) checkMemory(m *Module) error {
 	var mems []api.MemoryDefinition
 	mems = append(mems, m.compiled.ImportedMemories()...)
@@ -155,8 +181,7 @@ func (rt *Runtime) checkMemory(m *Module) error {
 	}
 	for _, md := range mems {
 		if md.Min() > rt.maxPages {
-			return &LoadError{Module: m.name, Err: fmt.Errorf("memory minimum %s exceeds the limit of %s",
-				FormatBytes(uint64(md.Min())*PageSize), FormatBytes(uint64(rt.maxPages)*PageSize))}
+			return &LoadError{Module: m.name, Err: memoryOverLimit(md.Min(), rt.maxPages)}
 		}
 	}
 	return nil
