@@ -349,6 +349,9 @@ func fdRead(s *State, ctx context.Context, mem api.Memory, st []uint64) Errno {
 			}
 			var err error
 			if n, err = s.stdin.read(ctx, b); err != nil {
+				if ctx.Err() != nil {
+					stopGuest(ctx)
+				}
 				return errnoOf(err)
 			}
 			break

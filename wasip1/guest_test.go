@@ -234,3 +234,28 @@ func TestMissingPreopen(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestBlockedStdinStops: a guest waiting for input that never comes is
+// stopped by the call's deadline (a timeout, not a hang or a clean exit).
+func TestBlockedStdinStops(t *testing.T) {
+	rt := newRuntime(t)
+	mod, err := rt.CompileFile(context.Background(), testguest.Path(t, "wasi/checks.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdinR, stdinW := io.Pipe()
+	defer stdinW.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err = rt.RunCommand(ctx, mod, engine.InstanceConfig{Args: []string{"checks", "echo"}, Stdin: stdinR})
+	if !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("got %v, want a timeout", err)
+	}
+	// Canceling works the same way.
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { time.Sleep(100 * time.Millisecond); cancel() }()
+	err = rt.RunCommand(ctx, mod, engine.InstanceConfig{Args: []string{"checks", "echo"}, Stdin: stdinR})
+	if !errors.Is(err, engine.ErrCanceled) {
+		t.Fatalf("got %v, want canceled", err)
+	}
+}

@@ -3,6 +3,7 @@ package wasip1
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"runtime"
 	"time"
 
@@ -129,6 +130,17 @@ func paramNames(n int) []string {
 func procExit(ctx context.Context, mod api.Module, stack []uint64) {
 	code := uint32(stack[0])
 	_ = mod.CloseWithExitCode(ctx, code)
+	panic(sys.NewExitError(code))
+}
+
+// stopGuest unwinds the guest after ctx ended while a host function waited
+// (for input, for a clock), with the exit codes wazero itself uses for a
+// context that is done: the engine reports a timeout or a cancellation.
+func stopGuest(ctx context.Context) {
+	code := sys.ExitCodeContextCanceled
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		code = sys.ExitCodeDeadlineExceeded
+	}
 	panic(sys.NewExitError(code))
 }
 

@@ -130,7 +130,7 @@ func pollOneoff(s *State, ctx context.Context, mem api.Memory, st []uint64) Errn
 		case <-wait:
 		case <-timer:
 		case <-ctx.Done():
-			return EINTR
+			stopGuest(ctx)
 		}
 	}
 	buf, _ := mem.Read(out, uint32(len(events))*sizeEvent)

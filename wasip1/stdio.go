@@ -6,10 +6,10 @@ import (
 	"sync"
 )
 
-// stdinStream streams the configured stdin. Reads go straight to the reader
-// unless poll_oneoff asked for readiness: then one background read fills a
-// buffer that the next fd_read drains, so a guest can wait for input with a
-// timeout without losing any of it.
+// stdinStream streams the configured stdin. One background Read at a time
+// fills a buffer that fd_read drains: fd_read returns as soon as any input is
+// there, poll_oneoff can wait for input with a timeout without losing any of
+// it, and a canceled context stops a guest blocked on input.
 type stdinStream struct {
 	r io.Reader
 
@@ -32,16 +32,22 @@ func (s *stdinStream) ready() (bool, <-chan struct{}) {
 	if s.r == nil || len(s.buf) > 0 || s.err != nil {
 		return true, nil
 	}
+	return false, s.startLocked(4096)
+}
+
+// startLocked starts one background Read of up to size bytes unless one is
+// running, and returns the channel closed when it finishes.
+func (s *stdinStream) startLocked(size int) <-chan struct{} {
 	if !s.pending {
 		s.pending = true
 		s.done = make(chan struct{})
-		go s.fill(s.done)
+		go s.fill(s.done, size)
 	}
-	return false, s.done
+	return s.done
 }
 
-func (s *stdinStream) fill(done chan struct{}) {
-	b := make([]byte, 4096)
+func (s *stdinStream) fill(done chan struct{}, size int) {
+	b := make([]byte, size)
 	n, err := s.r.Read(b)
 	s.mu.Lock()
 	s.buf = append(s.buf, b[:n]...)
@@ -53,8 +59,9 @@ func (s *stdinStream) fill(done chan struct{}) {
 	close(done)
 }
 
-// read reads into p: buffered data first, then one Read of the reader. It
-// returns 0, nil at end of input.
+// read reads into p what is available, waiting for at least one byte unless
+// the input ended (then it returns 0, nil). The wait is a background Read so
+// that a canceled ctx (a timeout, a closed instance) stops it at once.
 func (s *stdinStream) read(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -79,37 +86,12 @@ func (s *stdinStream) read(ctx context.Context, p []byte) (int, error) {
 			}
 			return 0, err
 		}
-		if s.pending {
-			done := s.done
-			s.mu.Unlock()
-			select {
-			case <-done:
-				continue
-			case <-ctx.Done():
-				return 0, ctx.Err()
-			}
-		}
+		done := s.startLocked(min(max(len(p), 512), 64<<10))
 		s.mu.Unlock()
-		// Nothing buffered and no read in flight: read directly, once.
-		for {
-			n, err := s.r.Read(p)
-			if n > 0 {
-				if err != nil {
-					s.mu.Lock()
-					s.err = err
-					s.mu.Unlock()
-				}
-				return n, nil
-			}
-			if err == io.EOF {
-				s.mu.Lock()
-				s.err = err
-				s.mu.Unlock()
-				return 0, nil
-			}
-			if err != nil {
-				return 0, err
-			}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return 0, ctx.Err()
 		}
 	}
 }
