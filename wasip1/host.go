@@ -93,21 +93,9 @@ var functions = []fnDef{
 // Define adds every wasi_snapshot_preview1 function to b. Functions are
 // stack-based Go functions (no reflection).
 func (h HostModule) Define(b wazero.HostModuleBuilder) {
-	lookup := h.Lookup
 	for _, d := range functions {
-		f := d.f
 		b.NewFunctionBuilder().
-			WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-				var s *State
-				if lookup != nil {
-					s = lookup(mod)
-				}
-				if s == nil {
-					stack[0] = uint64(ENOSYS)
-					return
-				}
-				stack[0] = uint64(f(s, ctx, mod.Memory(), stack))
-			}), d.params, []api.ValueType{i32}).
+			WithGoModuleFunction(h.wrap(d.f), d.params, []api.ValueType{i32}).
 			WithParameterNames(paramNames(len(d.params))...).
 			Export(d.name)
 	}
@@ -115,6 +103,23 @@ func (h HostModule) Define(b wazero.HostModuleBuilder) {
 		WithGoModuleFunction(api.GoModuleFunc(procExit), p(i32), nil).
 		WithParameterNames("rval").
 		Export("proc_exit")
+}
+
+// wrap makes a wazero function of f: it finds the caller's State (ENOSYS
+// without one) and stores f's errno as the result.
+func (h HostModule) wrap(f hostFunc) api.GoModuleFunc {
+	lookup := h.Lookup
+	return func(ctx context.Context, mod api.Module, stack []uint64) {
+		var s *State
+		if lookup != nil && mod != nil {
+			s = lookup(mod)
+		}
+		if s == nil {
+			stack[0] = uint64(ENOSYS)
+			return
+		}
+		stack[0] = uint64(f(s, ctx, mod.Memory(), stack))
+	}
 }
 
 func paramNames(n int) []string {

@@ -1,0 +1,117 @@
+package wasip1
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+func TestSplitPath(t *testing.T) {
+	for _, c := range []struct {
+		in, parent, base string
+		special          bool
+	}{
+		{"a", ".", "a", false},
+		{"a/b", "a", "b", false},
+		{"a/b/", "a", "b/", false},
+		{"a//b", "a/", "b", false},
+		{"a/..", "a", "..", true},
+		{".", ".", ".", true},
+		{"./", ".", "./", true},
+		{"a/./", "a", "./", true},
+	} {
+		parent, base, special := splitPath(c.in)
+		if parent != c.parent || base != c.base || special != c.special {
+			t.Errorf("splitPath(%q) = %q, %q, %v; want %q, %q, %v", c.in, parent, base, special, c.parent, c.base, c.special)
+		}
+	}
+}
+
+// TestFdNumbering: numbers are handed out as Wasmtime does: the highest
+// closed number first, else one past the highest in use.
+func TestFdNumbering(t *testing.T) {
+	s, err := NewState(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	push := func() uint32 {
+		fd, errno := s.push(&fdEntry{kind: kindFile})
+		if errno != ESUCCESS {
+			t.Fatal(errno)
+		}
+		return fd
+	}
+	if a, b, c := push(), push(), push(); a != 3 || b != 4 || c != 5 {
+		t.Fatalf("got %d %d %d", a, b, c)
+	}
+	s.remove(3)
+	s.remove(4)
+	if fd := push(); fd != 4 {
+		t.Fatalf("reuse: got %d, want the highest closed number 4", fd)
+	}
+	if errno := s.renumber(5, 20); errno != ESUCCESS {
+		t.Fatal(errno)
+	}
+	if fd := push(); fd != 5 {
+		t.Fatalf("after renumber: got %d, want 5 (freed by renumber)", fd)
+	}
+	if fd := push(); fd != 3 {
+		t.Fatalf("got %d, want 3", fd)
+	}
+	if fd := push(); fd != 21 {
+		t.Fatalf("got %d, want 21 (past the highest in use)", fd)
+	}
+	if errno := s.renumber(99, 3); errno != EBADF {
+		t.Fatalf("renumber from a closed fd: %d", errno)
+	}
+}
+
+func TestErrnoOfEscape(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "in"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(filepath.Join(dir, "in"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	_, err = root.Open("../x")
+	if got := errnoOf(err); got != EPERM {
+		t.Fatalf("escape: errno %d (%v), want EPERM", got, err)
+	}
+	_, err = root.Open("missing")
+	if got := errnoOf(err); got != ENOENT {
+		t.Fatalf("missing: errno %d, want ENOENT", got)
+	}
+}
+
+// TestNoState: a caller with no State gets ENOSYS from every function, and
+// nothing panics.
+func TestNoState(t *testing.T) {
+	ctx := context.Background()
+	r := wazero.NewRuntime(ctx)
+	defer r.Close(ctx)
+	h := HostModule{Lookup: func(api.Module) *State { return nil }}
+	b := r.NewHostModuleBuilder(ModuleName)
+	h.Define(b)
+	mod, err := b.Instantiate(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mod.ExportedFunctionDefinitions()); n != 46 {
+		t.Errorf("%d functions exported, want the 46 of wasi_snapshot_preview1", n)
+	}
+	for _, d := range functions {
+		stack := make([]uint64, max(len(d.params), 1))
+		h.wrap(d.f)(ctx, mod, stack)
+		if Errno(stack[0]) != ENOSYS {
+			t.Errorf("%s: errno %d, want ENOSYS", d.name, stack[0])
+		}
+	}
+}
