@@ -153,6 +153,13 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 	}
 	if err != nil {
 		i.broken.Store(true)
+		var exit *sys.ExitError
+		if errors.As(err, &exit) && ctx.Err() == nil &&
+			(exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled) {
+			// wazero's codes for "closed by ctx" are valid guest statuses
+			// (proc_exit(-1)); ctx is not done, so the guest chose it.
+			return nil, &ExitError{Module: i.module.name, Code: exit.ExitCode()}
+		}
 		return nil, i.convertError(name, err)
 	}
 	if name == "_start" {

@@ -40,11 +40,18 @@ type cliResult struct {
 // private compilation cache, and a bound of 60 s.
 func runCLI(t *testing.T, stdin io.Reader, args ...string) cliResult {
 	t.Helper()
+	return runCLIEnv(t, nil, stdin, args...)
+}
+
+// runCLIEnv is runCLI with extra environment variables for the wasmhive
+// process ("NAME=VALUE"; later entries win, so XDG_CACHE_HOME may be replaced).
+func runCLIEnv(t *testing.T, env []string, stdin io.Reader, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cliPath, args...)
 	cmd.Stdin = stdin
-	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome(t))
+	cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+cacheHome(t)), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -47,8 +47,10 @@ if it is a reactor), calls FUNC with ARGS parsed as its parameter types (i32,
 i64: decimal, 0x hex, negative; f32, f64: decimal, exponent, hex float, inf,
 nan) and prints each result on its own line.
 
-Modules are compiled once and the machine code is cached on disk (see
-wasmhive run --help, --no-cache, and docs/cli-run.md for the location).
+Compiled machine code is cached on disk, in the user cache directory
+($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS) under
+wasmhive/<version>-<os>-<arch>; --no-cache neither reads nor writes it.
+Reference: docs/cli-run.md.
 
 Exit codes:
   0-125  the guest's exit status (proc_exit, or returning from main)
