@@ -55,11 +55,11 @@ func newWasmhiveRunner(b *testing.B, wasm []byte) runner {
 
 // newWazeroRunner is the baseline: plain wazero with its own WASI, the
 // module compiled once, then per run InstantiateModule (which runs _start)
-// and Close.
-func newWazeroRunner(b *testing.B, wasm []byte) runner {
+// and Close. rc is wazero.NewRuntimeConfig() for the plain baseline.
+func newWazeroRunner(b *testing.B, wasm []byte, rc wazero.RuntimeConfig) runner {
 	b.Helper()
 	ctx := context.Background()
-	rt := wazero.NewRuntime(ctx)
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
 	compiled, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
@@ -89,6 +89,14 @@ func commandGuests(b *testing.B) []struct{ name, path, want string } {
 // BenchmarkRunCommand measures instantiating and running a small command
 // from an already compiled module: wasmhive's RunCommand against wazero's
 // InstantiateModule + Close.
+//
+// Sub-benchmarks, per guest: wasmhive, wazero (plain wazero.NewRuntime, the
+// baseline), wazero-interruptible (wazero with WithCloseOnContextDone(true),
+// which the engine always sets so that deadlines and cancellation stop a
+// guest; it makes wazero check for termination on every loop iteration),
+// pair (wasmhive vs wazero, alternating; the figure to watch) and
+// pair-interruptible (wasmhive vs wazero-interruptible: what the engine's
+// own code costs beyond that choice).
 func BenchmarkRunCommand(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range commandGuests(b) {
@@ -97,11 +105,14 @@ func BenchmarkRunCommand(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(g.name, func(b *testing.B) {
-			wh, wz := newWasmhiveRunner(b, wasm), newWazeroRunner(b, wasm)
+			wh := newWasmhiveRunner(b, wasm)
+			wz := newWazeroRunner(b, wasm, wazero.NewRuntimeConfig())
+			wzi := newWazeroRunner(b, wasm, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 			defer wh.close(ctx)
 			defer wz.close(ctx)
-			// Both must really run the guest: check what it prints once.
-			for name, r := range map[string]runner{"wasmhive": wh, "wazero": wz} {
+			defer wzi.close(ctx)
+			// All must really run the guest: check what it prints once.
+			for name, r := range map[string]runner{"wasmhive": wh, "wazero": wz, "wazero-interruptible": wzi} {
 				var out bytes.Buffer
 				if err := r.run(ctx, &out); err != nil {
 					b.Fatalf("%s: %v", name, err)
@@ -112,8 +123,13 @@ func BenchmarkRunCommand(b *testing.B) {
 			}
 			b.Run("wasmhive", func(b *testing.B) { runLoop(b, wh) })
 			b.Run("wazero", func(b *testing.B) { runLoop(b, wz) })
+			b.Run("wazero-interruptible", func(b *testing.B) { runLoop(b, wzi) })
+			whRun := func() error { return wh.run(ctx, io.Discard) }
 			b.Run("pair", func(b *testing.B) {
-				pair(b, func() error { return wh.run(ctx, io.Discard) }, func() error { return wz.run(ctx, io.Discard) })
+				pair(b, whRun, func() error { return wz.run(ctx, io.Discard) })
+			})
+			b.Run("pair-interruptible", func(b *testing.B) {
+				pair(b, whRun, func() error { return wzi.run(ctx, io.Discard) })
 			})
 		})
 	}
