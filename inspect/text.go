@@ -34,16 +34,14 @@ func (e *errWriter) Write(p []byte) (int, error) {
 }
 
 func (r *Report) writeText(w io.Writer, indent string) {
-	name := r.File
-	if name == "" {
-		name = "(bytes)"
-	}
 	kind := "core module"
 	if r.Component != nil {
 		kind = fmt.Sprintf("component (binary version %d)", r.Component.Version)
 	}
 	var t table
-	t.row(indent, "file", name)
+	if r.File != "" {
+		t.row(indent, "file", r.File)
+	}
 	t.row(indent, "size", sizeText(uint64(r.Size)))
 	t.row(indent, "kind", kind)
 	t.row(indent, "pattern", r.Pattern+" ("+r.PatternReason+")")
@@ -61,7 +59,7 @@ func (r *Report) writeText(w io.Writer, indent string) {
 		fmt.Fprintf(w, "\n%scustom sections (%d)\n", indent, len(r.CustomSections))
 		t = table{rightAlign: 2}
 		for _, c := range r.CustomSections {
-			t.row(indent+"  ", quoteIfOdd(c.Name), fmt.Sprintf("%d bytes", c.Size))
+			t.row(indent+"  ", quoteIfOdd(c.Name), plural(c.Size, "byte"))
 		}
 		t.write(w)
 	}
@@ -263,7 +261,14 @@ func sizeText(n uint64) string {
 	case n >= 1<<10:
 		return fmt.Sprintf("%d bytes (%.1f KiB)", n, float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return plural(int(n), "byte")
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }
 
 // quoteIfOdd quotes names that contain spaces, control characters or are

@@ -11,7 +11,7 @@ func init() { commands = append(commands, newInspectCmd) }
 func newInspectCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "inspect [--json] MODULE",
+		Use:   "inspect MODULE",
 		Short: "Describe a WebAssembly module or component without running it",
 		Long: `Describe a WebAssembly binary without running it: whether it is a core module or a component,
 how it expects to be run (command: exports _start; reactor: exports _initialize or other
