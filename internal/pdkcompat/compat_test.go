@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	abi "github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive"
 )
 
 // step is one call and what it must give, on every host.
@@ -280,7 +280,7 @@ func TestHTTP(t *testing.T) {
 			if err == nil {
 				t.Fatalf("request to a host not allowed succeeded: %s", out)
 			}
-			if kind == onWasmhive && !errors.Is(err, abi.ErrHostNotAllowed) {
+			if kind == onWasmhive && !errors.Is(err, wasmhive.ErrHostNotAllowed) {
 				t.Fatalf("error %v, want ErrHostNotAllowed", err)
 			}
 		})

@@ -19,8 +19,8 @@ import (
 	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
 
+	"github.com/wasmhive/wasmhive"
 	abi "github.com/wasmhive/wasmhive/abi/extism"
-	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
@@ -85,43 +85,24 @@ func open(tb testing.TB, kind hostKind, wasmPath string, o options) host {
 
 // --- wasmhive -------------------------------------------------------------
 
-type wasmhiveHost struct {
-	rt   *engine.Runtime
-	inst *engine.Instance
-	st   *abi.State
-}
+// wasmhiveHost runs a plugin through wasmhive's public embedding API.
+type wasmhiveHost struct{ p *wasmhive.Plugin }
 
 func openWasmhive(path string, o options) (*wasmhiveHost, error) {
-	ctx := context.Background()
-	cfg := engine.NewConfig()
-	for _, m := range abi.HostModules() {
-		cfg = cfg.WithHostModule(m)
-	}
-	rt, err := engine.NewRuntime(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	mod, err := rt.CompileFile(ctx, path)
-	if err != nil {
-		rt.Close(ctx)
-		return nil, err
-	}
-	sc := abi.StateConfig{Name: filepath.Base(path), Config: o.Config, AllowedHosts: o.AllowedHosts}
+	opts := []wasmhive.Option{wasmhive.WithConfig(o.Config), wasmhive.WithAllowedHosts(o.AllowedHosts...)}
 	if o.Logs != nil {
-		sc.Logger = slog.New(&captureHandler{lines: o.Logs})
+		opts = append(opts, wasmhive.WithLogger(slog.New(&captureHandler{lines: o.Logs})))
 	}
-	st := abi.NewState(sc)
-	inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{Values: st.Values()})
+	p, err := wasmhive.LoadFile(context.Background(), path, opts...)
 	if err != nil {
-		rt.Close(ctx)
 		return nil, err
 	}
-	return &wasmhiveHost{rt: rt, inst: inst, st: st}, nil
+	return &wasmhiveHost{p: p}, nil
 }
 
 func (h *wasmhiveHost) Call(function string, input []byte) ([]byte, uint32, error) {
-	out, err := abi.Call(context.Background(), h.inst, h.st, function, input)
-	var pe *abi.PluginError
+	out, err := h.p.Call(context.Background(), function, input)
+	var pe *wasmhive.PluginError
 	if errors.As(err, &pe) {
 		return nil, pe.Code, err
 	}
@@ -131,7 +112,7 @@ func (h *wasmhiveHost) Call(function string, input []byte) ([]byte, uint32, erro
 	return out, 0, nil
 }
 
-func (h *wasmhiveHost) Close() { h.rt.Close(context.Background()) }
+func (h *wasmhiveHost) Close() { h.p.Close(context.Background()) }
 
 // captureHandler is a slog.Handler that records messages as logLines.
 type captureHandler struct {
