@@ -3,6 +3,7 @@ package wasmhive_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 
 	sdk "github.com/extism/go-sdk"
@@ -107,4 +108,42 @@ func BenchmarkConcurrent(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkCountVowelsSizes: the Rust PDK's count_vowels at several input
+// sizes, on wasmhive and on the Extism Go SDK in the same run.
+func BenchmarkCountVowelsSizes(b *testing.B) {
+	ctx := context.Background()
+	wasm := sdkWasm(b, "count_vowels.wasm")
+	for _, size := range []int{16, 1 << 10, 64 << 10} {
+		input := bytes.Repeat([]byte("a quick brown fox "), size/18+1)[:size]
+		for _, mode := range []string{"wasmhive", "wasmhive-interruptible"} {
+			b.Run(fmt.Sprintf("%d/%s", size, mode), func(b *testing.B) {
+				var opts []wasmhive.Option
+				if mode == "wasmhive-interruptible" {
+					opts = append(opts, wasmhive.WithInterrupts())
+				}
+				p := load(b, wasm, opts...)
+				b.SetBytes(int64(size))
+				for b.Loop() {
+					if _, err := p.Call(ctx, "count_vowels", input); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("%d/extism-go-sdk", size), func(b *testing.B) {
+			p, err := sdk.NewPlugin(ctx, sdk.Manifest{Wasm: []sdk.Wasm{sdk.WasmFile{Path: wasm}}}, sdk.PluginConfig{EnableWasi: true}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer p.Close(ctx)
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if _, _, err := p.Call("count_vowels", input); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

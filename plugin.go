@@ -114,6 +114,9 @@ func Compile(ctx context.Context, wasm []byte, opts ...Option) (*CompiledPlugin,
 	if o.maxMemory > 0 {
 		ec = ec.WithMaxMemory(o.maxMemory)
 	}
+	if !o.interrupts && o.timeout <= 0 {
+		ec = ec.WithoutInterrupts()
+	}
 	for _, h := range append(extism.HostModules(), hosts...) {
 		ec = ec.WithHostModule(h)
 	}
@@ -248,6 +251,12 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 	if p.closed {
 		return nil, ErrClosed
 	}
+	if err := ctx.Err(); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, &engine.TimeoutError{Module: p.c.o.name, Function: function}
+		}
+		return nil, &engine.CanceledError{Module: p.c.o.name, Function: function}
+	}
 	if p.inst == nil || p.inst.Broken() {
 		// The last call trapped, timed out or exited: start a new instance
 		// that keeps the variables.
@@ -264,6 +273,9 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 	}
 	return extism.Call(ctx, p.inst, p.st, function, input)
 }
+
+// Name returns the plugin's name.
+func (p *Plugin) Name() string { return p.c.o.name }
 
 // FunctionExists reports whether the plugin exports function.
 func (p *Plugin) FunctionExists(function string) bool { return p.c.main.HasExport(function) }

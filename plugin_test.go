@@ -72,11 +72,21 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	p := load(t, kernel(t))
+	p := load(t, kernel(t), wasmhive.WithInterrupts())
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel)
 	if _, err := p.Call(ctx, "busy", nil); !errors.Is(err, engine.ErrCanceled) {
 		t.Fatalf("busy canceled: err = %v", err)
+	}
+	// Without interrupts, a context already done still stops a call before it starts.
+	q := load(t, kernel(t))
+	if _, err := q.Call(ctx, "echo", nil); !errors.Is(err, engine.ErrCanceled) {
+		t.Fatalf("call with a canceled context: err = %v", err)
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), 0)
+	defer dcancel()
+	if _, err := q.Call(dctx, "echo", nil); !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("call with an expired context: err = %v", err)
 	}
 }
 

@@ -36,7 +36,15 @@ type Config struct {
 	maxMemory   uint64
 	workers     int
 	hostModules []HostModule
+	noInterrupt bool
 }
+
+// WithoutInterrupts compiles guests without wazero's termination checks: a
+// call can then no longer be stopped by its context's deadline or
+// cancellation while the guest runs (only between host calls that honour
+// the context), but loop-heavy guests run several times faster (wazero
+// calls a trampoline at every loop iteration to make them interruptible).
+func (c Config) WithoutInterrupts() Config { c.noInterrupt = true; return c }
 
 // NewConfig returns the default configuration: compilation cache in
 // DefaultCacheDir, no memory limit beyond WebAssembly's own (4 GiB for
@@ -159,7 +167,7 @@ type Runtime struct {
 // NewRuntime creates a Runtime from cfg and defines its host modules
 // (wasi_snapshot_preview1 always, then cfg's).
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true).WithCustomSections(true)
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(!cfg.noInterrupt).WithCustomSections(true)
 	if cfg.maxMemory > 0 {
 		pages := cfg.maxMemory / PageSize
 		if pages > 65536 {

@@ -77,7 +77,8 @@ passes, 134 when the plugin traps.`,
 func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
-	opts := []wasmhive.Option{wasmhive.WithStdout(cmd.ErrOrStderr()), wasmhive.WithStderr(cmd.ErrOrStderr())}
+	// Interruptible, so that --timeout and Ctrl-C stop a plugin that loops.
+	opts := []wasmhive.Option{wasmhive.WithStdout(cmd.ErrOrStderr()), wasmhive.WithStderr(cmd.ErrOrStderr()), wasmhive.WithInterrupts()}
 	if !f.noCache {
 		opts = append(opts, wasmhive.WithCompilationCache(""))
 	}
@@ -111,9 +112,6 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	if f.timeout < 0 {
 		return usageError{errors.New("--timeout must not be negative")}
 	}
-	if f.timeout > 0 {
-		opts = append(opts, wasmhive.WithTimeout(f.timeout))
-	}
 	if f.maxMemory != "" {
 		n, err := parseSize(f.maxMemory)
 		if err != nil {
@@ -144,7 +142,17 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	if !p.FunctionExists(function) {
 		return usageError{fmt.Errorf("%s exports no function %q", path, function)}
 	}
-	out, err := p.Call(ctx, function, input)
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		defer cancel()
+	}
+	var out []byte
+	err = supervise(ctx, p.Name(), f.timeout, func(ctx context.Context) error {
+		var err error
+		out, err = p.Call(ctx, function, input)
+		return err
+	})
 	if err != nil {
 		return callError(err, verbose)
 	}

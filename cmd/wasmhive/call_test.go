@@ -83,7 +83,7 @@ func TestCallConfig(t *testing.T) {
 
 func TestCallTimeout(t *testing.T) {
 	r := runCLI(t, nil, "call", "--timeout", "100ms", kernelWasm(t), "busy")
-	if r.Code != exitTimeout || !strings.Contains(r.Stderr, "deadline exceeded") {
+	if r.Code != exitTimeout || !strings.Contains(r.Stderr, "stopped after --timeout 100ms") {
 		t.Fatalf("busy: code %d stderr %q", r.Code, r.Stderr)
 	}
 }
@@ -150,7 +150,7 @@ func TestCallFiles(t *testing.T) {
 		t.Fatalf("no preopen: code %d stdout %q stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 	r = runCLI(t, nil, "call", "--dir", filepath.Join(dir, "missing"), extismWasm(t, "fs.wasm"), "run_test")
-	if r.Code != 2 || !strings.Contains(r.Stderr, "does not exist") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, "no such directory") {
 		t.Fatalf("missing --dir: code %d stderr %q", r.Code, r.Stderr)
 	}
 }
