@@ -25,7 +25,7 @@ var checkNames = []string{
 	"open_directory_on_file", "fd_read_dir", "unlink_trailing_slash", "path_on_file_fd",
 	"escape_dotdot", "escape_absolute", "escape_host_symlink", "escape_guest_symlink", "escape_dirfd",
 	"readonly_preopen", "sock_shutdown_notsock", "proc_raise", "stdio_positional",
-	"poll_clock", "poll_stdout", "poll_stdin_timeout", "poll_stdin_ready",
+	"poll_clock", "poll_stdout", "poll_file", "poll_abstime", "poll_stdin_timeout", "poll_stdin_ready",
 	"renumber", "renumber_stdio", "renumber_preopen", "close_preopen",
 }
 

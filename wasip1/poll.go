@@ -33,6 +33,9 @@ func pollOneoff(s *State, ctx context.Context, mem api.Memory, st []uint64) Errn
 	if n == 0 {
 		return EINVAL
 	}
+	if uint64(n)*sizeSubscription > 1<<32-1 {
+		return EFAULT
+	}
 	raw, ok := mem.Read(in, n*sizeSubscription)
 	if !ok {
 		return EFAULT

@@ -612,6 +612,47 @@ static void check_poll(void) {
   e = __wasi_poll_oneoff(subs, evs, 2, &n);
   CHECK("poll_stdout", e == __WASI_ERRNO_BADF, "closed fd", e);
   ok("poll_stdout");
+  // A regular file is always readable; at its end the event says HANGUP.
+  __wasi_fd_t fd;
+  __wasi_filesize_t pos;
+  e = open_at(SANDBOX, 0, "data.txt", 0, R, 0, &fd);
+  CHECK("poll_file", e == 0, "open", e);
+  subs[0].userdata = 1;
+  subs[0].u.u.clock.timeout = 10000000000ull;
+  subs[1].userdata = 3;
+  subs[1].u.tag = __WASI_EVENTTYPE_FD_READ;
+  subs[1].u.u.fd_read.file_descriptor = fd;
+  e = __wasi_poll_oneoff(subs, evs, 2, &n);
+  CHECK("poll_file", e == 0 && n == 1 && evs[0].userdata == 3 && evs[0].type == __WASI_EVENTTYPE_FD_READ &&
+                         (evs[0].fd_readwrite.flags & __WASI_EVENTRWFLAGS_FD_READWRITE_HANGUP) == 0, "file readable", e);
+  __wasi_fd_seek(fd, 0, __WASI_WHENCE_END, &pos);
+  e = __wasi_poll_oneoff(subs, evs, 2, &n);
+  CHECK("poll_file", e == 0 && n == 1 && (evs[0].fd_readwrite.flags & __WASI_EVENTRWFLAGS_FD_READWRITE_HANGUP), "HANGUP at end", e);
+  subs[1].u.u.fd_read.file_descriptor = SANDBOX;
+  e = __wasi_poll_oneoff(subs, evs, 2, &n);
+  CHECK("poll_file", e == __WASI_ERRNO_BADF, "directory", e);
+  __wasi_fd_close(fd);
+  ok("poll_file");
+  // An absolute realtime deadline in the past fires at once.
+  __wasi_timestamp_t now;
+  __wasi_clock_time_get(__WASI_CLOCKID_REALTIME, 1, &now);
+  subs[0].u.u.clock.id = __WASI_CLOCKID_REALTIME;
+  subs[0].u.u.clock.timeout = now - 1000000000ull;
+  subs[0].u.u.clock.flags = __WASI_SUBCLOCKFLAGS_SUBSCRIPTION_CLOCK_ABSTIME;
+  e = __wasi_poll_oneoff(subs, evs, 1, &n);
+  CHECK("poll_abstime", e == 0 && n == 1 && evs[0].type == __WASI_EVENTTYPE_CLOCK, "past realtime deadline", e);
+  __wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1, &t1);
+  subs[0].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+  subs[0].u.u.clock.timeout = t1 + 30000000; // 30ms from now
+  e = __wasi_poll_oneoff(subs, evs, 1, &n);
+  __wasi_clock_time_get(__WASI_CLOCKID_MONOTONIC, 1, &t2);
+  CHECK("poll_abstime", e == 0 && n == 1 && t2 >= t1 + 30000000, "monotonic deadline", (int)((t2 - t1) / 1000000));
+  subs[0].u.u.clock.id = __WASI_CLOCKID_PROCESS_CPUTIME_ID;
+  e = __wasi_poll_oneoff(subs, evs, 1, &n);
+  CHECK("poll_abstime", e == __WASI_ERRNO_INVAL, "cputime clock", e);
+  subs[0].u.u.clock.id = __WASI_CLOCKID_MONOTONIC;
+  subs[0].u.u.clock.flags = 0;
+  ok("poll_abstime");
   // stdin with no data yet: the clock fires.
   subs[0].userdata = 1;
   subs[0].u.u.clock.timeout = 50000000; // 50ms
