@@ -194,3 +194,18 @@ func TestHostAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelMemoryIsReusedAndReleased(t *testing.T) {
+	inst, st := load(t, extism.StateConfig{})
+	big := bytes.Repeat([]byte{7}, 16<<20)
+	if out, err := extism.Call(context.Background(), inst, st, "echo_offset", big); err != nil || !bytes.Equal(out, big) {
+		t.Fatalf("16 MiB echo: %d bytes, %v", len(out), err)
+	}
+	before := st.KernelSize()
+	if out, err := extism.Call(context.Background(), inst, st, "echo_offset", []byte("small")); err != nil || string(out) != "small" {
+		t.Fatalf("small echo after a big one = %q, %v", out, err)
+	}
+	if after := st.KernelSize(); after >= before || after > 4<<20 {
+		t.Fatalf("kernel memory %d bytes after a small call (was %d), want at most 4 MiB", after, before)
+	}
+}

@@ -274,12 +274,22 @@ func (s *State) Range(h, n uint64) ([]byte, error) {
 	return s.mem[h : h+n : h+n], nil
 }
 
+// KernelSize returns the bytes of kernel memory the State holds.
+func (s *State) KernelSize() int { return len(s.mem) }
+
 // Input returns the current input.
 func (s *State) Input() []byte { return s.mem[s.input : s.input+s.inLen] }
+
+// retainBytes is how much kernel memory an idle State keeps: a call that
+// needed more gives the excess back when the next call starts.
+const retainBytes = 4 << 20
 
 // SetInput resets kernel memory and copies in as the input.
 func (s *State) SetInput(in []byte) error {
 	s.Reset()
+	if len(s.mem) > retainBytes && len(in) < retainBytes/2 {
+		s.mem = make([]byte, retainBytes)
+	}
 	if len(in) == 0 {
 		return nil
 	}
