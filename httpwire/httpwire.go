@@ -5,7 +5,7 @@
 // answers with an encoded Response as its output.
 //
 // The package is pure Go with no imports beyond the standard library's
-// errors and strconv, so that guests (GOOS=wasip1) and hosts share it.
+// errors, strconv and unsafe (for Decode's zero-copy strings), so that guests (GOOS=wasip1) and hosts share it.
 // docs/http-wire-format.md specifies the format for other languages.
 //
 // Both messages are a version byte followed by fields; strings and byte
@@ -22,14 +22,15 @@ package httpwire
 import (
 	"errors"
 	"strconv"
+	"unsafe"
 )
 
 // Version is the format version, the first byte of every message.
 const Version = 1
 
-// Header is one header field. A header with several values appears once per
+// Field is one header field. A header with several values appears once per
 // value, in order.
-type Header struct {
+type Field struct {
 	Name, Value string
 }
 
@@ -38,14 +39,14 @@ type Request struct {
 	Method string   // "GET", "POST", ...
 	Path   string   // the URL path, percent-decoded, e.g. "/a b"
 	Query  string   // the raw query without '?', e.g. "x=1&y=%20"
-	Header []Header // request headers, Host first
+	Header []Field // request headers, Host first
 	Body   []byte   // the whole request body
 }
 
 // Response is a handler's answer.
 type Response struct {
 	Status int // HTTP status code, 100-999
-	Header []Header
+	Header []Field
 	Body   []byte
 }
 
@@ -90,8 +91,16 @@ func (r *Request) MarshalBinary() ([]byte, error) { return r.AppendBinary(make([
 
 // UnmarshalBinary decodes b into r (encoding.BinaryUnmarshaler). r.Body
 // aliases b; the strings are copies.
-func (r *Request) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+func (r *Request) UnmarshalBinary(b []byte) error { return r.decode(b, false) }
+
+// Decode decodes b into r without copying: the strings and the body alias b,
+// which must not be modified while r (or a string taken from it) is in use.
+// It is UnmarshalBinary without an allocation per string, for buffers that
+// are never reused.
+func (r *Request) Decode(b []byte) error { return r.decode(b, true) }
+
+func (r *Request) decode(b []byte, alias bool) error {
+	d := decoder{b: b, alias: alias}
 	d.version()
 	r.Method = d.string("method")
 	r.Path = d.string("path")
@@ -127,8 +136,14 @@ func (r *Response) MarshalBinary() ([]byte, error) { return r.AppendBinary(make(
 
 // UnmarshalBinary decodes b into r (encoding.BinaryUnmarshaler). r.Body
 // aliases b; the strings are copies.
-func (r *Response) UnmarshalBinary(b []byte) error {
-	d := decoder{b: b}
+func (r *Response) UnmarshalBinary(b []byte) error { return r.decode(b, false) }
+
+// Decode decodes b into r without copying: the strings and the body alias b,
+// which must not be modified while r (or a string taken from it) is in use.
+func (r *Response) Decode(b []byte) error { return r.decode(b, true) }
+
+func (r *Response) decode(b []byte, alias bool) error {
+	d := decoder{b: b, alias: alias}
 	d.version()
 	off := d.off
 	status := d.uvarint("status")
@@ -141,7 +156,7 @@ func (r *Response) UnmarshalBinary(b []byte) error {
 	return d.finish()
 }
 
-func appendHeaders(dst []byte, hs []Header) []byte {
+func appendHeaders(dst []byte, hs []Field) []byte {
 	dst = appendUvarint(dst, uint64(len(hs)))
 	for _, h := range hs {
 		dst = appendString(dst, h.Name)
@@ -179,9 +194,10 @@ func strSize(n int) int { return uvarintSize(uint64(n)) + n }
 
 // decoder reads fields, remembering the first error.
 type decoder struct {
-	b   []byte
-	off int
-	err error
+	b     []byte
+	off   int
+	err   error
+	alias bool // strings alias b
 }
 
 func (d *decoder) fail(field string, off int, reason string) {
@@ -244,9 +260,18 @@ func (d *decoder) bytes(field string) []byte {
 	return b
 }
 
-func (d *decoder) string(field string) string { return string(d.bytes(field)) }
+func (d *decoder) string(field string) string {
+	b := d.bytes(field)
+	if d.alias {
+		if len(b) == 0 {
+			return ""
+		}
+		return unsafe.String(&b[0], len(b))
+	}
+	return string(b)
+}
 
-func (d *decoder) headers(dst []Header) []Header {
+func (d *decoder) headers(dst []Field) []Field {
 	off := d.off
 	n := d.uvarint("header count")
 	if d.err != nil {
@@ -259,12 +284,12 @@ func (d *decoder) headers(dst []Header) []Header {
 		return dst
 	}
 	if dst == nil && n > 0 {
-		dst = make([]Header, 0, n)
+		dst = make([]Field, 0, n)
 	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		name := d.string("header name")
 		value := d.string("header value")
-		dst = append(dst, Header{Name: name, Value: value})
+		dst = append(dst, Field{Name: name, Value: value})
 	}
 	return dst
 }

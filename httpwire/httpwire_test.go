@@ -16,7 +16,7 @@ func sampleRequest() *httpwire.Request {
 		Method: "POST",
 		Path:   "/items/a b",
 		Query:  "x=1&y=%20",
-		Header: []httpwire.Header{{"Host", "example.com"}, {"Accept", "a"}, {"Accept", "b"}},
+		Header: []httpwire.Field{{"Host", "example.com"}, {"Accept", "a"}, {"Accept", "b"}},
 		Body:   bytes.Repeat([]byte("body"), 100),
 	}
 }
@@ -44,7 +44,7 @@ func TestRequestRoundTrip(t *testing.T) {
 }
 
 func TestResponseRoundTrip(t *testing.T) {
-	in := &httpwire.Response{Status: 201, Header: []httpwire.Header{{"Content-Type", "text/plain"}}, Body: []byte("created")}
+	in := &httpwire.Response{Status: 201, Header: []httpwire.Field{{"Content-Type", "text/plain"}}, Body: []byte("created")}
 	b, err := in.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestResponseRoundTrip(t *testing.T) {
 
 // TestEncodingIsTheDocumentedOne pins the byte layout of docs/http-wire-format.md.
 func TestEncodingIsTheDocumentedOne(t *testing.T) {
-	req := &httpwire.Request{Method: "GET", Path: "/hi", Query: "a=1", Header: []httpwire.Header{{"Host", "x"}}, Body: []byte("!")}
+	req := &httpwire.Request{Method: "GET", Path: "/hi", Query: "a=1", Header: []httpwire.Field{{"Host", "x"}}, Body: []byte("!")}
 	b, _ := req.MarshalBinary()
 	want := []byte{1, 3, 'G', 'E', 'T', 3, '/', 'h', 'i', 3, 'a', '=', '1', 1, 4, 'H', 'o', 's', 't', 1, 'x', 1, '!'}
 	if !bytes.Equal(b, want) {
@@ -134,7 +134,7 @@ func FuzzRequest(f *testing.F) {
 }
 
 func ExampleRequest() {
-	req := httpwire.Request{Method: "GET", Path: "/hello", Query: "name=wasm", Header: []httpwire.Header{{"Host", "localhost"}}}
+	req := httpwire.Request{Method: "GET", Path: "/hello", Query: "name=wasm", Header: []httpwire.Field{{"Host", "localhost"}}}
 	b, _ := req.MarshalBinary()
 	var back httpwire.Request
 	if err := back.UnmarshalBinary(b); err != nil {

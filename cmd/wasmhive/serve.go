@@ -178,7 +178,10 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 // triggerConfig validates the flags into the trigger's and the engine's configuration.
 func (f serveFlags) triggerConfig() (httptrigger.Config, engine.Config, error) {
 	var tc httptrigger.Config
-	ecfg := engine.NewConfig().WithHostModule(extism.HostModule())
+	ecfg := engine.NewConfig()
+	for _, h := range extism.HostModules() {
+		ecfg = ecfg.WithHostModule(h)
+	}
 	if f.noCache {
 		ecfg = ecfg.WithoutCache()
 	}

@@ -36,32 +36,79 @@ import (
 	"github.com/wasmhive/wasmhive/httpwire"
 )
 
-// Header is a set of HTTP header fields, keyed by canonical name
-// ("Content-Type").
-type Header map[string][]string
+// Field is one header field.
+type Field = httpwire.Field
+
+// Header is a list of HTTP header fields in order, a field per value. Names
+// match case-insensitively; Set and Add store canonical names
+// ("Content-Type"). Iterate it with range.
+type Header []Field
 
 // Get returns the first value of name, or "".
 func (h Header) Get(name string) string {
-	if v := h[CanonicalName(name)]; len(v) > 0 {
-		return v[0]
+	for _, f := range h {
+		if equalFold(f.Name, name) {
+			return f.Value
+		}
 	}
 	return ""
 }
 
-// Values returns every value of name.
-func (h Header) Values(name string) []string { return h[CanonicalName(name)] }
-
-// Set replaces the values of name with value.
-func (h Header) Set(name, value string) { h[CanonicalName(name)] = []string{value} }
-
-// Add appends value to the values of name.
-func (h Header) Add(name, value string) {
-	k := CanonicalName(name)
-	h[k] = append(h[k], value)
+// Values returns every value of name, in order.
+func (h Header) Values(name string) []string {
+	var vs []string
+	for _, f := range h {
+		if equalFold(f.Name, name) {
+			vs = append(vs, f.Value)
+		}
+	}
+	return vs
 }
 
-// Del removes name.
-func (h Header) Del(name string) { delete(h, CanonicalName(name)) }
+// Set replaces the values of name with value.
+func (h *Header) Set(name, value string) {
+	h.Del(name)
+	*h = append(*h, Field{Name: CanonicalName(name), Value: value})
+}
+
+// Add appends value to the values of name.
+func (h *Header) Add(name, value string) {
+	*h = append(*h, Field{Name: CanonicalName(name), Value: value})
+}
+
+// Del removes every value of name.
+func (h *Header) Del(name string) {
+	kept := (*h)[:0]
+	for _, f := range *h {
+		if !equalFold(f.Name, name) {
+			kept = append(kept, f)
+		}
+	}
+	clear((*h)[len(kept):])
+	*h = kept
+}
+
+func equalFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
 
 // CanonicalName returns the canonical form of a header name: the first
 // letter and every letter after a hyphen upper case, the rest lower case
@@ -93,7 +140,9 @@ func canonicalSlow(name string) string {
 	return string(b)
 }
 
-// Request is the HTTP request a handler serves.
+// Request is the HTTP request a handler serves. It and its fields are valid
+// for the handler call only; the strings stay valid after it, Body and Header
+// must be copied to be kept.
 type Request struct {
 	Method string // "GET", "POST", ...
 	Path   string // the URL path, percent-decoded
@@ -155,7 +204,7 @@ func unhex(c byte) byte {
 // returns; headers set after the first Write still count.
 type ResponseWriter interface {
 	// Header returns the response headers to modify.
-	Header() Header
+	Header() *Header
 	// WriteHeader sets the status code (200 when never called).
 	WriteHeader(status int)
 	// Write appends to the body.
@@ -177,7 +226,7 @@ type responseWriter struct {
 	body   []byte
 }
 
-func (w *responseWriter) Header() Header { return w.header }
+func (w *responseWriter) Header() *Header { return &w.header }
 
 func (w *responseWriter) WriteHeader(status int) {
 	if w.status == 0 {
@@ -190,38 +239,50 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// Reused from one call to the next: an instance serves one call at a time.
+var (
+	reuseReq  Request
+	reuseW    responseWriter
+	reuseWire httpwire.Request
+	reuseOut  []byte
+)
+
 // Serve decodes an encoded httpwire.Request, runs h and returns the encoded
-// httpwire.Response. It is what handle_http does between the ABI's input and
-// output; it is exported for tests of handlers outside WebAssembly.
+// httpwire.Response, valid until the next call of Serve. The request's
+// strings alias in, which must not change afterwards. It is what handle_http
+// does between the ABI's input and output; it is exported for tests of
+// handlers outside WebAssembly.
 func Serve(h HandlerFunc, in []byte) ([]byte, error) {
-	var wreq httpwire.Request
-	if err := wreq.UnmarshalBinary(in); err != nil {
+	wreq := &reuseWire
+	if err := wreq.Decode(in); err != nil {
 		return nil, err
 	}
-	req := &Request{Method: wreq.Method, Path: wreq.Path, Query: wreq.Query, Body: wreq.Body, Header: make(Header, len(wreq.Header))}
-	for _, f := range wreq.Header {
-		req.Header[f.Name] = append(req.Header[f.Name], f.Value)
-	}
-	w := &responseWriter{header: Header{}}
+	req := &reuseReq
+	*req = Request{Method: wreq.Method, Path: wreq.Path, Query: wreq.Query, Body: wreq.Body, Header: Header(wreq.Header)}
+	w := &reuseW
+	w.header, w.status, w.body = w.header[:0], 0, w.body[:0]
 	if h == nil {
 		w.status = 500
-		w.body = []byte("no handler registered: call pdkhttp.Handle in init\n")
+		w.body = append(w.body, "no handler registered: call pdkhttp.Handle in init\n"...)
 	} else {
 		h(w, req)
 	}
 	if w.status == 0 {
 		w.status = 200
 	}
-	resp := httpwire.Response{Status: w.status, Body: w.body}
-	n := 0
-	for _, vs := range w.header {
-		n += len(vs)
+	resp := httpwire.Response{Status: w.status, Header: w.header, Body: w.body}
+	out, err := resp.AppendBinary(reuseOut[:0])
+	if err != nil {
+		return nil, err
 	}
-	resp.Header = make([]httpwire.Header, 0, n)
-	for k, vs := range w.header {
-		for _, v := range vs {
-			resp.Header = append(resp.Header, httpwire.Header{Name: k, Value: v})
-		}
+	// Do not keep large buffers alive between calls.
+	if cap(w.body) > 64<<10 {
+		w.body = nil
 	}
-	return resp.MarshalBinary()
+	reuseOut = out[:0]
+	if cap(out) > 64<<10 {
+		reuseOut = nil
+	}
+	wreq.Header = wreq.Header[:0]
+	return out, nil
 }

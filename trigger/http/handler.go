@@ -57,10 +57,10 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 
 	req := &hi.req
 	req.Method, req.Path, req.Query, req.Body = r.Method, r.URL.Path, r.URL.RawQuery, body
-	req.Header = append(req.Header[:0], httpwire.Header{Name: "Host", Value: r.Host})
+	req.Header = append(req.Header[:0], httpwire.Field{Name: "Host", Value: r.Host})
 	for name, values := range r.Header {
 		for _, v := range values {
-			req.Header = append(req.Header, httpwire.Header{Name: name, Value: v})
+			req.Header = append(req.Header, httpwire.Field{Name: name, Value: v})
 		}
 	}
 	hi.in, _ = req.AppendBinary(hi.in[:0])

@@ -42,13 +42,17 @@ func init() {
 		case "/echo":
 			var b strings.Builder
 			fmt.Fprintf(&b, "method=%s\npath=%s\nquery=%s\nq=%s\n", r.Method, r.Path, r.Query, r.QueryValue("q"))
-			names := make([]string, 0, len(r.Header))
-			for k := range r.Header {
-				names = append(names, k)
+			values := map[string][]string{}
+			var names []string
+			for _, f := range r.Header {
+				if values[f.Name] == nil {
+					names = append(names, f.Name)
+				}
+				values[f.Name] = append(values[f.Name], f.Value)
 			}
 			sort.Strings(names)
 			for _, k := range names {
-				fmt.Fprintf(&b, "header %s=%s\n", k, strings.Join(r.Header[k], ","))
+				fmt.Fprintf(&b, "header %s=%s\n", k, strings.Join(values[k], ","))
 			}
 			fmt.Fprintf(&b, "body=%s", r.Body)
 			w.Header().Set("Content-Type", "text/plain")

@@ -1,0 +1,487 @@
+// Command http benchmarks `wasmhive serve` against a native Go handler, all
+// in one run on 127.0.0.1, with a small HTTP/1.1 keep-alive load generator
+// (bounded: a warm-up and a fixed duration per case):
+//
+//	go run ./bench/http [-duration 3s] [-conns 32]
+//
+// Cases, each answering GET / with "hello, world\n":
+//
+//	native          a Go net/http handler (the ceiling on this machine)
+//	reactor         the handler convention: the Go guest testdata/guests/http/handler
+//	                on warm pooled instances, request and response in httpwire
+//	                through the Extism ABI
+//	reactor-bulk    the same guest built with -tags wasmhive_bulk (bulk copies)
+//	wagi            the C command testdata/guests/http/wagi_hello.c, a fresh
+//	                instance per request (CGI)
+//
+// It also measures, without HTTP: the pooled call overhead (take an
+// instance, call a trivial export, give it back) against a direct call,
+// one handler round trip through the ABI, instantiate + _start of the WAGI
+// command, and the memory of one warm handler instance. The access log is
+// off in every case (as the native handler has none).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/httpwire"
+	"github.com/wasmhive/wasmhive/pool"
+	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
+)
+
+var (
+	duration = flag.Duration("duration", 3*time.Second, "measured time per case")
+	warmup   = flag.Duration("warmup", 500*time.Millisecond, "warm-up time per case (not measured)")
+	conns    = flag.Int("conns", 32, "concurrent keep-alive connections")
+	maxInst  = flag.Int("max-instances", 0, "pool size of the reactor cases (0: 2 x GOMAXPROCS)")
+	only     = flag.String("only", "", "run only this case (\"micro\": only the measurements without HTTP)")
+	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
+)
+
+var body = []byte("hello, world\n")
+
+func main() {
+	flag.Parse()
+	if *cpuprof != "" {
+		f, err := os.Create(*cpuprof)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench/http:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(); err != nil {
+		pprof.StopCPUProfile()
+		fmt.Fprintln(os.Stderr, "bench/http:", err)
+		os.Exit(1)
+	}
+}
+
+type result struct {
+	name     string
+	reqs     int
+	errors   int
+	rps      float64
+	p50, p99 time.Duration
+}
+
+func run() error {
+	ctx := context.Background()
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	guests := filepath.Join(root, "testdata", "guests", "http")
+	tmp, err := os.MkdirTemp("", "wasmhive-bench-http")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	handler := filepath.Join(tmp, "handler.wasm")
+	handlerBulk := filepath.Join(tmp, "handler-bulk.wasm")
+	if err := buildGuest(root, handler); err != nil {
+		return err
+	}
+	if err := buildGuest(root, handlerBulk, "-tags", "wasmhive_bulk"); err != nil {
+		return err
+	}
+	ecfg := engine.NewConfig().WithCacheDir(filepath.Join(tmp, "cache"))
+	for _, h := range extism.HostModules() {
+		ecfg = ecfg.WithHostModule(h)
+	}
+	rt, err := engine.NewRuntime(ctx, ecfg)
+	if err != nil {
+		return err
+	}
+	defer rt.Close(ctx)
+	max := *maxInst
+	if max == 0 {
+		max = 2 * runtime.GOMAXPROCS(0)
+	}
+	fmt.Printf("# wasmhive serve benchmark: %s, GOMAXPROCS=%d, %d connections, %s per case after %s warm-up, reactor pool max %d\n\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), *conns, *duration, *warmup, max)
+
+	type caseDef struct {
+		name string
+		h    func() (http.Handler, func(), error)
+	}
+	trig := func(path string, pc pool.Config) func() (http.Handler, func(), error) {
+		return func() (http.Handler, func(), error) {
+			mod, err := rt.CompileFile(ctx, path)
+			if err != nil {
+				return nil, nil, err
+			}
+			t, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: mod, Pool: pc,
+				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
+			if err != nil {
+				return nil, nil, err
+			}
+			return t, func() { t.Close(ctx) }, nil
+		}
+	}
+	reactorPool := pool.Config{Max: max, MinWarm: max, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second}
+	cases := []caseDef{
+		{"native", func() (http.Handler, func(), error) {
+			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "text/plain")
+				w.Write(body)
+			}), func() {}, nil
+		}},
+		{"reactor", trig(handler, reactorPool)},
+		{"reactor-bulk", trig(handlerBulk, reactorPool)},
+		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), pool.Config{Max: *conns, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second})},
+	}
+	var results []result
+	for _, c := range cases {
+		if *only != "" && c.name != *only {
+			continue
+		}
+		h, closeFn, err := c.h()
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		res, err := serveAndLoad(c.name, h)
+		closeFn()
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+		results = append(results, res)
+		runtime.GC()
+	}
+	var native float64
+	fmt.Println("| case | req/s | p50 | p99 | errors | vs native |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	for _, r := range results {
+		if r.name == "native" {
+			native = r.rps
+		}
+		ratio := "-"
+		if native > 0 {
+			ratio = fmt.Sprintf("%.0f%%", 100*r.rps/native)
+		}
+		fmt.Printf("| %s | %.0f | %s | %s | %d | %s |\n", r.name, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors, ratio)
+	}
+	fmt.Println()
+	if *only == "" || *only == "micro" {
+		return micro(ctx, rt, guests, handler)
+	}
+	return nil
+}
+
+// serveAndLoad serves h on 127.0.0.1 and runs the load generator against it.
+func serveAndLoad(name string, h http.Handler) (result, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return result{}, err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	defer srv.Close()
+	return load(name, ln.Addr().String())
+}
+
+// load keeps *conns connections busy with GET / for warm-up + duration and
+// measures the requests completed in the measured window.
+func load(name, addr string) (result, error) {
+	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: wasmhive-bench\r\n\r\n")
+	var phase atomic.Int32 // 0 warm-up, 1 measured, 2 stop
+	lat := make([][]time.Duration, *conns)
+	errs := make([]int, *conns)
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for i := range *conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+				errs[i]++
+				return
+			}
+			defer c.Close()
+			br := bufio.NewReaderSize(c, 16<<10)
+			buf := make([]byte, 0, 1024)
+			samples := make([]time.Duration, 0, 1<<16)
+			for {
+				p := phase.Load()
+				if p == 2 {
+					break
+				}
+				start := time.Now()
+				if _, err := c.Write(req); err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					errs[i]++
+					break
+				}
+				var err error
+				buf, err = readResponse(br, buf)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					errs[i]++
+					break
+				}
+				if p == 1 && phase.Load() == 1 {
+					samples = append(samples, time.Since(start))
+				}
+			}
+			lat[i] = samples
+		}()
+	}
+	time.Sleep(*warmup)
+	phase.Store(1)
+	t0 := time.Now()
+	time.Sleep(*duration)
+	phase.Store(2)
+	elapsed := time.Since(t0)
+	wg.Wait()
+	var all []time.Duration
+	nerr := 0
+	for i := range lat {
+		all = append(all, lat[i]...)
+		nerr += errs[i]
+	}
+	if len(all) == 0 {
+		err, _ := firstErr.Load().(error)
+		return result{}, fmt.Errorf("no request completed: %v", err)
+	}
+	if nerr > 0 {
+		fmt.Fprintf(os.Stderr, "%s: %d connection error(s), first: %v\n", name, nerr, firstErr.Load())
+	}
+	slices.Sort(all)
+	return result{name: name, reqs: len(all), errors: nerr, rps: float64(len(all)) / elapsed.Seconds(),
+		p50: all[len(all)/2], p99: all[len(all)*99/100]}, nil
+}
+
+// readResponse reads one HTTP/1.1 response with a Content-Length and checks
+// it is a 200 with the expected body.
+func readResponse(br *bufio.Reader, buf []byte) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if err != nil {
+		return buf, err
+	}
+	if len(line) < 12 || !bytes.Equal(line[9:12], []byte("200")) {
+		return buf, fmt.Errorf("status line %q", line)
+	}
+	n := -1
+	for {
+		line, err = br.ReadSlice('\n')
+		if err != nil {
+			return buf, err
+		}
+		if len(line) <= 2 {
+			break
+		}
+		if len(line) > 16 && bytes.EqualFold(line[:15], []byte("Content-Length:")) {
+			n, err = strconv.Atoi(string(bytes.TrimSpace(line[15:])))
+			if err != nil {
+				return buf, err
+			}
+		}
+	}
+	if n < 0 {
+		return buf, errors.New("response without Content-Length")
+	}
+	buf = slices.Grow(buf[:0], n)[:n]
+	if _, err := io.ReadFull(br, buf); err != nil {
+		return buf, err
+	}
+	if !bytes.Equal(buf, body) {
+		return buf, fmt.Errorf("unexpected body %q", buf)
+	}
+	return buf, nil
+}
+
+// micro measures the pieces of one request without HTTP.
+func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) error {
+	reactor, err := rt.CompileFile(ctx, filepath.Join(guests, "reactor.wasm"))
+	if err != nil {
+		return err
+	}
+	newReactor := func(ctx context.Context) (*engine.Instance, error) {
+		return rt.Instantiate(ctx, reactor, engine.InstanceConfig{})
+	}
+	const n = 200_000
+	direct, err := newReactor(ctx)
+	if err != nil {
+		return err
+	}
+	directNs := timeIt(n, func() error { _, err := direct.Call(ctx, "noop"); return err })
+	direct.Close(ctx)
+	p, err := pool.New(pool.Config{Max: 4, New: newReactor})
+	if err != nil {
+		return err
+	}
+	noop := func(inst *engine.Instance) error { _, err := inst.Call(ctx, "noop"); return err }
+	pooledNs := timeIt(n, func() error { return p.Do(ctx, noop) })
+	takeReturnNs := timeIt(n, func() error { return p.Do(ctx, func(*engine.Instance) error { return nil }) })
+	p.Close(ctx)
+
+	// One handler round trip through the ABI: encode, call, decode.
+	hmod, err := rt.CompileFile(ctx, handler)
+	if err != nil {
+		return err
+	}
+	st := extism.NewState(extism.StateConfig{Name: "handler"})
+	hinst, err := rt.Instantiate(ctx, hmod, engine.InstanceConfig{Values: st.Values()})
+	if err != nil {
+		return err
+	}
+	wreq := httpwire.Request{Method: "GET", Path: "/", Header: []httpwire.Field{{Name: "Host", Value: "127.0.0.1"}, {Name: "User-Agent", Value: "wasmhive-bench"}}}
+	in, _ := wreq.MarshalBinary()
+	var resp httpwire.Response
+	roundTripNs := timeIt(n/4, func() error {
+		out, err := extism.Call(ctx, hinst, st, httptrigger.DefaultExport, in)
+		if err != nil {
+			return err
+		}
+		return resp.UnmarshalBinary(out)
+	})
+	hinst.Close(ctx)
+
+	// Instantiate + _start of the WAGI command.
+	wmod, err := rt.CompileFile(ctx, filepath.Join(guests, "wagi_hello.wasm"))
+	if err != nil {
+		return err
+	}
+	wagiNs := timeIt(n/20, func() error {
+		return rt.RunCommand(ctx, wmod, engine.InstanceConfig{Args: []string{"wagi_hello.wasm"}, Stdout: io.Discard})
+	})
+
+	// Memory of one warm handler instance: heap growth over 64 instances.
+	const k = 64
+	runtime.GC()
+	debug.FreeOSMemory()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rssBefore := rss()
+	var insts []*engine.Instance
+	var linear uint64
+	for range k {
+		st := extism.NewState(extism.StateConfig{Name: "handler"})
+		inst, err := rt.Instantiate(ctx, hmod, engine.InstanceConfig{Values: st.Values()})
+		if err != nil {
+			return err
+		}
+		if _, err := extism.Call(ctx, inst, st, httptrigger.DefaultExport, in); err != nil {
+			return err
+		}
+		linear += uint64(inst.Memory().Size())
+		insts = append(insts, inst)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	rssAfter := rss()
+	heapPer := (after.HeapAlloc - before.HeapAlloc) / k
+	for _, inst := range insts {
+		inst.Close(ctx)
+	}
+
+	fmt.Println("| measurement (no HTTP) | time |")
+	fmt.Println("|---|---:|")
+	fmt.Printf("| direct call of a trivial export (C reactor) | %.0f ns |\n", directNs)
+	fmt.Printf("| pooled call: take instance, call, return | %.0f ns |\n", pooledNs)
+	fmt.Printf("| pool take + return alone | %.0f ns |\n", takeReturnNs)
+	fmt.Printf("| handler round trip: httpwire encode, Extism ABI call of the Go guest, decode | %.0f ns |\n", roundTripNs)
+	fmt.Printf("| instantiate + _start of the C WAGI command | %.0f ns |\n", wagiNs)
+	fmt.Println()
+	fmt.Printf("memory of one warm Go handler instance (mean of %d): %s linear memory, %s Go heap (includes the linear memory), RSS +%s\n",
+		k, engine.FormatBytes(linear/k), fmtBytes(heapPer), fmtBytes(uint64(max(rssAfter-rssBefore, 0))/k))
+	return nil
+}
+
+// timeIt runs fn n times and returns the mean in ns.
+func timeIt(n int, fn func() error) float64 {
+	for range n / 10 { // warm up
+		if err := fn(); err != nil {
+			panic(err)
+		}
+	}
+	start := time.Now()
+	for range n {
+		if err := fn(); err != nil {
+			panic(err)
+		}
+	}
+	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	var size, res int64
+	fmt.Sscan(string(b), &size, &res)
+	return res * int64(os.Getpagesize())
+}
+
+func fmtDur(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
+	}
+	return fmt.Sprintf("%.2f ms", float64(d.Nanoseconds())/1e6)
+}
+
+func fmtBytes(n uint64) string {
+	switch {
+	case n >= 10<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 10<<10:
+		return fmt.Sprintf("%.0f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// buildGuest builds the Go handler guest as a reactor.
+func buildGuest(root, out string, extra ...string) error {
+	args := append([]string{"build", "-buildmode=c-shared", "-o", out}, extra...)
+	args = append(args, "./testdata/guests/http/handler")
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build handler guest: %v\n%s", err, b)
+	}
+	return nil
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("run from inside the wasmhive repository")
+		}
+		dir = parent
+	}
+}
