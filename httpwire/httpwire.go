@@ -36,11 +36,11 @@ type Field struct {
 
 // Request is an HTTP request as a handler sees it.
 type Request struct {
-	Method string   // "GET", "POST", ...
-	Path   string   // the URL path, percent-decoded, e.g. "/a b"
-	Query  string   // the raw query without '?', e.g. "x=1&y=%20"
+	Method string  // "GET", "POST", ...
+	Path   string  // the URL path, percent-decoded, e.g. "/a b"
+	Query  string  // the raw query without '?', e.g. "x=1&y=%20"
 	Header []Field // request headers, Host first
-	Body   []byte   // the whole request body
+	Body   []byte  // the whole request body
 }
 
 // Response is a handler's answer.
