@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -20,6 +22,7 @@ const (
 	exitUsage       = 2   // bad flags or arguments, a module that cannot be loaded
 	exitTimeout     = 124 // --timeout passed (as coreutils timeout(1))
 	exitInterrupted = 130 // SIGINT or SIGTERM (128+SIGINT, as a shell reports)
+	exitInternal    = 70  // a bug in wasmhive (EX_SOFTWARE)
 	exitTrap        = 134 // the guest trapped (128+SIGABRT, as wasmtime on Unix)
 )
 
@@ -51,7 +54,18 @@ func main() {
 
 // execute runs the CLI with args and returns the process exit code. Errors
 // are printed as one line on stderr.
-func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A bug in wasmhive still gets one line, not a Go stack trace; -v
+		// (anywhere on the command line) adds the stack for a bug report.
+		if r := recover(); r != nil {
+			fmt.Fprintf(stderr, "wasmhive: internal error: %v (please report it; -v shows where)\n", r)
+			if slices.Contains(args, "-v") || slices.Contains(args, "--verbose") {
+				stderr.Write(debug.Stack())
+			}
+			code = exitInternal
+		}
+	}()
 	root := newRootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)

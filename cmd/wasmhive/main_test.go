@@ -8,8 +8,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // cliPath is the wasmhive binary built once for this package's tests.
@@ -76,4 +80,29 @@ func cacheHome(t *testing.T) string {
 		sharedCache = filepath.Join(os.TempDir(), "wasmhive-cli-test-cache")
 	}
 	return sharedCache
+}
+
+// TestExecutePanicIsOneLine: a bug that panics inside a verb still gives
+// one line and exit 70; -v adds the Go stack.
+func TestExecutePanicIsOneLine(t *testing.T) {
+	saved := commands
+	t.Cleanup(func() { commands = saved })
+	commands = append(slices.Clip(saved), func() *cobra.Command {
+		return &cobra.Command{Use: "boom", RunE: func(*cobra.Command, []string) error {
+			var m map[string]int
+			m["x"]++
+			return nil
+		}}
+	})
+	var out, errb bytes.Buffer
+	code := execute(context.Background(), []string{"boom"}, nil, &out, &errb)
+	if code != exitInternal || strings.Count(errb.String(), "\n") != 1 || strings.Contains(errb.String(), "goroutine") ||
+		!strings.Contains(errb.String(), "internal error: assignment to entry in nil map") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+	errb.Reset()
+	code = execute(context.Background(), []string{"-v", "boom"}, nil, &out, &errb)
+	if code != exitInternal || !strings.Contains(errb.String(), "goroutine") {
+		t.Errorf("-v: exit %d, stderr %q", code, errb.String())
+	}
 }

@@ -88,7 +88,7 @@ func TestRunEnv(t *testing.T) {
 }
 
 // startCLI starts wasmhive with pipes on all three streams, for interactive tests.
-func startCLI(t *testing.T, args ...string) (stdin io.WriteCloser, stdout *bufio.Reader, wait func() (int, string)) {
+func startCLI(t *testing.T, args ...string) (stdin io.WriteCloser, stdout *bufio.Reader, wait func() (int, string), proc *os.Process) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	cmd := exec.CommandContext(ctx, cliPath, args...)
@@ -110,7 +110,7 @@ func startCLI(t *testing.T, args ...string) (stdin io.WriteCloser, stdout *bufio
 	return in, bufio.NewReader(out), func() (int, string) {
 		_ = cmd.Wait()
 		return cmd.ProcessState.ExitCode(), errb.String()
-	}
+	}, cmd.Process
 }
 
 // readLine reads one line, failing the test if none comes within 20 s (a
@@ -143,7 +143,7 @@ func TestRunStdioInteractive(t *testing.T) {
 		{"Go", testguest.GoCommand(t, "go/cmd"), "go echo"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			in, out, wait := startCLI(t, "run", tc.module, "echo")
+			in, out, wait, _ := startCLI(t, "run", tc.module, "echo")
 			for i, line := range []string{"hello", "second line", ""} {
 				if _, err := io.WriteString(in, line+"\n"); err != nil {
 					t.Fatal(err)
@@ -333,9 +333,44 @@ func TestRunTimeout(t *testing.T) {
 			}
 		})
 	}
+	// A guest blocked reading a stdin that stays open and silent: the host
+	// call never returns, and wasmhive exits anyway, abandoning it.
+	t.Run("stdin", func(t *testing.T) {
+		in, _, wait, _ := startCLI(t, "run", "--timeout", "300ms", m, "echo")
+		defer in.Close()
+		code, stderr := wait()
+		wantOneLine(t, cliResult{Code: code, Stderr: stderr}, 124, "cmd.wasm", "--timeout 300ms")
+	})
 	// A guest that finishes in time is not disturbed.
 	wantOK(t, runCLI(t, nil, "run", "--timeout", "30s", m, "args"), "argv[0]=cmd.wasm\nargv[1]=args\n")
 	wantOneLine(t, runCLI(t, nil, "run", "--timeout", "soon", m), 2, "--timeout")
+}
+
+// TestRunInterrupt: SIGINT stops a guest sleeping in poll_oneoff or blocked
+// reading stdin; exit 130. (A spinning guest stops on cancellation too:
+// engine's TestRunCommandDeadline/cancel.)
+func TestRunInterrupt(t *testing.T) {
+	m := cmdGuest(t)
+	for _, mode := range []string{"sleep", "echo"} {
+		t.Run(mode, func(t *testing.T) {
+			in, out, wait, proc := startCLI(t, "run", m, mode)
+			defer in.Close()
+			// Wait until the guest runs (so wasmhive's handler is installed).
+			want := "sleeping\n"
+			if mode == "echo" {
+				io.WriteString(in, "x\n")
+				want = "echo 1: x\n"
+			}
+			if l := readLine(t, out); l != want {
+				t.Fatalf("got %q, want %q", l, want)
+			}
+			if err := proc.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			code, stderr := wait()
+			wantOneLine(t, cliResult{Code: code, Stderr: stderr}, 130, "cmd.wasm", "interrupted")
+		})
+	}
 }
 
 func TestRunMaxMemory(t *testing.T) {
