@@ -38,13 +38,16 @@ func goSDKDir(t testing.TB) string {
 }
 
 func sdkWasm(t testing.TB, name string) string {
+	if strings.HasPrefix(name, "testdata/") {
+		return name
+	}
 	return filepath.Join(goSDKDir(t), "wasm", name)
 }
 
 // compatCase is one plugin call run on both the Extism Go SDK and wasmhive.
 type compatCase struct {
 	name     string
-	wasm     string   // main module, in the SDK's wasm/ folder
+	wasm     string   // main module, in the SDK's wasm/ folder (or a path under testdata/)
 	libs     []string // library modules, imported by their base name
 	function string
 	inputs   []string // one call per input (same instance)
@@ -67,6 +70,11 @@ func compatCases() []compatCase {
 		{name: "rust count_vowels", wasm: "count_vowels.wasm", function: "count_vowels",
 			inputs: []string{"hello world", "aaa", "bbba"},
 			want:   []string{`{"count":3,"total":3,"vowels":"aeiouAEIOU"}`, `{"count":3,"total":6,"vowels":"aeiouAEIOU"}`, `{"count":1,"total":7,"vowels":"aeiouAEIOU"}`}},
+		{name: "assemblyscript pdk", wasm: "testdata/guests/plugins/extism-as-pdk/plugin.wasm", function: "count_vowels",
+			inputs: []string{"hello world", "aeiou"}, config: map[string]string{"greeting": "hi"},
+			want: []string{`{"count": 3, "total": 3, "greeting": "hi"}`, `{"count": 5, "total": 8, "greeting": "hi"}`}},
+		{name: "assemblyscript pdk echo", wasm: "testdata/guests/plugins/extism-as-pdk/plugin.wasm", function: "echo",
+			inputs: []string{"", "x", strings.Repeat("0123456789", 10000)}},
 		{name: "config set", wasm: "config.wasm", function: "run_test", inputs: []string{""},
 			config: map[string]string{"thing": "hello"}, want: []string{`{"config": "hello"}`}},
 		{name: "config unset", wasm: "config.wasm", function: "run_test", inputs: []string{""},
