@@ -218,11 +218,16 @@ func callError(err error, verbose bool) error {
 	var pe *wasmhive.PluginError
 	if errors.As(err, &pe) {
 		var exit *engine.ExitError
-		if errors.As(err, &exit) && exit.Code <= 255 {
+		if errors.As(err, &exit) {
+			// The plugin called proc_exit: its status is ours, as for run.
 			if pe.Message == "" {
-				return exitStatus{code: int(exit.Code), silent: true}
+				return guestError(exit, verbose)
 			}
-			return exitStatus{code: int(exit.Code), msg: pe.Message}
+			code := int(exit.Code)
+			if code >= 126 {
+				code = 1
+			}
+			return exitStatus{code: code, msg: pe.Message}
 		}
 		return exitStatus{code: 1, msg: pe.Error()}
 	}

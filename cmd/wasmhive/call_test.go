@@ -189,3 +189,19 @@ func TestCallBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestCallExitStatus(t *testing.T) {
+	exit := extismWasm(t, "exit.wasm")
+	r := runCLI(t, nil, "call", "--config", "code=7", exit, "_start")
+	if r.Code != 7 {
+		t.Fatalf("proc_exit(7): code %d stderr %q", r.Code, r.Stderr)
+	}
+	r = runCLI(t, nil, "call", "--config", "code=500", exit, "_start")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "status 500") {
+		t.Fatalf("proc_exit(500): code %d stderr %q", r.Code, r.Stderr)
+	}
+	r = runCLI(t, nil, "call", "--config", "code=0", exit, "_start")
+	if r.Code != 0 {
+		t.Fatalf("proc_exit(0): code %d stderr %q", r.Code, r.Stderr)
+	}
+}
