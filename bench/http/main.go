@@ -11,6 +11,8 @@
 //	                on warm pooled instances, request and response in httpwire
 //	                through the Extism ABI
 //	reactor-bulk    the same guest built with -tags wasmhive_bulk (bulk copies)
+//	reactor-c       the handler convention with the C guest handler_c.c (no
+//	                language runtime: the host's share of the handler path)
 //	wagi            the C command testdata/guests/http/wagi_hello.c, a fresh
 //	                instance per request (CGI)
 //
@@ -152,6 +154,7 @@ func run() error {
 		}},
 		{"reactor", trig(handler, reactorPool)},
 		{"reactor-bulk", trig(handlerBulk, reactorPool)},
+		{"reactor-c", trig(filepath.Join(guests, "handler_c.wasm"), reactorPool)},
 		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), pool.Config{Max: *conns, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second})},
 	}
 	var results []result

@@ -300,6 +300,16 @@ func TestHandlerEndToEnd(t *testing.T) {
 	}
 }
 
+func TestHandlerInC(t *testing.T) {
+	s := start(t, testguest.Path(t, "http/handler_c.wasm"), httptrigger.Config{})
+	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" || r.header.Get("Content-Type") != "text/plain" {
+		t.Fatalf("GET /: %d %v %q", r.status, r.header, r.body)
+	}
+	if r := s.get(t, "/elsewhere"); r.status != 404 {
+		t.Fatalf("GET /elsewhere: %d %q", r.status, r.body)
+	}
+}
+
 var countRE = regexp.MustCompile(`^instance (\w+) count (\d+)$`)
 
 func count(t *testing.T, s *server) (string, int) {

@@ -7,3 +7,4 @@ for c in wagi_hello wagi_echo wagi_bad; do
   clang --target=wasm32-wasi -O2 -o "$c.wasm" "$c.c"
 done
 clang --target=wasm32-wasi -O2 -mexec-model=reactor -o reactor.wasm reactor.c
+clang --target=wasm32-wasi -O2 -mexec-model=reactor -o handler_c.wasm handler_c.c
