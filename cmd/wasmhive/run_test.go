@@ -390,6 +390,14 @@ func TestRunMaxMemory(t *testing.T) {
 		t.Errorf("8m cap: %+v", res)
 	}
 
+	// Exactly at the cap: a 32 MiB cap is 512 pages. The module declares a
+	// larger maximum (1000 pages) and still loads, its maximum lowered.
+	grow := testguest.Path(t, "cmd/maxmem.wasm")
+	wantOK(t, runCLI(t, nil, "run", "--max-memory", "32MiB", "--invoke", "grow", grow, "511"), "1\n")
+	wantOK(t, runCLI(t, nil, "run", "--max-memory", "32MiB", "--invoke", "grow", grow, "512"), "-1\n")
+	wantOK(t, runCLI(t, nil, "run", "--invoke", "grow", grow, "999"), "1\n") // its own maximum without a cap
+	wantOK(t, runCLI(t, nil, "run", "--invoke", "grow", grow, "1000"), "-1\n")
+
 	// A declared minimum over the cap fails to load, whether or not the
 	// memory is exported (wazero's CompiledModule only shows exported ones).
 	for _, g := range []string{"cmd/bigmem.wasm", "cmd/bigmem_exported.wasm"} {
