@@ -328,3 +328,46 @@ func TestLinkingManyInstances(t *testing.T) {
 		t.Fatalf("a library without the import: err = %v, want one naming lib.capitalize", err)
 	}
 }
+
+// TestHTTPTimeout: a plugin waiting on a slow server is stopped by the
+// call's timeout, reported as a timeout.
+func TestHTTPTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	req, _ := json.Marshal(map[string]string{"url": srv.URL})
+	for _, opt := range []wasmhive.Option{wasmhive.WithTimeout(100 * time.Millisecond), wasmhive.WithInterrupts()} {
+		p := load(t, kernel(t), wasmhive.WithAllowedHosts("127.0.0.1"), opt)
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		_, err := p.Call(ctx, "http", req)
+		cancel()
+		if !errors.Is(err, engine.ErrTimeout) {
+			t.Fatalf("slow server: err = %v, want a timeout", err)
+		}
+	}
+	// Without interrupts the context still stops the blocked host call.
+	p := load(t, kernel(t), wasmhive.WithAllowedHosts("127.0.0.1"))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if _, err := p.Call(ctx, "http", req); !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("slow server, no interrupts: err = %v, want a timeout", err)
+	}
+}
+
+// TestWasmCallCtors: a WASI module without _initialize has its
+// __wasm_call_ctors run once, before the first call.
+func TestWasmCallCtors(t *testing.T) {
+	p := load(t, testguest.Path(t, "plugins/host/ctors.wasm"))
+	for range 2 {
+		out, err := p.Call(context.Background(), "ctors", nil)
+		if err != nil || len(out) != 1 || out[0] != 1 {
+			t.Fatalf("ctors = %v, %v; want [1]", out, err)
+		}
+	}
+}

@@ -84,14 +84,14 @@ func Call(ctx context.Context, inst *engine.Instance, st *State, function string
 	}
 	if !st.initialized {
 		if err := Init(ctx, inst); err != nil {
-			return nil, st.wrap(function, err)
+			return nil, st.wrap(ctx, inst, function, err)
 		}
 		st.initialized = true
 	}
 	st.hostErr = nil
 	res, err := inst.Call(ctx, function)
 	if err != nil {
-		return nil, st.wrap(function, err)
+		return nil, st.wrap(ctx, inst, function, err)
 	}
 	if len(res) > 0 && uint32(res[0]) != 0 {
 		return nil, &PluginError{Function: function, Code: uint32(res[0]), Message: st.ErrorMessage()}
@@ -100,11 +100,19 @@ func Call(ctx context.Context, inst *engine.Instance, st *State, function string
 }
 
 // wrap turns an engine error into HostError / PluginError where it applies.
-func (st *State) wrap(function string, err error) error {
+func (st *State) wrap(ctx context.Context, inst *engine.Instance, function string, err error) error {
 	if st.hostErr != nil {
 		herr := st.hostErr
 		st.hostErr = nil
-		if !errors.Is(err, engine.ErrTimeout) && !errors.Is(err, engine.ErrCanceled) {
+		switch {
+		case errors.Is(err, engine.ErrTimeout), errors.Is(err, engine.ErrCanceled):
+		case errors.Is(ctx.Err(), context.DeadlineExceeded):
+			// A host function (http_request) gave up because the call's
+			// deadline passed: that is the call's timeout.
+			return &engine.TimeoutError{Module: inst.Module().Name(), Function: function}
+		case ctx.Err() != nil:
+			return &engine.CanceledError{Module: inst.Module().Name(), Function: function}
+		default:
 			return &HostError{Function: function, Err: herr}
 		}
 	}

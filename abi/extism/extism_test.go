@@ -209,3 +209,11 @@ func TestKernelMemoryIsReusedAndReleased(t *testing.T) {
 		t.Fatalf("kernel memory %d bytes after a small call (was %d), want at most 4 MiB", after, before)
 	}
 }
+
+func TestResetFromThePlugin(t *testing.T) {
+	inst, st := load(t, extism.StateConfig{})
+	out, err := extism.Call(context.Background(), inst, st, "reset", []byte("some input"))
+	if err != nil || len(out) != 8 || binary.LittleEndian.Uint64(out) != 0 {
+		t.Fatalf("reset = %v, %v; want the input length after reset, 0", out, err)
+	}
+}

@@ -17,6 +17,7 @@
   (import "extism:host/env" "config_get" (func $config_get (param i64) (result i64)))
   (import "extism:host/env" "var_get" (func $var_get (param i64) (result i64)))
   (import "extism:host/env" "var_set" (func $var_set (param i64 i64)))
+  (import "extism:host/env" "reset" (func $reset))
   (import "extism:host/env" "log_info" (func $log_info (param i64)))
   (import "extism:host/env" "http_request" (func $http_request (param i64 i64) (result i64)))
   (import "extism:host/env" "http_status_code" (func $http_status_code (result i32)))
@@ -140,6 +141,15 @@
     ;; freeing garbage handles is ignored
     (call $free (i64.const 3))
     (call $free (i64.const 0x7fffffff))
+    (i32.const 0))
+
+  ;; reset: after reset the input is gone; output its length (u64 LE, 0)
+  (func (export "reset") (result i32)
+    (local $h i64)
+    (call $reset)
+    (local.set $h (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $h) (call $input_length))
+    (call $output_set (local.get $h) (i64.const 8))
     (i32.const 0))
 
   ;; busy: loop forever (timeouts and cancellation)
