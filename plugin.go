@@ -248,7 +248,7 @@ func (p *Plugin) closeInstances(ctx context.Context) {
 func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed {
+	if p.closed || p.c.isClosed() {
 		return nil, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
@@ -332,6 +332,12 @@ func (c *CompiledPlugin) release(ctx context.Context, p *Plugin) {
 	}
 	c.mu.Unlock()
 	p.Close(ctx)
+}
+
+func (c *CompiledPlugin) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // Close releases the compiled code and every instance made from it.

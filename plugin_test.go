@@ -283,6 +283,21 @@ func TestClosed(t *testing.T) {
 	if _, err := p.Call(context.Background(), "echo", nil); !errors.Is(err, wasmhive.ErrClosed) {
 		t.Fatalf("call after close: err = %v", err)
 	}
+	c, err := wasmhive.CompileFile(context.Background(), kernel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := c.Instance(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(context.Background())
+	if _, err := q.Call(context.Background(), "echo", nil); !errors.Is(err, wasmhive.ErrClosed) {
+		t.Fatalf("call after the CompiledPlugin closed: err = %v", err)
+	}
+	if _, err := c.Call(context.Background(), "echo", nil); !errors.Is(err, wasmhive.ErrClosed) {
+		t.Fatalf("CompiledPlugin.Call after close: err = %v", err)
+	}
 }
 
 func TestLoadErrors(t *testing.T) {
