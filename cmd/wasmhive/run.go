@@ -59,10 +59,12 @@ Exit codes:
   2      usage error, or a module that cannot be loaded (missing, not wasm,
          corrupt, a component, unresolved imports, memory over --max-memory,
          a missing --dir, an unknown export or bad --invoke arguments)
+  70     a bug in wasmhive (please report it)
   124    --timeout passed
   130    interrupted (SIGINT or SIGTERM)
   134    the guest trapped (unreachable, out-of-bounds memory access, integer
-         divide by zero, stack overflow...); -v prints the wasm stack trace`
+         divide by zero, stack overflow...); -v before MODULE prints the
+         wasm stack trace`
 
 const runExample = `  wasmhive run hello.wasm
   wasmhive run app.wasm --flag arg                       # ARGS go to the guest
@@ -143,6 +145,9 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 	defer rt.Close(context.WithoutCancel(ctx))
 	mod, err := rt.CompileFile(ctx, path)
 	if err != nil {
+		if errors.Is(err, engine.ErrNotWasm) && looksLikeWat(path) {
+			err = fmt.Errorf("%w; it looks like WebAssembly text: compile it first (e.g. wat2wasm)", err)
+		}
 		return usageError{err}
 	}
 	icfg := engine.InstanceConfig{
@@ -170,6 +175,19 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		defer cancel()
 	}
 	return supervise(ctx, mod.Name(), f.timeout, run)
+}
+
+// looksLikeWat reports whether the file starts like the WebAssembly text format.
+func looksLikeWat(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 512)
+	n, _ := io.ReadFull(f, b)
+	t := strings.TrimSpace(string(b[:n]))
+	return strings.HasPrefix(t, "(module") || strings.HasPrefix(t, ";;") || strings.HasPrefix(t, "(component")
 }
 
 // supervise runs the guest and maps its stopping on a deadline or a signal

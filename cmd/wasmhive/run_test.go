@@ -527,6 +527,7 @@ func TestRunBadInput(t *testing.T) {
 		{"missing file", []string{"run", filepath.Join(dir, "nope.wasm")}, []string{"nope.wasm", "no such file"}},
 		{"directory", []string{"run", dir}, []string{"is a directory"}},
 		{"not wasm", []string{"run", write("text.wasm", []byte("#!/bin/sh\necho hi\n"))}, []string{"text.wasm", "not a WebAssembly binary"}},
+		{"wasm text", []string{"run", testguest.Path(t, "cmd/imports.wat")}, []string{"imports.wat", "not a WebAssembly binary", "WebAssembly text"}},
 		{"empty", []string{"run", write("empty.wasm", nil)}, []string{"empty.wasm", "not a WebAssembly binary"}},
 		{"header only", []string{"run", write("short.wasm", good[:6])}, []string{"short.wasm", "truncated"}},
 		{"truncated", []string{"run", write("cut.wasm", good[:len(good)/2])}, []string{"load cut.wasm"}},
