@@ -59,6 +59,22 @@ func TestResponseRoundTrip(t *testing.T) {
 }
 
 // TestEncodingIsTheDocumentedOne pins the byte layout of docs/http-wire-format.md.
+func TestDecodeAliases(t *testing.T) {
+	b, _ := sampleRequest().MarshalBinary()
+	var r httpwire.Request
+	if err := r.Decode(b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&r, sampleRequest()) {
+		t.Fatalf("Decode: %+v", r)
+	}
+	var resp httpwire.Response
+	rb, _ := (&httpwire.Response{Status: 200, Header: []httpwire.Field{{Name: "A", Value: "b"}}, Body: []byte("x")}).MarshalBinary()
+	if err := resp.Decode(rb); err != nil || resp.Header[0].Value != "b" || string(resp.Body) != "x" {
+		t.Fatalf("Response.Decode: %+v %v", resp, err)
+	}
+}
+
 func TestEncodingIsTheDocumentedOne(t *testing.T) {
 	req := &httpwire.Request{Method: "GET", Path: "/hi", Query: "a=1", Header: []httpwire.Field{{"Host", "x"}}, Body: []byte("!")}
 	b, _ := req.MarshalBinary()
@@ -109,8 +125,12 @@ func FuzzRequest(f *testing.F) {
 	f.Add(good)
 	f.Add([]byte{1, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var r httpwire.Request
-		if err := r.UnmarshalBinary(b); err != nil {
+		var r, aliased httpwire.Request
+		err := r.UnmarshalBinary(b)
+		if aerr := aliased.Decode(b); (aerr == nil) != (err == nil) || !reflect.DeepEqual(r, aliased) {
+			t.Fatalf("Decode and UnmarshalBinary disagree: %v / %v, %+v / %+v", err, aerr, r, aliased)
+		}
+		if err != nil {
 			return
 		}
 		again, err := r.MarshalBinary()

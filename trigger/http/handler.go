@@ -78,7 +78,7 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 		return &BadResponseError{Convention: Handler, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
 	}
 	resp := &hi.resp
-	if err := resp.UnmarshalBinary(out); err != nil {
+	if err := resp.Decode(out); err != nil { // out is a fresh copy: strings may alias it
 		return &BadResponseError{Convention: Handler, Reason: err.Error()}
 	}
 	if resp.Status < 200 {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/version"
@@ -66,6 +67,10 @@ func (g *wagiRunner) serve(ctx context.Context, w http.ResponseWriter, r *http.R
 	w.Write(respBody)
 	return nil
 }
+
+// serverSoftware is the SERVER_SOFTWARE variable, computed once (reading the
+// build information costs microseconds).
+var serverSoftware = sync.OnceValue(func() string { return "SERVER_SOFTWARE=wasmhive/" + version.String() })
 
 // CGIArgs returns a CGI script's argv: the script name, then, when the
 // query string holds no '=', its '+'-separated search words, decoded (RFC
@@ -134,7 +139,7 @@ func CGIEnv(r *http.Request, id string, bodyLen int) []string {
 	env := make([]string, 0, 20+len(r.Header))
 	env = append(env,
 		"GATEWAY_INTERFACE=CGI/1.1",
-		"SERVER_SOFTWARE=wasmhive/"+version.String(),
+		serverSoftware(),
 		"SERVER_PROTOCOL="+r.Proto,
 		"SERVER_NAME="+host,
 		"SERVER_PORT="+port,

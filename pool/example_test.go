@@ -1,0 +1,57 @@
+package pool_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/pool"
+)
+
+// A pool of warm reactor instances: _initialize runs once per instance, and
+// state in guest memory persists from one call to the next.
+func Example() {
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close(ctx)
+	mod, err := rt.CompileFile(ctx, "../testdata/guests/http/reactor.wasm")
+	if err != nil {
+		panic(err)
+	}
+	p, err := pool.New(pool.Config{
+		New: func(ctx context.Context) (*engine.Instance, error) {
+			return rt.Instantiate(ctx, mod, engine.InstanceConfig{})
+		},
+		Max:          4,                     // at most 4 calls at once
+		MinWarm:      1,                     // one instance made ahead, in the background
+		IdleTimeout:  time.Minute,           // close instances idle for a minute
+		QueueTimeout: 50 * time.Millisecond, // then ErrSaturated
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer p.Close(ctx)
+	for range 3 {
+		err := p.Do(ctx, func(inst *engine.Instance) error {
+			res, err := inst.Call(ctx, "next")
+			if err != nil {
+				return err // a trap or timeout: the pool discards the instance
+			}
+			fmt.Println(api.DecodeI32(res[0]))
+			return nil
+		})
+		if err != nil {
+			panic(err)
+		}
+	}
+	// Output:
+	// 101
+	// 102
+	// 103
+}
