@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -457,7 +458,7 @@ func TestRunCompilationCache(t *testing.T) {
 			t.Errorf("second run wrote %d new cache files", len(again)-len(files))
 		}
 		// The directory is named for this build (version, OS, arch).
-		if !regexp.MustCompile(`/wasmhive/[^/]+-linux-[a-z0-9]+/`).MatchString(filepath.ToSlash(files[0])) {
+		if !regexp.MustCompile(`/wasmhive/[^/]+-` + runtime.GOOS + `-` + runtime.GOARCH + `/`).MatchString(filepath.ToSlash(files[0])) {
 			t.Errorf("cache entry %s is not under wasmhive/<version>-<os>-<arch>/", files[0])
 		}
 	})
