@@ -1,16 +1,3 @@
-// Package wasip1 implements WASI preview 1 (the wasi_snapshot_preview1 host
-// module) for wazero, with the behaviour of the specification and of
-// Wasmtime, the reference implementation.
-//
-// Each instance has its own State: arguments, environment, streaming stdio
-// and a table of file descriptors. Preopened directories are os.Root values,
-// and every directory a guest opens gets its own os.Root, so no path can
-// reach a host file outside the directory descriptor it is relative to:
-// "..", absolute paths and symbolic links (host-made or guest-made) that
-// would leave it fail with EPERM.
-//
-// The package knows nothing of the engine: a HostModule looks up the calling
-// instance's State with a function the embedder provides.
 package wasip1
 
 import (
