@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -35,6 +34,15 @@ func HostModules() []engine.HostModule { return []engine.HostModule{envModule{},
 
 var errNoState = errors.New("extism: this instance has no Extism state (InstanceConfig.Values lacks State.Values())")
 
+// StateFor returns the State of the calling instance: from ctx inside a
+// Call (fast), else as StateOf. Host functions pass their ctx and module.
+func StateFor(ctx context.Context, rt *engine.Runtime, mod api.Module) *State {
+	if st, ok := ctx.Value(stateKey{}).(*State); ok {
+		return st
+	}
+	return StateOf(rt, mod)
+}
+
 // StateOf returns the State of the instance mod belongs to. Host functions
 // call it with the module they are called from. It panics (stopping the
 // call with an error) when mod has no State.
@@ -56,34 +64,21 @@ type envModule struct{}
 
 func (envModule) ModuleName() string { return EnvModule }
 
-// binding pairs a module instance with its State.
-type binding struct {
-	mod api.Module
-	st  *State
-}
-
-// stateCache remembers the last module a host function was called from, so
-// the hot path (many host calls from one instance) skips the Runtime's
-// instance lookup.
+// stateCache finds the State of a host function's caller: Call puts it in
+// the call's context (one hop to read, nothing shared between goroutines);
+// host calls made outside Call (from _initialize at instantiation) fall back
+// to the Runtime's instance lookup.
 type stateCache struct {
-	rt   *engine.Runtime
-	last atomic.Pointer[binding]
+	rt *engine.Runtime
 }
 
-func (c *stateCache) get(mod api.Module) *State {
-	if b := c.last.Load(); b != nil && b.mod == mod {
-		return b.st
-	}
-	st := StateOf(c.rt, mod)
-	c.last.Store(&binding{mod: mod, st: st})
-	return st
-}
+func (c *stateCache) get(ctx context.Context, mod api.Module) *State { return StateFor(ctx, c.rt, mod) }
 
 func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	cache := &stateCache{rt: rt}
 	fn := func(name string, params, results []api.ValueType, f func(s *State, ctx context.Context, stack []uint64)) {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f(cache.get(mod), ctx, stack)
+			f(cache.get(ctx, mod), ctx, stack)
 		}), params, results).WithName(name).Export(name)
 	}
 	none := []api.ValueType{}
@@ -298,7 +293,7 @@ func (bulkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	cache := &stateCache{rt: rt}
 	fn := func(name string, params, results []api.ValueType, f func(s *State, mem api.Memory, stack []uint64)) {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f(cache.get(mod), mod.Memory(), stack)
+			f(cache.get(ctx, mod), mod.Memory(), stack)
 		}), params, results).WithName(name).Export(name)
 	}
 	fn("read", []api.ValueType{i64, i64, i64}, nil, func(s *State, mem api.Memory, st []uint64) {
