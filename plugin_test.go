@@ -311,6 +311,9 @@ func TestLoadErrors(t *testing.T) {
 	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.WithLibraryFile("lib", "/nonexistent/lib.wasm")); err == nil || !strings.Contains(err.Error(), "library lib") {
 		t.Errorf("missing library: err = %v", err)
 	}
+	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.WithDir("/nonexistent/dir", "/data")); err == nil || !strings.Contains(err.Error(), "/nonexistent/dir") {
+		t.Errorf("missing preopen: err = %v", err)
+	}
 }
 
 // TestLinkingManyInstances: the same main and library modules instantiated
