@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +217,23 @@ func TestResetFromThePlugin(t *testing.T) {
 	out, err := extism.Call(context.Background(), inst, st, "reset", []byte("some input"))
 	if err != nil || len(out) != 8 || binary.LittleEndian.Uint64(out) != 0 {
 		t.Fatalf("reset = %v, %v; want the input length after reset, 0", out, err)
+	}
+}
+
+func TestGetLogLevel(t *testing.T) {
+	for _, c := range []struct {
+		level slog.Level
+		want  uint32
+	}{{extism.LevelTrace, 0}, {slog.LevelDebug, 1}, {slog.LevelInfo, 2}, {slog.LevelWarn, 3}, {slog.LevelError, 4}} {
+		logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: c.level}))
+		inst, st := load(t, extism.StateConfig{Logger: logger})
+		out, err := extism.Call(context.Background(), inst, st, "log_level", nil)
+		if err != nil || binary.LittleEndian.Uint32(out) != c.want {
+			t.Errorf("logger at %v: get_log_level = %v, %v; want %d", c.level, out, err, c.want)
+		}
+	}
+	inst, st := load(t, extism.StateConfig{})
+	if out, err := extism.Call(context.Background(), inst, st, "log_level", nil); err != nil || binary.LittleEndian.Uint32(out) != math.MaxInt32 {
+		t.Errorf("no logger: get_log_level = %v, %v; want MaxInt32 (off)", out, err)
 	}
 }

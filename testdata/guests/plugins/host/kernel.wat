@@ -18,6 +18,7 @@
   (import "extism:host/env" "var_get" (func $var_get (param i64) (result i64)))
   (import "extism:host/env" "var_set" (func $var_set (param i64 i64)))
   (import "extism:host/env" "reset" (func $reset))
+  (import "extism:host/env" "get_log_level" (func $get_log_level (result i32)))
   (import "extism:host/env" "log_info" (func $log_info (param i64)))
   (import "extism:host/env" "http_request" (func $http_request (param i64 i64) (result i64)))
   (import "extism:host/env" "http_status_code" (func $http_status_code (result i32)))
@@ -141,6 +142,14 @@
     ;; freeing garbage handles is ignored
     (call $free (i64.const 3))
     (call $free (i64.const 0x7fffffff))
+    (i32.const 0))
+
+  ;; log_level: output get_log_level as an i32 LE
+  (func (export "log_level") (result i32)
+    (local $h i64)
+    (local.set $h (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $h) (i64.extend_i32_u (call $get_log_level)))
+    (call $output_set (local.get $h) (i64.const 4))
     (i32.const 0))
 
   ;; reset: after reset the input is gone; output its length (u64 LE, 0)
