@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -15,7 +16,7 @@ import (
 //	go test -run '^$' -bench . -benchtime 2s ./internal/pdkcompat
 
 // benchHosts are the hosts every benchmark compares.
-var benchHosts = []hostKind{onWasmhive, onExtism, onExtismCtxDone}
+var benchHosts = []hostKind{onWasmhive, onExtism, onWasmhiveIntr, onExtismIntr}
 
 // benchCall calls fn with in b.N times on h, checking the first result.
 func benchCall(b *testing.B, h host, fn string, in []byte, check func([]byte) bool) {
@@ -29,10 +30,28 @@ func benchCall(b *testing.B, h host, fn string, in []byte, check func([]byte) bo
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0, n := cpuTime(), 0
 	for b.Loop() {
 		if _, _, err := h.Call(fn, in); err != nil {
 			b.Fatal(err)
 		}
+		n++
+	}
+	reportCPU(b, cpuTime()-cpu0, n, len(in))
+}
+
+// reportCPU reports the process CPU time per call ("cpu-ns/op") and, for
+// inputs of 1 KiB or more, the throughput it gives ("cpu-MB/s"): figures that
+// hold on a loaded machine, where ns/op also counts waiting for a CPU. With
+// GOMAXPROCS > 1 it includes the garbage collector's background work.
+func reportCPU(b *testing.B, cpu time.Duration, n, size int) {
+	if cpu <= 0 || n == 0 {
+		return
+	}
+	per := float64(cpu.Nanoseconds()) / float64(n)
+	b.ReportMetric(per, "cpu-ns/op")
+	if size >= 1<<10 {
+		b.ReportMetric(float64(size)*1e3/per, "cpu-MB/s")
 	}
 }
 
@@ -140,6 +159,7 @@ func BenchmarkWazeroBaseline(b *testing.B) {
 	out := make([]byte, len(in))
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
+	cpu0, n := cpuTime(), 0
 	for b.Loop() {
 		mem.Write(0, in)
 		res, err := run.Call(ctx)
@@ -148,5 +168,7 @@ func BenchmarkWazeroBaseline(b *testing.B) {
 		}
 		got, _ := mem.Read(0, uint32(len(out)))
 		copy(out, got)
+		n++
 	}
+	reportCPU(b, cpuTime()-cpu0, n, len(in))
 }

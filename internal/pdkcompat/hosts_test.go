@@ -36,7 +36,7 @@ type options struct {
 	AllowedHosts []string
 	Logs         *[]logLine // when set, receives every message at trace and up
 
-	closeOnCtxDone bool // Extism SDK only: turn wazero's CloseOnContextDone on
+	interrupts bool // compile with wazero's CloseOnContextDone (see onWasmhiveIntr)
 }
 
 // host is one plugin instance on one host.
@@ -55,11 +55,17 @@ const (
 	onExtism   hostKind = "extism-go-sdk"
 )
 
-// onExtismCtxDone is the Extism Go SDK with wazero's CloseOnContextDone on,
-// the setting wasmhive's engine always uses (it makes timeouts and
-// cancellation stop running guests). Benchmarks include it to separate the
-// cost of that setting from the cost of each host's ABI implementation.
-const onExtismCtxDone hostKind = "extism-go-sdk+ctxdone"
+// The "+interrupts" variants compile guests with wazero's CloseOnContextDone,
+// which lets a context's deadline or cancellation stop a running guest at
+// the price of a check at every loop iteration: wasmhive.WithInterrupts on
+// wasmhive, PluginConfig.RuntimeConfig on the Extism SDK (which also turns
+// it on when the manifest sets a timeout). Neither host does by default.
+// Benchmarks include them so that each host is compared with the other on
+// the same setting.
+const (
+	onWasmhiveIntr hostKind = "wasmhive+interrupts"
+	onExtismIntr   hostKind = "extism-go-sdk+interrupts"
+)
 
 var hostKinds = []hostKind{onWasmhive, onExtism}
 
@@ -72,8 +78,11 @@ func open(tb testing.TB, kind hostKind, wasmPath string, o options) host {
 		h, err = openWasmhive(wasmPath, o)
 	case onExtism:
 		h, err = openExtism(wasmPath, o)
-	case onExtismCtxDone:
-		o.closeOnCtxDone = true
+	case onWasmhiveIntr:
+		o.interrupts = true
+		h, err = openWasmhive(wasmPath, o)
+	case onExtismIntr:
+		o.interrupts = true
 		h, err = openExtism(wasmPath, o)
 	}
 	if err != nil {
@@ -90,6 +99,9 @@ type wasmhiveHost struct{ p *wasmhive.Plugin }
 
 func openWasmhive(path string, o options) (*wasmhiveHost, error) {
 	opts := []wasmhive.Option{wasmhive.WithConfig(o.Config), wasmhive.WithAllowedHosts(o.AllowedHosts...)}
+	if o.interrupts {
+		opts = append(opts, wasmhive.WithInterrupts())
+	}
 	if o.Logs != nil {
 		opts = append(opts, wasmhive.WithLogger(slog.New(&captureHandler{lines: o.Logs})))
 	}
@@ -143,7 +155,7 @@ func openExtism(path string, o options) (*extismHost, error) {
 		AllowedHosts: o.AllowedHosts,
 	}
 	pc := extism.PluginConfig{EnableWasi: true, EnableHttpResponseHeaders: true}
-	if o.closeOnCtxDone {
+	if o.interrupts {
 		pc.RuntimeConfig = wazero.NewRuntimeConfig().WithCloseOnContextDone(true)
 	}
 	p, err := extism.NewPlugin(context.Background(), m, pc, nil)
