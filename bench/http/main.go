@@ -44,6 +44,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/wasmhive/wasmhive/abi/extism"
@@ -54,10 +55,11 @@ import (
 )
 
 var (
-	duration = flag.Duration("duration", 3*time.Second, "measured time per case")
+	duration = flag.Duration("duration", time.Second, "measured time per case and round")
+	rounds   = flag.Int("rounds", 3, "rounds; each round runs every case in turn (medians are reported)")
 	warmup   = flag.Duration("warmup", 500*time.Millisecond, "warm-up time per case (not measured)")
 	conns    = flag.Int("conns", 32, "concurrent keep-alive connections")
-	maxInst  = flag.Int("max-instances", 0, "pool size of the reactor cases (0: 2 x GOMAXPROCS)")
+	maxInst  = flag.Int("max-instances", 0, "pool size of the reactor cases (0: 4 x GOMAXPROCS)")
 	only     = flag.String("only", "", "run only this case (\"micro\": only the measurements without HTTP)")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 )
@@ -88,6 +90,7 @@ type result struct {
 	errors   int
 	rps      float64
 	p50, p99 time.Duration
+	cpu      time.Duration // process CPU time (user+system) per request, load generator included
 }
 
 func run() error {
@@ -121,10 +124,10 @@ func run() error {
 	defer rt.Close(ctx)
 	max := *maxInst
 	if max == 0 {
-		max = 2 * runtime.GOMAXPROCS(0)
+		max = 4 * runtime.GOMAXPROCS(0)
 	}
-	fmt.Printf("# wasmhive serve benchmark: %s, GOMAXPROCS=%d, %d connections, %s per case after %s warm-up, reactor pool max %d\n\n",
-		runtime.Version(), runtime.GOMAXPROCS(0), *conns, *duration, *warmup, max)
+	fmt.Printf("# wasmhive serve benchmark: %s, GOMAXPROCS=%d, %d connections, %d rounds of %s per case (after %s warm-up), reactor pool max %d\n\n",
+		runtime.Version(), runtime.GOMAXPROCS(0), *conns, *rounds, *duration, *warmup, max)
 
 	type caseDef struct {
 		name string
@@ -157,7 +160,20 @@ func run() error {
 		{"reactor-c", trig(filepath.Join(guests, "handler_c.wasm"), reactorPool)},
 		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), pool.Config{Max: *conns, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second})},
 	}
-	var results []result
+	// Start every server first, then run the cases in turn, round after
+	// round: a change in what else the machine runs hits every case alike.
+	type running struct {
+		name   string
+		addr   string
+		rounds []result
+		stop   func()
+	}
+	var servers []*running
+	defer func() {
+		for _, r := range servers {
+			r.stop()
+		}
+	}()
 	for _, c := range cases {
 		if *only != "" && c.name != *only {
 			continue
@@ -166,27 +182,45 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
-		res, err := serveAndLoad(c.name, h)
-		closeFn()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
+			return err
 		}
-		results = append(results, res)
-		runtime.GC()
+		srv := &http.Server{Handler: h}
+		go srv.Serve(ln)
+		servers = append(servers, &running{name: c.name, addr: ln.Addr().String(), stop: func() { srv.Close(); closeFn() }})
+	}
+	for range *rounds {
+		for _, r := range servers {
+			res, err := load(r.name, r.addr)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.name, err)
+			}
+			r.rounds = append(r.rounds, res)
+			runtime.GC()
+		}
+	}
+	var results []result
+	for _, r := range servers {
+		results = append(results, median(r.rounds))
 	}
 	var native float64
-	fmt.Println("| case | req/s | p50 | p99 | errors | vs native |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|")
+	var nativeCPU time.Duration
+	fmt.Println("| case | req/s | p50 | p99 | errors | req/s vs native | CPU per request | native CPU / case CPU |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
 		if r.name == "native" {
-			native = r.rps
+			native, nativeCPU = r.rps, r.cpu
 		}
-		ratio := "-"
+		ratio, cpuRatio := "-", "-"
 		if native > 0 {
 			ratio = fmt.Sprintf("%.0f%%", 100*r.rps/native)
+			cpuRatio = fmt.Sprintf("%.0f%%", 100*float64(nativeCPU)/float64(r.cpu))
 		}
-		fmt.Printf("| %s | %.0f | %s | %s | %d | %s |\n", r.name, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors, ratio)
+		fmt.Printf("| %s | %.0f | %s | %s | %d | %s | %.1f µs | %s |\n", r.name, r.rps, fmtDur(r.p50), fmtDur(r.p99), r.errors, ratio, float64(r.cpu.Nanoseconds())/1e3, cpuRatio)
 	}
+	fmt.Println()
+	fmt.Println("Each row is the round with the median req/s. CPU per request is this process's user+system time (server and load generator) over the measured window divided by the requests: it depends less than req/s on what else the machine runs.")
 	fmt.Println()
 	if *only == "" || *only == "micro" {
 		return micro(ctx, rt, guests, handler)
@@ -194,16 +228,17 @@ func run() error {
 	return nil
 }
 
-// serveAndLoad serves h on 127.0.0.1 and runs the load generator against it.
-func serveAndLoad(name string, h http.Handler) (result, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return result{}, err
+// median returns the round with the median req/s (its latencies and CPU
+// with it), errors summed over the rounds.
+func median(rs []result) result {
+	sorted := slices.Clone(rs)
+	slices.SortFunc(sorted, func(a, b result) int { return int(a.rps - b.rps) })
+	m := sorted[len(sorted)/2]
+	m.errors = 0
+	for _, r := range rs {
+		m.errors += r.errors
 	}
-	srv := &http.Server{Handler: h}
-	go srv.Serve(ln)
-	defer srv.Close()
-	return load(name, ln.Addr().String())
+	return m
 }
 
 // load keeps *conns connections busy with GET / for warm-up + duration and
@@ -257,9 +292,11 @@ func load(name, addr string) (result, error) {
 	time.Sleep(*warmup)
 	phase.Store(1)
 	t0 := time.Now()
+	cpu0 := cpuTime()
 	time.Sleep(*duration)
 	phase.Store(2)
 	elapsed := time.Since(t0)
+	cpu := cpuTime() - cpu0
 	wg.Wait()
 	var all []time.Duration
 	nerr := 0
@@ -276,7 +313,7 @@ func load(name, addr string) (result, error) {
 	}
 	slices.Sort(all)
 	return result{name: name, reqs: len(all), errors: nerr, rps: float64(len(all)) / elapsed.Seconds(),
-		p50: all[len(all)/2], p99: all[len(all)*99/100]}, nil
+		p50: all[len(all)/2], p99: all[len(all)*99/100], cpu: cpu / time.Duration(len(all))}, nil
 }
 
 // readResponse reads one HTTP/1.1 response with a Content-Length and checks
@@ -430,6 +467,15 @@ func timeIt(n int, fn func() error) float64 {
 		}
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(n)
+}
+
+// cpuTime returns the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func rss() int64 {
