@@ -91,6 +91,7 @@ func Call(ctx context.Context, inst *engine.Instance, st *State, function string
 	}
 	st.hostErr = nil
 	res, err := inst.Call(ctx, function)
+	st.dropInput()
 	if err != nil {
 		return nil, st.wrap(ctx, inst, function, err)
 	}

@@ -237,3 +237,11 @@ func TestGetLogLevel(t *testing.T) {
 		t.Errorf("no logger: get_log_level = %v, %v; want MaxInt32 (off)", out, err)
 	}
 }
+
+func TestBulkOutputHandle(t *testing.T) {
+	inst, st := load(t, extism.StateConfig{})
+	out, err := extism.Call(context.Background(), inst, st, "bulk_then_offset", []byte("?hello"))
+	if err != nil || string(out) != "!hello" {
+		t.Fatalf("bulk_then_offset = %q, %v; want !hello", out, err)
+	}
+}

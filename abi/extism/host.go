@@ -109,33 +109,34 @@ func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	fn("reset", none, none, func(s *State, _ context.Context, _ []uint64) { s.Reset() })
 	// Input and output.
 	fn("input_length", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.inLen })
-	fn("input_offset", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.input })
+	fn("input_offset", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.inputHandle() })
 	fn("input_load_u8", []api.ValueType{i64}, []api.ValueType{i32}, func(s *State, _ context.Context, st []uint64) {
 		off := st[0]
 		if off >= s.inLen {
-			s.fail(&AccessError{Op: "input_load_u8", Handle: s.input + off, Len: 1, Size: s.input + s.inLen})
+			s.fail(&AccessError{Op: "input_load_u8", Handle: off, Len: 1, Size: s.inLen})
 		}
-		st[0] = uint64(s.mem[s.input+off])
+		st[0] = uint64(s.Input()[off])
 	})
 	fn("input_load_u64", []api.ValueType{i64}, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) {
 		off := st[0]
 		if off >= s.inLen {
-			s.fail(&AccessError{Op: "input_load_u64", Handle: s.input + off, Len: 8, Size: s.input + s.inLen})
+			s.fail(&AccessError{Op: "input_load_u64", Handle: off, Len: 8, Size: s.inLen})
 		}
+		in := s.Input()
 		if s.inLen-off >= 8 {
-			st[0] = binary64(s.mem[s.input+off:])
+			st[0] = binary64(in[off:])
 			return
 		}
 		// A load straddling the end of the input: the bytes past it read as zero.
 		var buf [8]byte
-		copy(buf[:], s.mem[s.input+off:s.input+s.inLen])
+		copy(buf[:], in[off:])
 		st[0] = binary64(buf[:])
 	})
 	fn("input_set", []api.ValueType{i64, i64}, none, func(s *State, _ context.Context, st []uint64) {
 		if _, err := s.Range(st[0], st[1]); err != nil {
 			s.fail(opErr("input_set", err))
 		}
-		s.input, s.inLen = st[0], st[1]
+		s.input, s.inLen, s.inExt = st[0], st[1], nil
 	})
 	fn("output_set", []api.ValueType{i64, i64}, none, func(s *State, _ context.Context, st []uint64) {
 		if st[1] != 0 {
@@ -143,10 +144,10 @@ func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 				s.fail(opErr("output_set", err))
 			}
 		}
-		s.output, s.outLen = st[0], st[1]
+		s.output, s.outLen, s.outExt = st[0], st[1], nil
 	})
 	fn("output_length", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.outLen })
-	fn("output_offset", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.output })
+	fn("output_offset", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.outputHandle() })
 	// Errors.
 	fn("error_set", []api.ValueType{i64}, none, func(s *State, _ context.Context, st []uint64) { s.errH = st[0] })
 	fn("error_get", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.errH })
@@ -312,21 +313,17 @@ func (bulkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	})
 	fn("input_read", []api.ValueType{i64, i64}, []api.ValueType{i64}, func(s *State, mem api.Memory, st []uint64) {
 		n := min(st[1], s.inLen)
-		copy(s.guest("bulk input_read", mem, st[0], n), s.mem[s.input:s.input+n])
+		copy(s.guest("bulk input_read", mem, st[0], n), s.Input()[:n])
 		st[0] = n
 	})
 	fn("output_write", []api.ValueType{i64, i64}, nil, func(s *State, mem api.Memory, st []uint64) {
 		src := s.guest("bulk output_write", mem, st[0], st[1])
-		if st[1] == 0 {
-			s.output, s.outLen = 0, 0
-			return
+		// The output stays outside kernel memory (one copy less) unless the
+		// plugin asks for its handle with output_offset.
+		s.output, s.outLen, s.outExt = 0, st[1], nil
+		if st[1] > 0 {
+			s.outExt = append([]byte(nil), src...)
 		}
-		h := s.Alloc(st[1])
-		if h == 0 {
-			s.fail(ErrKernelMemoryFull)
-		}
-		copy(s.mem[h:], src)
-		s.output, s.outLen = h, st[1]
 	})
 }
 

@@ -67,10 +67,12 @@ type State struct {
 	top     uint64  // bump pointer: mem[:top] is in use
 	blocks  []block // sorted by off
 	nfree   int     // free blocks in blocks
-	input   uint64
+	input   uint64  // input block, 0 while the input is still inExt
 	inLen   uint64
-	output  uint64
+	inExt   []byte // the caller's input, copied into kernel memory only if the plugin asks for its handle
+	output  uint64 // output block, 0 while the output is outExt
 	outLen  uint64
+	outExt  []byte // output written by bulk output_write, outside kernel memory
 	errH    uint64
 	maxKern uint64
 
@@ -144,6 +146,7 @@ func (s *State) Reset() {
 	s.blocks = s.blocks[:0]
 	s.nfree = 0
 	s.input, s.inLen, s.output, s.outLen, s.errH = 0, 0, 0, 0, 0
+	s.inExt, s.outExt = nil, nil
 }
 
 // Alloc allocates n bytes of kernel memory and returns the block's handle,
@@ -232,7 +235,7 @@ func (s *State) Free(h uint64) {
 		return
 	}
 	if h == s.input {
-		s.inLen = 0
+		s.inLen = 0 // as Extism's kernel: the input is gone
 	}
 	s.blocks[i].free = true
 	s.nfree++
@@ -278,26 +281,65 @@ func (s *State) Range(h, n uint64) ([]byte, error) {
 func (s *State) KernelSize() int { return len(s.mem) }
 
 // Input returns the current input.
-func (s *State) Input() []byte { return s.mem[s.input : s.input+s.inLen] }
+func (s *State) Input() []byte {
+	if s.input == 0 {
+		return s.inExt[:s.inLen]
+	}
+	return s.mem[s.input : s.input+s.inLen]
+}
+
+// inputHandle returns the input's block, copying the input into kernel
+// memory the first time a plugin asks for it.
+func (s *State) inputHandle() uint64 {
+	if s.input == 0 && s.inLen > 0 {
+		h := s.Alloc(s.inLen)
+		if h == 0 {
+			s.fail(ErrKernelMemoryFull)
+		}
+		copy(s.mem[h:], s.inExt[:s.inLen])
+		s.input, s.inExt = h, nil
+	}
+	return s.input
+}
+
+// outputHandle returns the output's block, copying a bulk-written output
+// into kernel memory the first time a plugin asks for it.
+func (s *State) outputHandle() uint64 {
+	if s.output == 0 && s.outExt != nil {
+		h := s.Alloc(s.outLen)
+		if h == 0 {
+			s.fail(ErrKernelMemoryFull)
+		}
+		copy(s.mem[h:], s.outExt)
+		s.output, s.outExt = h, nil
+	}
+	return s.output
+}
+
+// dropInput forgets the caller's input after a call, so the State does not
+// keep the caller's memory alive.
+func (s *State) dropInput() {
+	if s.input == 0 {
+		s.inExt, s.inLen = nil, 0
+	}
+}
 
 // retainBytes is how much kernel memory an idle State keeps: a call that
 // needed more gives the excess back when the next call starts.
 const retainBytes = 4 << 20
 
-// SetInput resets kernel memory and copies in as the input.
+// SetInput resets kernel memory and makes in the input. The input is read in
+// place (not copied) until the plugin asks for its kernel memory handle; the
+// caller must not change in during the call.
 func (s *State) SetInput(in []byte) error {
 	s.Reset()
 	if len(s.mem) > retainBytes && len(in) < retainBytes/2 {
 		s.mem = make([]byte, retainBytes)
 	}
-	if len(in) == 0 {
-		return nil
+	if uint64(len(in)) > s.maxKern-first {
+		return fmt.Errorf("input of %d bytes: %w (limit %d bytes)", len(in), ErrKernelMemoryFull, s.maxKern)
 	}
-	h, err := s.Write(in)
-	if err != nil {
-		return err
-	}
-	s.input, s.inLen = h, uint64(len(in))
+	s.inExt, s.inLen = in, uint64(len(in))
 	return nil
 }
 
@@ -305,6 +347,12 @@ func (s *State) SetInput(in []byte) error {
 func (s *State) Output() ([]byte, error) {
 	if s.outLen == 0 {
 		return []byte{}, nil
+	}
+	if s.output == 0 && s.outExt != nil {
+		out := s.outExt // already a private copy
+		s.outExt = nil
+		s.outLen = 0
+		return out, nil
 	}
 	b, err := s.Range(s.output, s.outLen)
 	if err != nil {
@@ -320,7 +368,7 @@ func (s *State) SetOutput(out []byte) error {
 	if err != nil {
 		return err
 	}
-	s.output, s.outLen = h, uint64(len(out))
+	s.output, s.outLen, s.outExt = h, uint64(len(out)), nil
 	return nil
 }
 

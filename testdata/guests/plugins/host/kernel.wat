@@ -18,6 +18,8 @@
   (import "extism:host/env" "var_get" (func $var_get (param i64) (result i64)))
   (import "extism:host/env" "var_set" (func $var_set (param i64 i64)))
   (import "extism:host/env" "reset" (func $reset))
+  (import "extism:host/env" "output_offset" (func $output_offset (result i64)))
+  (import "extism:host/env" "output_length" (func $output_length (result i64)))
   (import "extism:host/env" "get_log_level" (func $get_log_level (result i32)))
   (import "extism:host/env" "log_info" (func $log_info (param i64)))
   (import "extism:host/env" "http_request" (func $http_request (param i64 i64) (result i64)))
@@ -68,6 +70,17 @@
     (local $n i64)
     (local.set $n (call $bulk_input_read (i64.const 1024) (call $input_length)))
     (call $bulk_output_write (i64.const 1024) (local.get $n))
+    (i32.const 0))
+
+  ;; bulk_then_offset: bulk output, then re-set it from its kernel handle
+  ;; and overwrite its first byte with "!" through the handle
+  (func (export "bulk_then_offset") (result i32)
+    (local $n i64) (local $h i64)
+    (local.set $n (call $bulk_input_read (i64.const 1024) (call $input_length)))
+    (call $bulk_output_write (i64.const 1024) (local.get $n))
+    (local.set $h (call $output_offset))
+    (call $store_u8 (local.get $h) (i32.const 33))
+    (call $output_set (local.get $h) (call $output_length))
     (i32.const 0))
 
   ;; fail: error "boom", return 1
