@@ -21,7 +21,7 @@ type Preopen struct {
 // Config is what one instance sees of the world.
 type Config struct {
 	Args []string // argv, argv[0] first
-	Env  []string // "NAME=VALUE" entries
+	Env  []string // "NAME=VALUE" entries ("NAME" alone means an empty value)
 	// Stdin, Stdout and Stderr are the standard streams; nil means empty
 	// input and discarded output. Reads and writes stream: a guest reading
 	// stdin gets each chunk as soon as the reader returns it.
@@ -48,17 +48,19 @@ type State struct {
 // and returns the instance's state. It fails clearly when a preopen is
 // missing or is not a directory. Close it when the instance goes away.
 func NewState(cfg Config) (*State, error) {
-	for _, kv := range cfg.Env {
+	env := make([]string, len(cfg.Env))
+	for i, kv := range cfg.Env {
 		if !strings.Contains(kv, "=") {
-			return nil, fmt.Errorf("environment entry %q: want NAME=VALUE", kv)
+			kv += "=" // NAME alone: an empty value
 		}
+		env[i] = kv
 	}
-	for _, a := range append(append([]string(nil), cfg.Args...), cfg.Env...) {
+	for _, a := range append(append([]string(nil), cfg.Args...), env...) {
 		if strings.IndexByte(a, 0) >= 0 {
 			return nil, errors.New("arguments and environment must not contain NUL bytes")
 		}
 	}
-	s := &State{args: cfg.Args, env: cfg.Env, epoch: time.Now(), fds: map[uint32]*fdEntry{}}
+	s := &State{args: cfg.Args, env: env, epoch: time.Now(), fds: map[uint32]*fdEntry{}}
 	s.stdin = newStdinStream(cfg.Stdin)
 	s.push(&fdEntry{kind: kindStdin, stdio: cfg.Stdin})
 	s.push(&fdEntry{kind: kindStdout, stdio: cfg.Stdout, w: writerOrDiscard(cfg.Stdout)})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -113,5 +114,44 @@ func TestNoState(t *testing.T) {
 		if Errno(stack[0]) != ENOSYS {
 			t.Errorf("%s: errno %d, want ENOSYS", d.name, stack[0])
 		}
+	}
+}
+
+func TestNewStateErrors(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Preopens: []Preopen{{HostPath: file, GuestPath: "/f"}}}, "preopen " + file + ": not a directory"},
+		{Config{Preopens: []Preopen{{HostPath: filepath.Join(dir, "nope"), GuestPath: "/x"}}}, "directory does not exist"},
+		{Config{Preopens: []Preopen{{HostPath: dir}}}, "empty guest path"},
+		{Config{Args: []string{"a\x00b"}}, "NUL"},
+	} {
+		s, err := NewState(c.cfg)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: got %v, want an error containing %q", c.cfg, err, c.want)
+			s.Close()
+		}
+	}
+	s, err := NewState(Config{Env: []string{"A=1", "B"}, Preopens: []Preopen{{HostPath: dir, GuestPath: "/d"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(s.env, ",") != "A=1,B=" {
+		t.Errorf("env %q", s.env)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, errno := s.get(3); errno != EBADF {
+		t.Fatalf("preopen after Close: errno %d", errno)
 	}
 }
