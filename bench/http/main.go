@@ -206,6 +206,9 @@ func run() error {
 	}
 	var native float64
 	var nativeCPU time.Duration
+	if len(results) == 0 {
+		return micro(ctx, rt, guests, handler)
+	}
 	fmt.Println("| case | req/s | p50 | p99 | errors | req/s vs native | CPU per request | native CPU / case CPU |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range results {
@@ -411,33 +414,17 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 		return rt.RunCommand(ctx, wmod, engine.InstanceConfig{Args: []string{"wagi_hello.wasm"}, Stdout: io.Discard})
 	})
 
-	// Memory of one warm handler instance: heap growth over 64 instances.
-	const k = 64
-	runtime.GC()
-	debug.FreeOSMemory()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	rssBefore := rss()
-	var insts []*engine.Instance
-	var linear uint64
-	for range k {
-		st := extism.NewState(extism.StateConfig{Name: "handler"})
-		inst, err := rt.Instantiate(ctx, hmod, engine.InstanceConfig{Values: st.Values()})
-		if err != nil {
-			return err
-		}
-		if _, err := extism.Call(ctx, inst, st, httptrigger.DefaultExport, in); err != nil {
-			return err
-		}
-		linear += uint64(inst.Memory().Size())
-		insts = append(insts, inst)
+	cmod, err := rt.CompileFile(ctx, filepath.Join(guests, "handler_c.wasm"))
+	if err != nil {
+		return err
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	rssAfter := rss()
-	heapPer := (after.HeapAlloc - before.HeapAlloc) / k
-	for _, inst := range insts {
-		inst.Close(ctx)
+	goMem, err := instanceMemory(ctx, rt, hmod, in)
+	if err != nil {
+		return err
+	}
+	cMem, err := instanceMemory(ctx, rt, cmod, in)
+	if err != nil {
+		return err
 	}
 
 	fmt.Println("| measurement (no HTTP) | time |")
@@ -448,9 +435,48 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 	fmt.Printf("| handler round trip: httpwire encode, Extism ABI call of the Go guest, decode | %.0f ns |\n", roundTripNs)
 	fmt.Printf("| instantiate + _start of the C WAGI command | %.0f ns |\n", wagiNs)
 	fmt.Println()
-	fmt.Printf("memory of one warm Go handler instance (mean of %d): %s linear memory, %s Go heap (includes the linear memory), RSS +%s\n",
-		k, engine.FormatBytes(linear/k), fmtBytes(heapPer), fmtBytes(uint64(max(rssAfter-rssBefore, 0))/k))
+	fmt.Printf("memory of one warm handler instance (mean of %d, after one request each):\n", memInstances)
+	fmt.Printf("- Go handler (testdata/guests/http/handler): %s\n", goMem)
+	fmt.Printf("- C handler (handler_c.c): %s\n", cMem)
 	return nil
+}
+
+const memInstances = 64
+
+// instanceMemory reports the mean memory of a warm handler instance of mod:
+// its linear memory, the Go heap it takes (linear memory included), and
+// the growth of the process's resident set.
+func instanceMemory(ctx context.Context, rt *engine.Runtime, mod *engine.Module, req []byte) (string, error) {
+	runtime.GC()
+	debug.FreeOSMemory()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	rssBefore := rss()
+	var insts []*engine.Instance
+	defer func() {
+		for _, inst := range insts {
+			inst.Close(ctx)
+		}
+	}()
+	var linear uint64
+	for range memInstances {
+		st := extism.NewState(extism.StateConfig{Name: mod.Name()})
+		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{Values: st.Values()})
+		if err != nil {
+			return "", err
+		}
+		insts = append(insts, inst)
+		if _, err := extism.Call(ctx, inst, st, httptrigger.DefaultExport, req); err != nil {
+			return "", err
+		}
+		linear += uint64(inst.Memory().Size())
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	heap := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / memInstances
+	rssPer := (rss() - rssBefore) / memInstances
+	return fmt.Sprintf("%s linear memory, %s Go heap (linear memory included), RSS +%s",
+		fmtBytes(linear/memInstances), fmtBytes(uint64(max(heap, 0))), fmtBytes(uint64(max(rssPer, 0)))), nil
 }
 
 // timeIt runs fn n times and returns the mean in ns.
