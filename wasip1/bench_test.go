@@ -68,3 +68,59 @@ func BenchmarkHelloOurWASI(b *testing.B) {
 		}
 	}
 }
+
+// countWriter counts bytes written.
+type countWriter struct{ n int }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
+
+// The Write benchmarks measure the host functions: the C guest makes 20000
+// fd_write calls of two iovecs each.
+const spamLines = 20000
+
+func BenchmarkWriteWazeroWASI(b *testing.B) {
+	ctx := context.Background()
+	bin, err := os.ReadFile(testguest.Path(b, "wasi/checks.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(true))
+	defer r.Close(ctx)
+	wasi_snapshot_preview1.MustInstantiate(ctx, r)
+	cm, err := r.CompileModule(ctx, bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var out countWriter
+		mod, err := r.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName("").
+			WithArgs("checks", "spam", "20000").WithStdout(&out))
+		if err != nil {
+			b.Fatal(err)
+		}
+		mod.Close(ctx)
+		if out.n != 15*spamLines {
+			b.Fatalf("wrote %d bytes", out.n)
+		}
+	}
+}
+
+func BenchmarkWriteOurWASI(b *testing.B) {
+	ctx := context.Background()
+	rt := newRuntime(b)
+	mod, err := rt.CompileFile(ctx, testguest.Path(b, "wasi/checks.wasm"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var out countWriter
+		if err := rt.RunCommand(ctx, mod, engine.InstanceConfig{Args: []string{"checks", "spam", "20000"}, Stdout: &out}); err != nil {
+			b.Fatal(err)
+		}
+		if out.n != 15*spamLines {
+			b.Fatalf("wrote %d bytes", out.n)
+		}
+	}
+}

@@ -63,12 +63,12 @@ func timesOf(atim, mtim uint64, flags uint16) (a, m setTime, errno Errno) {
 	return a, m, ESUCCESS
 }
 
-// iovecs returns the guest buffers of an iovec array.
-func iovecs(mem api.Memory, ptr, n uint32) ([][]byte, Errno) {
+// iovecs appends the guest buffers of an iovec array to out (callers pass a
+// small array on their stack, so the common case allocates nothing).
+func iovecs(mem api.Memory, ptr, n uint32, out [][]byte) ([][]byte, Errno) {
 	if n > 1024 {
 		return nil, EINVAL
 	}
-	out := make([][]byte, 0, n)
 	for i := uint32(0); i < n; i++ {
 		raw, ok := mem.Read(ptr+8*i, 8)
 		if !ok {
@@ -334,7 +334,8 @@ func fdRead(s *State, ctx context.Context, mem api.Memory, st []uint64) Errno {
 	if errno != ESUCCESS {
 		return errno
 	}
-	iovs, errno := iovecs(mem, u32(st[1]), u32(st[2]))
+	var arr [4][]byte
+	iovs, errno := iovecs(mem, u32(st[1]), u32(st[2]), arr[:0])
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -412,7 +413,8 @@ func fdPread(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	default:
 		return EBADF
 	}
-	iovs, errno := iovecs(mem, u32(st[1]), u32(st[2]))
+	var arr [4][]byte
+	iovs, errno := iovecs(mem, u32(st[1]), u32(st[2]), arr[:0])
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -447,7 +449,8 @@ func write(s *State, mem api.Memory, fd, iovPtr, iovLen uint32, at int64, result
 	if errno != ESUCCESS {
 		return errno
 	}
-	iovs, errno := iovecs(mem, iovPtr, iovLen)
+	var arr [4][]byte
+	iovs, errno := iovecs(mem, iovPtr, iovLen, arr[:0])
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -458,7 +461,7 @@ func write(s *State, mem api.Memory, fd, iovPtr, iovLen uint32, at int64, result
 			return ESPIPE
 		}
 		var err error
-		n, err = writeStream(e.w, iovs)
+		n, err = e.writeStream(iovs)
 		if err != nil && n == 0 {
 			return errnoOf(err)
 		}
@@ -513,9 +516,9 @@ func writeAt(f *os.File, iovs [][]byte, off int64) (int, error) {
 	return total, nil
 }
 
-// writeStream writes iovs to a stdio stream in one Write when there are
-// several non-empty buffers.
-func writeStream(w io.Writer, iovs [][]byte) (int, error) {
+// writeStream writes iovs to a stdio stream in one Write (gathering several
+// non-empty buffers in a buffer kept for the next call).
+func (e *fdEntry) writeStream(iovs [][]byte) (int, error) {
 	var single []byte
 	count, size := 0, 0
 	for _, b := range iovs {
@@ -529,13 +532,24 @@ func writeStream(w io.Writer, iovs [][]byte) (int, error) {
 	case 0:
 		return 0, nil
 	case 1:
-		return w.Write(single)
+		return e.w.Write(single)
 	}
-	buf := make([]byte, 0, size)
+	// One instance makes one call at a time; the swap only keeps two
+	// streams sharing an entry (after fd_renumber) from sharing a buffer.
+	p := e.wbuf.Swap(nil)
+	if p == nil {
+		p = new([]byte)
+	}
+	buf := (*p)[:0]
 	for _, b := range iovs {
 		buf = append(buf, b...)
 	}
-	return w.Write(buf)
+	n, err := e.w.Write(buf)
+	if cap(buf) <= 64<<10 {
+		*p = buf
+		e.wbuf.Store(p)
+	}
+	return n, err
 }
 
 func fdSeek(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {

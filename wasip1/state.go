@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,7 +40,8 @@ type State struct {
 
 	mu     sync.Mutex
 	fds    map[uint32]*fdEntry
-	free   []uint32 // closed numbers, reused highest first (as Wasmtime)
+	low    atomic.Pointer[[]*fdEntry] // snapshot of fds below lowFds, read without locking
+	free   []uint32                   // closed numbers, reused highest first (as Wasmtime)
 	closed bool
 	stdin  *stdinStream
 }
@@ -112,6 +114,7 @@ func (s *State) Close() error {
 	fds := s.fds
 	s.fds = map[uint32]*fdEntry{}
 	s.closed = true
+	s.publishLocked()
 	s.mu.Unlock()
 	var first error
 	for _, e := range fds {
@@ -146,11 +149,40 @@ func (s *State) push(e *fdEntry) (uint32, Errno) {
 		}
 	}
 	s.fds[fd] = e
+	s.publishLocked()
 	return fd, ESUCCESS
+}
+
+// lowFds bounds the lock-free snapshot: guests rarely hold more descriptors.
+const lowFds = 64
+
+// publishLocked rebuilds the snapshot get reads; s.mu is held.
+func (s *State) publishLocked() {
+	n := 0
+	for fd := range s.fds {
+		if fd < lowFds && int(fd) >= n {
+			n = int(fd) + 1
+		}
+	}
+	t := make([]*fdEntry, n)
+	for fd, e := range s.fds {
+		if fd < lowFds {
+			t[fd] = e
+		}
+	}
+	s.low.Store(&t)
 }
 
 // get returns the entry of fd or EBADF.
 func (s *State) get(fd uint32) (*fdEntry, Errno) {
+	if fd < lowFds {
+		if t := s.low.Load(); t != nil {
+			if int(fd) < len(*t) && (*t)[fd] != nil {
+				return (*t)[fd], ESUCCESS
+			}
+			return nil, EBADF
+		}
+	}
 	s.mu.Lock()
 	e := s.fds[fd]
 	s.mu.Unlock()
@@ -170,6 +202,7 @@ func (s *State) remove(fd uint32) (*fdEntry, Errno) {
 	}
 	delete(s.fds, fd)
 	s.addFree(fd)
+	s.publishLocked()
 	return e, ESUCCESS
 }
 
@@ -208,6 +241,7 @@ func (s *State) renumber(from, to uint32) Errno {
 	s.addFree(from)
 	s.delFree(to)
 	s.fds[to] = e
+	s.publishLocked()
 	s.mu.Unlock()
 	if old != nil {
 		old.close()
@@ -228,8 +262,9 @@ const (
 // fdEntry is one open descriptor.
 type fdEntry struct {
 	kind  fdKind
-	stdio any       // the configured stream, for isatty checks
-	w     io.Writer // stdout, stderr
+	stdio any                    // the configured stream, for isatty checks
+	w     io.Writer              // stdout, stderr
+	wbuf  atomic.Pointer[[]byte] // gathers the iovecs of one fd_write to w
 
 	file *os.File // file or directory
 	root *os.Root // directory: every path is resolved inside it

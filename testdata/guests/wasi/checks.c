@@ -745,6 +745,17 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "exit") == 0) {
     __wasi_proc_exit(argc > 2 ? atoi(argv[2]) : 0);
   }
+  if (argc > 2 && strcmp(argv[1], "spam") == 0) {
+    // Many small writes (two iovecs each, as unbuffered stdio makes): a
+    // benchmark of the host functions themselves.
+    int n = atoi(argv[2]);
+    __wasi_ciovec_t iov[2] = {{(const uint8_t *)"line ", 5}, {(const uint8_t *)"of output\n", 10}};
+    __wasi_size_t w;
+    for (int i = 0; i < n; i++) {
+      if (__wasi_fd_write(1, iov, 2, &w) != 0 || w != 15) return 1;
+    }
+    return 0;
+  }
   if (argc > 1 && strcmp(argv[1], "echo") == 0) {
     // Answer each stdin line as soon as it arrives.
     char line[256];
