@@ -18,13 +18,20 @@
 //
 // # Calls
 //
-// Call resets the kernel memory, copies the input into a block, calls the
+// Call resets the kernel memory, makes the input available (read in place;
+// it is copied into a kernel block only if the plugin asks for its handle
+// with input_offset), calls the
 // export (signature () -> i32, or () with no result), and copies the output
 // block out. A non-zero return becomes a *PluginError carrying the message
 // the plugin set with error_set. Runtime initialisation runs lazily before
 // the first call, as Extism hosts run it: the engine runs _initialize at
 // instantiation; Haskell's hs_init(0, 0) runs if exported; otherwise a WASI
 // module exporting neither _initialize runs __wasm_call_ctors if exported.
+//
+// Host functions find the calling instance's State in the call's context
+// (put there by Call), falling back to the engine's instance table for host
+// calls made outside Call (from _initialize during instantiation): see
+// StateFor. A State serves one call at a time.
 //
 // # extism:host/env
 //
