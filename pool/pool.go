@@ -278,6 +278,12 @@ func (p *Pool) get(ctx context.Context, newInst Factory) (*engine.Instance, erro
 	if err := p.acquire(ctx); err != nil {
 		return nil, err
 	}
+	// A caller whose context ended while it queued would only break the
+	// instance it got (the engine stops calls with a done context).
+	if err := ctx.Err(); err != nil {
+		p.release()
+		return nil, err
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

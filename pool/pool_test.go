@@ -306,6 +306,19 @@ func TestContextEndsQueueWait(t *testing.T) {
 	}
 }
 
+func TestDoneContextDoesNotTakeAnInstance(t *testing.T) {
+	p, _ := newPool(t, pool.Config{Max: 1})
+	doCall(t, p, "next")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Get(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got := doCall(t, p, "next"); got != 102 {
+		t.Fatalf("next = %d, want 102: the warm instance must be untouched", got)
+	}
+}
+
 func TestMinWarmCreatedAhead(t *testing.T) {
 	p, _ := newPool(t, pool.Config{Max: 4, MinWarm: 2})
 	eventually(t, "2 warm instances", func() bool { return p.Stats().Idle == 2 })
