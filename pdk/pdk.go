@@ -1,7 +1,6 @@
 package pdk
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -157,14 +156,26 @@ func RemoveVar(key string) {
 // GetVarInt returns the variable key decoded as a little-endian int64 (the
 // encoding Extism's PDKs use), or 0 when it is unset or not 8 bytes long.
 func GetVarInt(key string) int64 {
-	b := GetVar(key)
-	if len(b) != 8 {
-		return 0
+	k := AllocateString(key)
+	off := extismVarGet(k.offset)
+	var v int64
+	if off != 0 && extismLengthUnsafe(off) == 8 {
+		v = int64(extismLoadU64(off)) // one host call, no allocation
 	}
-	return int64(binary.LittleEndian.Uint64(b))
+	if off != k.offset {
+		k.Free()
+	}
+	if off != 0 {
+		extismFree(off)
+	}
+	return v
 }
 
 // SetVarInt stores v as the variable key, little-endian, 8 bytes.
 func SetVarInt(key string, v int64) {
-	SetVar(key, binary.LittleEndian.AppendUint64(nil, uint64(v)))
+	k := AllocateString(key)
+	m := Allocate(8)
+	extismStoreU64(m.offset, uint64(v))
+	extismVarSet(k.offset, m.offset)
+	k.Free() // a no-op when the host already freed it
 }

@@ -72,6 +72,15 @@ func BenchmarkSmallCall(b *testing.B) {
 			})
 		}
 	}
+	// The bulk-copy build needs half the host calls (keys and values of any
+	// length move in one call); it runs only on wasmhive.
+	bulk := bulkPlugin(b, "count_vowels")
+	for _, kind := range []hostKind{onWasmhive, onWasmhiveIntr} {
+		b.Run(string(kind)+"/pdk-go-bulk", func(b *testing.B) {
+			h := open(b, kind, bulk, options{})
+			benchCall(b, h, "count_vowels", in, func(out []byte) bool { return bytes.HasPrefix(out, []byte(`{"count":3,`)) })
+		})
+	}
 }
 
 // BenchmarkNoop is the bare cost of a call through each host: an export
