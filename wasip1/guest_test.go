@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,17 +123,30 @@ func TestGuestChecks(t *testing.T) {
 	runErr := <-done
 	stdinW.Close()
 	got := map[string]bool{}
+	failures := map[string]string{}
 	for _, l := range out {
 		if name, ok := strings.CutPrefix(l, "ok "); ok {
 			got[name] = true
 		}
-		if strings.HasPrefix(l, "FAIL ") {
-			t.Error(l)
+		if rest, ok := strings.CutPrefix(l, "FAIL "); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			failures[name] = l
 		}
 	}
+	// One subtest per check: TestGuestChecks/<name>.
 	for _, name := range checkNames {
-		if !got[name] {
-			t.Errorf("check %s: no \"ok %s\" line", name, name)
+		t.Run(name, func(t *testing.T) {
+			if f, ok := failures[name]; ok {
+				t.Fatal(f)
+			}
+			if !got[name] {
+				t.Fatalf("no \"ok %s\" line", name)
+			}
+		})
+	}
+	for name, f := range failures {
+		if !slices.Contains(checkNames, name) {
+			t.Errorf("unknown check failed: %s", f)
 		}
 	}
 	if runErr != nil {
