@@ -242,6 +242,10 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	if errno := checkPath(p); errno != ESUCCESS {
 		return errno
 	}
+	// As Wasmtime: a directory is never created, exclusive or truncated.
+	if directory && (creat || excl || trunc) {
+		return EINVAL
+	}
 	if d.readOnly && (write || creat || trunc) {
 		return EPERM
 	}

@@ -442,6 +442,11 @@ static void check_dir_errors(void) {
   ok("rmdir_file");
   e = open_at(SANDBOX, 0, "data.txt", __WASI_OFLAGS_DIRECTORY, R, 0, &fd);
   CHECK("open_directory_on_file", e == __WASI_ERRNO_NOTDIR, "O_DIRECTORY on a file", e);
+  e = open_at(SANDBOX, 0, "newdir", __WASI_OFLAGS_DIRECTORY | __WASI_OFLAGS_CREAT, R | W, 0, &fd);
+  CHECK("open_directory_on_file", e == __WASI_ERRNO_INVAL, "O_DIRECTORY with O_CREAT", e);
+  __wasi_filestat_t st;
+  e = __wasi_path_filestat_get(SANDBOX, 0, "newdir", &st);
+  CHECK("open_directory_on_file", e == __WASI_ERRNO_NOENT, "O_DIRECTORY|O_CREAT created something", e);
   ok("open_directory_on_file");
   e = open_at(SANDBOX, 0, "edir", 0, R, 0, &fd);
   CHECK("fd_read_dir", e == 0, "open dir without O_DIRECTORY", e);
