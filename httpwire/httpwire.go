@@ -245,7 +245,20 @@ func (d *decoder) uvarint(field string) uint64 {
 	return 0
 }
 
+// bytes reads a length-prefixed byte string. The fast path (a length below
+// 128 that fits) is small enough to inline: most fields of a request are
+// short, and function calls are dear in WebAssembly guests.
 func (d *decoder) bytes(field string) []byte {
+	if off := d.off; d.err == nil && off < len(d.b) {
+		if n := int(d.b[off]); n < 0x80 && n < len(d.b)-off {
+			d.off = off + 1 + n
+			return d.b[off+1 : d.off : d.off]
+		}
+	}
+	return d.bytesSlow(field)
+}
+
+func (d *decoder) bytesSlow(field string) []byte {
 	off := d.off
 	n := d.uvarint(field)
 	if d.err != nil {
@@ -262,13 +275,10 @@ func (d *decoder) bytes(field string) []byte {
 
 func (d *decoder) string(field string) string {
 	b := d.bytes(field)
-	if d.alias {
-		if len(b) == 0 {
-			return ""
-		}
-		return unsafe.String(&b[0], len(b))
+	if !d.alias {
+		return string(b)
 	}
-	return string(b)
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 func (d *decoder) headers(dst []Field) []Field {
