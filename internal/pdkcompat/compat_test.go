@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/engine"
 )
 
 // step is one call and what it must give, on every host.
@@ -227,12 +228,24 @@ func TestErrors(t *testing.T) {
 		{fn: "fail_code", wantErr: "fail_code returned 7", wantRC: 7},
 		{fn: "output_then_fail", wantErr: "failed after output", wantRC: 1},
 	})
-	// A Go panic traps: both hosts report an error, and neither crashes.
+	// A Go panic aborts with an unreachable trap; both hosts report it and
+	// serve the next call.
 	for _, kind := range hostKinds {
 		t.Run(string(kind)+"/trap", func(t *testing.T) {
 			h := open(t, kind, plugin(t, "errors"), options{})
-			if out, _, err := h.Call("trap", []byte("x")); err == nil {
+			out, _, err := h.Call("trap", []byte("x"))
+			if err == nil {
 				t.Fatalf("trap returned %q and no error", out)
+			}
+			if !strings.Contains(err.Error(), "unreachable") {
+				t.Errorf("error %q does not report the trap", err)
+			}
+			var trap *engine.TrapError
+			if kind == onWasmhive && !errors.As(err, &trap) {
+				t.Errorf("error %T, want *engine.TrapError", err)
+			}
+			if _, _, err := h.Call("fail", []byte("next call")); err == nil || err.Error() != "next call" {
+				t.Fatalf("call after the trap: %v, want the plugin's error %q", err, "next call")
 			}
 		})
 	}
