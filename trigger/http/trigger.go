@@ -237,12 +237,6 @@ func (t *Trigger) newID() string {
 	return string(out)
 }
 
-// response is what a convention produced, ready to write.
-type response struct {
-	status int
-	body   []byte
-}
-
 // statusWriter records what was written, for the access log.
 type statusWriter struct {
 	http.ResponseWriter

@@ -461,6 +461,16 @@ func TestHandlerBodyLimit(t *testing.T) {
 	s.wantError(t, s.do(t, "POST", "/echo", strings.NewReader(strings.Repeat("a", 1001))), 413, "")
 }
 
+func TestResponseLimit(t *testing.T) {
+	h := start(t, handlerGuest(t), httptrigger.Config{MaxResponseBytes: 1000})
+	if r := h.get(t, "/big?n=1000"); r.status != 200 || len(r.body) != 1000 {
+		t.Fatalf("handler response at the limit: %d, %d bytes", r.status, len(r.body))
+	}
+	h.wantError(t, h.get(t, "/big?n=1001"), 502, "exceeds the limit of 1000 bytes")
+	w := start(t, wagi(t, "wagi_echo"), httptrigger.Config{MaxResponseBytes: 1000})
+	w.wantError(t, w.do(t, "POST", "/", strings.NewReader(strings.Repeat("z", 2000))), 502, "exceeds the limit of 1000 bytes")
+}
+
 func TestConventionErrors(t *testing.T) {
 	ctx := context.Background()
 	rt, err := engine.NewRuntime(ctx, testConfig())
