@@ -361,7 +361,7 @@ func (p *Pool) put(inst *engine.Instance, failed bool) {
 		// and retire the oldest idle one.
 		old := p.idle[0].inst
 		p.idle = append(p.idle[:0], p.idle[1:]...)
-		p.idle = append(p.idle, idleInst{inst: inst, since: time.Now()})
+		p.idle = append(p.idle, idleInst{inst: inst, since: p.now()})
 		p.total--
 		p.mu.Unlock()
 		p.release()
@@ -384,9 +384,18 @@ func (p *Pool) put(inst *engine.Instance, failed bool) {
 		p.kickWarm()
 		return
 	}
-	p.idle = append(p.idle, idleInst{inst: inst, since: time.Now()})
+	p.idle = append(p.idle, idleInst{inst: inst, since: p.now()})
 	p.mu.Unlock()
 	p.release()
+}
+
+// now returns the time an instance became idle; without an idle timeout
+// nobody reads it, and the clock is not free.
+func (p *Pool) now() time.Time {
+	if p.cfg.IdleTimeout == 0 {
+		return time.Time{}
+	}
+	return time.Now()
 }
 
 func (p *Pool) atMemoryLimit(inst *engine.Instance) bool {

@@ -89,10 +89,11 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 	}
 	h := w.Header()
 	for _, f := range resp.Header {
-		if skipResponseHeader(f.Name) {
+		k := http.CanonicalHeaderKey(f.Name)
+		if skipResponseHeader(k) {
 			continue
 		}
-		h[http.CanonicalHeaderKey(f.Name)] = append(h[http.CanonicalHeaderKey(f.Name)], f.Value)
+		h[k] = append(h[k], f.Value)
 	}
 	h["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
 	w.WriteHeader(resp.Status)
@@ -101,10 +102,10 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 	return nil
 }
 
-// skipResponseHeader tells the headers a guest may not set: the server
-// frames the response itself.
+// skipResponseHeader tells the headers a guest may not set (name is
+// canonical): the server frames the response itself.
 func skipResponseHeader(name string) bool {
-	switch http.CanonicalHeaderKey(name) {
+	switch name {
 	case "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade", "Trailer", "X-Request-Id":
 		return true
 	}

@@ -262,10 +262,14 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // ServeHTTP serves one request with the module.
 func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	logging := t.log.Enabled(r.Context(), slog.LevelInfo)
+	var start time.Time
+	if logging {
+		start = time.Now()
+	}
 	id := t.newID()
 	w := &statusWriter{ResponseWriter: rw}
-	w.Header().Set("X-Request-Id", id)
+	w.Header()["X-Request-Id"] = []string{id}
 	var gerr error
 	if r.URL.Path == HealthPath {
 		t.health(w)
@@ -275,8 +279,7 @@ func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if w.status == 0 {
 		w.status = 499 // the client went away before an answer
 	}
-	level := slog.LevelInfo
-	if !t.log.Enabled(r.Context(), level) {
+	if !logging {
 		return
 	}
 	attrs := []slog.Attr{
@@ -291,7 +294,7 @@ func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if gerr != nil {
 		attrs = append(attrs, slog.String("error", gerr.Error()))
 	}
-	t.log.LogAttrs(r.Context(), level, "http request", attrs...)
+	t.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
 }
 
 func (t *Trigger) health(w http.ResponseWriter) {
