@@ -185,6 +185,33 @@ func TestWAGIEndToEnd(t *testing.T) {
 	}
 }
 
+// TestWAGIMemoryStartsZeroed: the trigger recycles the linear memory of
+// finished WAGI instances; a new instance must never see an earlier
+// request's data, in static data or in memory it grows.
+func TestWAGIMemoryStartsZeroed(t *testing.T) {
+	s := start(t, wagi(t, "wagi_memory"), httptrigger.Config{Pool: pool.Config{Max: 2}})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				resp, err := s.Client().Get(s.URL + "/")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || string(b) != "bss_dirty=0 heap_dirty=0\n" {
+					t.Errorf("got %d %q: memory not zeroed", resp.StatusCode, b)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 func TestWAGIMalformedOutput(t *testing.T) {
 	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
 	for _, q := range []string{"malformed", "noheaders"} {

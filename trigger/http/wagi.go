@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tetratelabs/wazero/experimental"
+
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/version"
 )
@@ -17,7 +19,8 @@ import (
 // wagiRunner runs a command module as a CGI 1.1 script (RFC 3875), one
 // fresh instance per request.
 type wagiRunner struct {
-	t *Trigger
+	t   *Trigger
+	mem memoryPool
 }
 
 func (g *wagiRunner) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
@@ -34,7 +37,7 @@ func (g *wagiRunner) serve(ctx context.Context, w http.ResponseWriter, r *http.R
 		Preopens: t.cfg.Preopens,
 	}
 	inst, err := t.pool.GetNew(ctx, func(ctx context.Context) (*engine.Instance, error) {
-		return t.cfg.Runtime.Instantiate(ctx, m, icfg)
+		return t.cfg.Runtime.Instantiate(experimental.WithMemoryAllocator(ctx, &g.mem), m, icfg)
 	})
 	if err != nil {
 		return err

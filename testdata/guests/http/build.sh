@@ -3,7 +3,7 @@
 # Needs Debian's clang lld wasi-libc libclang-rt-dev-wasm32.
 set -euo pipefail
 cd "$(dirname "$0")"
-for c in wagi_hello wagi_echo wagi_bad; do
+for c in wagi_hello wagi_echo wagi_bad wagi_memory; do
   clang --target=wasm32-wasi -O2 -o "$c.wasm" "$c.c"
 done
 clang --target=wasm32-wasi -O2 -mexec-model=reactor -o reactor.wasm reactor.c
