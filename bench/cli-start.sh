@@ -5,6 +5,9 @@
 #   wasmhive run MODULE                      (cache: $XDG_CACHE_HOME/wasmhive/...)
 #   wazero run -cachedir DIR MODULE          (wazero v1.12.0, default flags)
 #
+# wasmhive is built from the working tree with plain `go build` (what a user
+# gets) and, for the warm cases, also with CGO_ENABLED=0 (static).
+#
 # for three modules: a small C hello, a Go hello (~2.6 MB) and a generated
 # C program of ~22 MB (testdata/guests/bench/big/gen.go -n 11000, clang -O1).
 #
@@ -50,8 +53,13 @@ if [[ "$("$bin/wazero" version 2>/dev/null)" != "$wazero_version" ]]; then
 fi
 wazero=$bin/wazero
 log "building wasmhive"
+# As a user gets it (go build / go install: cgo on when a C compiler is
+# there, so dynamically linked) and as a static pure-Go build, measured in
+# the warm cases only.
 go build -o "$build/wasmhive" ./cmd/wasmhive
+CGO_ENABLED=0 go build -o "$build/wasmhive-static" ./cmd/wasmhive
 wasmhive=$build/wasmhive
+wasmhive_static=$build/wasmhive-static
 
 # --- modules ---------------------------------------------------------------
 module_path() {
@@ -93,7 +101,7 @@ runs_for() {
 	echo "host: $(uname -srm), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "go: $(go version)"
 	echo "wazero CLI: $("$wazero" version)"
-	echo "wasmhive: $("$wasmhive" version 2>&1 | head -1), binary $(stat -c %s "$wasmhive") bytes; wazero binary $(stat -c %s "$wazero") bytes"
+	echo "wasmhive: $("$wasmhive" version 2>&1 | head -1), binary $(stat -c %s "$wasmhive") bytes (static: $(stat -c %s "$wasmhive_static")); wazero binary $(stat -c %s "$wazero") bytes"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$out/env.txt"
 
@@ -105,6 +113,7 @@ for c in $cases; do
 	wzc=$caches/$c-wazero   # -cachedir of wazero
 	export XDG_CACHE_HOME=$whc
 	wh_cmd="$wasmhive run $wasm"
+	whs_cmd="$wasmhive_static run $wasm"
 	wz_cmd="$wazero run -cachedir $wzc $wasm"
 
 	# Both must run the module and print the same thing.
@@ -127,11 +136,13 @@ for c in $cases; do
 			wz=(-n wazero "$wz_cmd")
 			wh_prep=(--prepare "rm -rf $whc")
 			wz_prep=(--prepare "rm -rf $wzc")
+			whs=()
+			[[ $mode == cold ]] || whs=(-n wasmhive-static "$whs_cmd")
 			if ((r % 2 == 1)); then
-				order=("${wh[@]}" "${wz[@]}")
+				order=("${wh[@]}" "${whs[@]}" "${wz[@]}")
 				prep=("${wh_prep[@]}" "${wz_prep[@]}")
 			else
-				order=("${wz[@]}" "${wh[@]}")
+				order=("${wz[@]}" "${whs[@]}" "${wh[@]}")
 				prep=("${wz_prep[@]}" "${wh_prep[@]}")
 			fi
 			[[ $mode == cold ]] || prep=()
@@ -147,7 +158,7 @@ for c in $cases; do
 			[.[].results[]] | group_by(.command) | map({key: .[0].command, value: {
 				med: ([.[].times[]] | med), min: ([.[].times[]] | min),
 				cpu: ((map(.user + .system) | add) / length), n: ([.[].times[]] | length)}}) | from_entries
-			| "| \($c) | \($size | tonumber / 1048576 * 100 | round / 100) MB | \($mode) | \(.wasmhive.med | ms) | \(.wazero.med | ms) | \((.wasmhive.med / .wazero.med * 100 | round) / 100) | \(.wasmhive.min | ms) / \(.wazero.min | ms) | \(.wasmhive.cpu | ms) / \(.wazero.cpu | ms) | \(.wasmhive.n) |"
+			| "| \($c) | \($size | tonumber / 1048576 * 100 | round / 100) MB | \($mode) | \(.wasmhive.med | ms) | \(.wazero.med | ms) | \((.wasmhive.med / .wazero.med * 100 | round) / 100) | \(.wasmhive.min | ms) / \(.wazero.min | ms) | \(.wasmhive.cpu | ms) / \(.wazero.cpu | ms) | \(if .["wasmhive-static"] then "\(.["wasmhive-static"].med | ms) (\((.["wasmhive-static"].med / .wazero.med * 100 | round) / 100))" else "-" end) | \(.wasmhive.n) |"
 		' "$out/$c-$mode-"*.json)
 		rows+=("$row")
 		echo "$row" >&2
@@ -157,8 +168,8 @@ done
 {
 	echo "CLI start-up, wasmhive vs wazero CLI $wazero_version (times in ms; median of all runs; $rounds rounds alternating order)"
 	echo
-	echo "| module | size | cache | wasmhive | wazero | wasmhive/wazero | min wasmhive / wazero | CPU (user+sys) wasmhive / wazero | runs each |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| module | size | cache | wasmhive | wazero | wasmhive/wazero | min wasmhive / wazero | CPU (user+sys) wasmhive / wazero | wasmhive static (ratio) | runs each |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 	echo
 	sed 's/^/    /' "$out/env.txt"
