@@ -7,10 +7,12 @@
 // Cases, each answering GET / with "hello, world\n":
 //
 //	native          a Go net/http handler (the ceiling on this machine)
-//	reactor         the handler convention: the Go guest testdata/guests/http/handler
-//	                on warm pooled instances, request and response in httpwire
-//	                through the Extism ABI
+//	reactor         the handler convention: the Go guest testdata/guests/http/hello
+//	                (package pdkhttp) on warm pooled instances, request and
+//	                response in httpwire through the Extism ABI
 //	reactor-bulk    the same guest built with -tags wasmhive_bulk (bulk copies)
+//	reactor-router  the test guest testdata/guests/http/handler (a router over
+//	                ten paths, fmt, strconv...) serving its "/" route
 //	reactor-c       the handler convention with the C guest handler_c.c (no
 //	                language runtime: the host's share of the handler path)
 //	wagi            the C command testdata/guests/http/wagi_hello.c, a fresh
@@ -107,10 +109,14 @@ func run() error {
 	defer os.RemoveAll(tmp)
 	handler := filepath.Join(tmp, "handler.wasm")
 	handlerBulk := filepath.Join(tmp, "handler-bulk.wasm")
-	if err := buildGuest(root, handler); err != nil {
+	if err := buildGuest(root, handler, "hello"); err != nil {
 		return err
 	}
-	if err := buildGuest(root, handlerBulk, "-tags", "wasmhive_bulk"); err != nil {
+	if err := buildGuest(root, handlerBulk, "hello", "-tags", "wasmhive_bulk"); err != nil {
+		return err
+	}
+	router := filepath.Join(tmp, "handler-router.wasm")
+	if err := buildGuest(root, router, "handler"); err != nil {
 		return err
 	}
 	ecfg := engine.NewConfig().WithCacheDir(filepath.Join(tmp, "cache"))
@@ -157,6 +163,7 @@ func run() error {
 		}},
 		{"reactor", trig(handler, reactorPool)},
 		{"reactor-bulk", trig(handlerBulk, reactorPool)},
+		{"reactor-router", trig(router, reactorPool)},
 		{"reactor-c", trig(filepath.Join(guests, "handler_c.wasm"), reactorPool)},
 		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), pool.Config{Max: *conns, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second})},
 	}
@@ -531,15 +538,15 @@ func fmtBytes(n uint64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// buildGuest builds the Go handler guest as a reactor.
-func buildGuest(root, out string, extra ...string) error {
+// buildGuest builds the Go guest testdata/guests/http/<name> as a reactor.
+func buildGuest(root, out, name string, extra ...string) error {
 	args := append([]string{"build", "-buildmode=c-shared", "-o", out}, extra...)
-	args = append(args, "./testdata/guests/http/handler")
+	args = append(args, "./testdata/guests/http/"+name)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("build handler guest: %v\n%s", err, b)
+		return fmt.Errorf("build guest %s: %v\n%s", name, err, b)
 	}
 	return nil
 }
