@@ -391,26 +391,37 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 	p.Close(ctx)
 
 	// One handler round trip through the ABI: encode, call, decode.
-	hmod, err := rt.CompileFile(ctx, handler)
-	if err != nil {
-		return err
-	}
-	st := extism.NewState(extism.StateConfig{Name: "handler"})
-	hinst, err := rt.Instantiate(ctx, hmod, engine.InstanceConfig{Values: st.Values()})
-	if err != nil {
-		return err
-	}
 	wreq := httpwire.Request{Method: "GET", Path: "/", Header: []httpwire.Field{{Name: "Host", Value: "127.0.0.1"}, {Name: "User-Agent", Value: "wasmhive-bench"}}}
 	in, _ := wreq.MarshalBinary()
-	var resp httpwire.Response
-	roundTripNs := timeIt(n/4, func() error {
-		out, err := extism.Call(ctx, hinst, st, httptrigger.DefaultExport, in)
+	roundTrip := func(path string) (*engine.Module, float64, error) {
+		mod, err := rt.CompileFile(ctx, path)
 		if err != nil {
-			return err
+			return nil, 0, err
 		}
-		return resp.UnmarshalBinary(out)
-	})
-	hinst.Close(ctx)
+		st := extism.NewState(extism.StateConfig{Name: "handler"})
+		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{Values: st.Values()})
+		if err != nil {
+			return nil, 0, err
+		}
+		defer inst.Close(ctx)
+		var resp httpwire.Response
+		ns := timeIt(n/4, func() error {
+			out, err := extism.Call(ctx, inst, st, httptrigger.DefaultExport, in)
+			if err != nil {
+				return err
+			}
+			return resp.Decode(out)
+		})
+		return mod, ns, nil
+	}
+	hmod, roundTripNs, err := roundTrip(handler)
+	if err != nil {
+		return err
+	}
+	cmod, roundTripCNs, err := roundTrip(filepath.Join(guests, "handler_c.wasm"))
+	if err != nil {
+		return err
+	}
 
 	// Instantiate + _start of the WAGI command.
 	wmod, err := rt.CompileFile(ctx, filepath.Join(guests, "wagi_hello.wasm"))
@@ -421,10 +432,6 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 		return rt.RunCommand(ctx, wmod, engine.InstanceConfig{Args: []string{"wagi_hello.wasm"}, Stdout: io.Discard})
 	})
 
-	cmod, err := rt.CompileFile(ctx, filepath.Join(guests, "handler_c.wasm"))
-	if err != nil {
-		return err
-	}
 	goMem, err := instanceMemory(ctx, rt, hmod, in)
 	if err != nil {
 		return err
@@ -439,11 +446,12 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 	fmt.Printf("| direct call of a trivial export (C reactor) | %.0f ns |\n", directNs)
 	fmt.Printf("| pooled call: take instance, call, return | %.0f ns |\n", pooledNs)
 	fmt.Printf("| pool take + return alone | %.0f ns |\n", takeReturnNs)
-	fmt.Printf("| handler round trip: httpwire encode, Extism ABI call of the Go guest, decode | %.0f ns |\n", roundTripNs)
+	fmt.Printf("| handler round trip (Extism ABI call with an httpwire request, decode the response), Go guest hello | %.0f ns |\n", roundTripNs)
+	fmt.Printf("| handler round trip, C guest handler_c | %.0f ns |\n", roundTripCNs)
 	fmt.Printf("| instantiate + _start of the C WAGI command | %.0f ns |\n", wagiNs)
 	fmt.Println()
 	fmt.Printf("memory of one warm handler instance (mean of %d, after one request each):\n", memInstances)
-	fmt.Printf("- Go handler (testdata/guests/http/handler): %s\n", goMem)
+	fmt.Printf("- Go handler (testdata/guests/http/hello): %s\n", goMem)
 	fmt.Printf("- C handler (handler_c.c): %s\n", cMem)
 	return nil
 }
