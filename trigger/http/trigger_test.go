@@ -337,6 +337,18 @@ func TestHandlerInC(t *testing.T) {
 	}
 }
 
+func TestHandlerTrapIsIsolated(t *testing.T) {
+	s := start(t, testguest.Path(t, "http/handler_c.wasm"), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	s.get(t, "/")
+	s.wantError(t, s.get(t, "/trap"), 500, "unreachable")
+	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" {
+		t.Fatalf("request after a trap: %d %q", r.status, r.body)
+	}
+	if st := s.trig.Stats(); st.Discarded != 1 || st.Created != 2 {
+		t.Fatalf("stats %+v: want the trapped instance discarded and replaced", st)
+	}
+}
+
 var countRE = regexp.MustCompile(`^instance (\w+) count (\d+)$`)
 
 func count(t *testing.T, s *server) (string, int) {

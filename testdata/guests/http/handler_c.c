@@ -1,8 +1,9 @@
 // handler_c.c: a minimal handler-convention guest in C, for the benchmarks:
 // it reads the httpwire request through the Extism ABI (8 bytes per host
 // call, as Extism's own PDKs do), checks it, and answers GET / with
-// "hello, world\n" (text/plain), anything else with 404. It measures the
-// host's side of the handler path without a language runtime in the guest.
+// "hello, world\n" (text/plain), /trap with a trap (unreachable), anything
+// else with 404. It measures the host's side of the handler path without a
+// language runtime in the guest.
 #include <stdint.h>
 #include <string.h>
 
@@ -64,6 +65,7 @@ __attribute__((export_name("handle_http"))) int32_t handle_http(void) {
 	if (plen > n - off) return 1;
 	const uint8_t *path = in + off;
 	int hello = mlen == 3 && memcmp(method, "GET", 3) == 0 && plen == 1 && path[0] == '/';
+	if (plen == 5 && memcmp(path, "/trap", 5) == 0) __builtin_trap();
 
 	uint64_t o = 0;
 	out[o++] = 1;                          // version
