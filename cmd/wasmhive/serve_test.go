@@ -213,6 +213,7 @@ func TestServeUsageErrors(t *testing.T) {
 		{[]string{"serve", "--max-body", "lots", wagi}, "--max-body"},
 		{[]string{"serve", "--policy", "sometimes", wagi}, "--policy"},
 		{[]string{"serve", "--listen", "127.0.0.1:99999", wagi}, "--listen"},
+		{[]string{"serve", testguest.Path(t, "http/bad_import.wasm")}, "env.not_provided"},
 	} {
 		res := runCLI(t, nil, c.args...)
 		if res.Code != exitUsage || !strings.Contains(res.Stderr, c.want) || strings.Count(strings.TrimSpace(res.Stderr), "\n") != 0 {

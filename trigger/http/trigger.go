@@ -210,6 +210,20 @@ func New(cfg Config) (*Trigger, error) {
 	default:
 		return nil, fmt.Errorf("httptrigger: unknown convention %d", int(conv))
 	}
+	// Instantiate once now, so that a module that cannot run here (an
+	// import no host provides, a trap in _initialize) is refused at start
+	// rather than answering 500 to every request.
+	probe := pc.New
+	if conv == WAGI {
+		probe = func(ctx context.Context) (*engine.Instance, error) {
+			return cfg.Runtime.Instantiate(ctx, m, engine.InstanceConfig{Args: []string{m.Name()}, Env: cfg.Env, Preopens: cfg.Preopens})
+		}
+	}
+	inst, err := probe(context.Background())
+	if err != nil {
+		return nil, fmt.Errorf("%s convention: %w", conv, err)
+	}
+	inst.Close(context.Background())
 	p, err := pool.New(pc)
 	if err != nil {
 		return nil, err
