@@ -8,7 +8,7 @@
 # wasmhive is built from the working tree with plain `go build` (what a user
 # gets) and, for the warm cases, also with CGO_ENABLED=0 (static).
 #
-# for three modules: a small C hello, a Go hello (~2.6 MB) and a generated
+# Three modules: a small C hello, a Go hello (~2.6 MB) and a generated
 # C program of ~22 MB (testdata/guests/bench/big/gen.go -n 11000, clang -O1).
 #
 # It prints a markdown table on stdout and keeps hyperfine's JSON and
