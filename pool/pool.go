@@ -15,6 +15,12 @@
 // The lifecycle of each instance is the engine's: engine.Runtime.Instantiate
 // runs _initialize once, engine.Instance.Call refuses a second _start, and
 // engine.Instance.Broken tells an instance that must not be called again.
+//
+// Pool (made by New) holds *engine.Instance values, as the HTTP trigger
+// uses it. Of (made by NewOf) is the same pool for any type that bundles an
+// engine instance with state of its own: the root package's CompiledPlugin
+// pools Extism plugin instances (main module, libraries, plugin variables)
+// with it.
 package pool
 
 import (
@@ -25,6 +31,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhive/wasmhive/engine"
 )
@@ -61,16 +69,37 @@ func ParsePolicy(s string) (Policy, error) {
 	return 0, fmt.Errorf("unknown pool policy %q (want reuse or fresh)", s)
 }
 
+// Instance is what a pool holds: an *engine.Instance, or a type that
+// bundles one with per-instance state of its own (the Extism kernel's
+// variables, linked library instances...). Broken reports an instance that
+// must not serve another call; Close releases it. If the type also has a
+// Memory() api.Memory method, as *engine.Instance does, Config.MemoryLimit
+// applies to it.
+type Instance interface {
+	comparable
+	Broken() bool
+	Close(ctx context.Context) error
+}
+
 // Factory creates one instance. It runs with a context that carries the
 // caller's deadline when the instance is made on the call path, and a
 // background context when it is made ahead of time.
-type Factory func(ctx context.Context) (*engine.Instance, error)
+type Factory = func(ctx context.Context) (*engine.Instance, error)
 
-// Config configures a Pool. New is required; zero values of the other
-// fields take the defaults documented on each field.
-type Config struct {
+// Config configures a Pool of engine instances.
+type Config = ConfigOf[*engine.Instance]
+
+// Pool hands out engine instances.
+type Pool = Of[*engine.Instance]
+
+// New creates a pool of engine instances: NewOf for *engine.Instance.
+func New(cfg Config) (*Pool, error) { return NewOf(cfg) }
+
+// ConfigOf configures a pool of instances of type T. New is required; zero
+// values of the other fields take the defaults documented on each field.
+type ConfigOf[T Instance] struct {
 	// New creates an instance (usually engine.Runtime.Instantiate).
-	New Factory
+	New func(ctx context.Context) (T, error)
 	// Policy is Reuse (the default) or Fresh.
 	Policy Policy
 	// MinWarm is how many idle instances the pool keeps ready ahead of
@@ -88,11 +117,13 @@ type Config struct {
 	// negative means no queue.
 	QueueSize int
 	// QueueTimeout is how long a queued caller waits before ErrSaturated
-	// (its context may end the wait sooner). Zero means 1 s.
+	// (its context may end the wait sooner). Zero means 1 s; negative means
+	// as long as the caller's context allows.
 	QueueTimeout time.Duration
 	// MemoryLimit discards, after a call, an instance whose linear memory
 	// has reached this many bytes: growing further would fail, so the
-	// instance is not trusted with another call. Zero means no check.
+	// instance is not trusted with another call. Zero means no check. It
+	// applies to instances with a Memory() api.Memory method.
 	MemoryLimit uint64
 }
 
@@ -139,20 +170,21 @@ type Stats struct {
 	Rejected  uint64 // calls refused with ErrSaturated
 }
 
-type idleInst struct {
-	inst  *engine.Instance
+type idleInst[T Instance] struct {
+	inst  T
 	since time.Time
 }
 
-// Pool hands out instances of one module. It is safe for concurrent use.
-type Pool struct {
-	cfg   Config
+// Of hands out instances of type T of one module. It is safe for
+// concurrent use.
+type Of[T Instance] struct {
+	cfg   ConfigOf[T]
 	slots chan struct{} // one token per call in progress (capacity Max)
 
 	mu      sync.Mutex
-	idle    []idleInst                    // LIFO: the most recently used instance is warmest
-	fresh   map[*engine.Instance]struct{} // made by GetNew: closed on Put
-	total   int                           // idle + active + being created
+	idle    []idleInst[T]  // LIFO: the most recently used instance is warmest
+	fresh   map[T]struct{} // made by GetNew: closed on Put
+	total   int            // idle + active + being created
 	active  int
 	closed  bool
 	warming bool
@@ -167,9 +199,9 @@ type Pool struct {
 	warmCh chan struct{}
 }
 
-// New creates a pool and starts creating its MinWarm instances in the
+// NewOf creates a pool and starts creating its MinWarm instances in the
 // background. Close it to release every instance.
-func New(cfg Config) (*Pool, error) {
+func NewOf[T Instance](cfg ConfigOf[T]) (*Of[T], error) {
 	if cfg.New == nil {
 		return nil, errors.New("pool: Config.New is required")
 	}
@@ -191,13 +223,13 @@ func New(cfg Config) (*Pool, error) {
 	if cfg.QueueSize < 0 {
 		cfg.QueueSize = 0
 	}
-	if cfg.QueueTimeout <= 0 {
+	if cfg.QueueTimeout == 0 {
 		cfg.QueueTimeout = time.Second
 	}
 	if cfg.IdleTimeout < 0 {
 		cfg.IdleTimeout = 0
 	}
-	p := &Pool{cfg: cfg, slots: make(chan struct{}, cfg.Max), fresh: map[*engine.Instance]struct{}{}, warmCh: make(chan struct{}, 1)}
+	p := &Of[T]{cfg: cfg, slots: make(chan struct{}, cfg.Max), fresh: map[T]struct{}{}, warmCh: make(chan struct{}, 1)}
 	p.bg, p.stop = context.WithCancel(context.Background())
 	p.wg.Add(1)
 	go p.maintain()
@@ -206,10 +238,10 @@ func New(cfg Config) (*Pool, error) {
 }
 
 // Config returns the pool's configuration with defaults filled in.
-func (p *Pool) Config() Config { return p.cfg }
+func (p *Of[T]) Config() ConfigOf[T] { return p.cfg }
 
 // Stats returns a snapshot of the counters.
-func (p *Pool) Stats() Stats {
+func (p *Of[T]) Stats() Stats {
 	p.mu.Lock()
 	s := Stats{Active: p.active, Idle: len(p.idle)}
 	p.mu.Unlock()
@@ -224,7 +256,7 @@ func (p *Pool) Stats() Stats {
 }
 
 // acquire takes one of the Max call slots, queueing if allowed.
-func (p *Pool) acquire(ctx context.Context) error {
+func (p *Of[T]) acquire(ctx context.Context) error {
 	select {
 	case p.slots <- struct{}{}:
 		return nil
@@ -237,12 +269,16 @@ func (p *Pool) acquire(ctx context.Context) error {
 	}
 	defer p.waiting.Add(-1)
 	start := time.Now()
-	t := time.NewTimer(p.cfg.QueueTimeout)
-	defer t.Stop()
+	var timeout <-chan time.Time
+	if p.cfg.QueueTimeout > 0 {
+		t := time.NewTimer(p.cfg.QueueTimeout)
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case p.slots <- struct{}{}:
 		return nil
-	case <-t.C:
+	case <-timeout:
 		p.rejected.Add(1)
 		return &SaturatedError{Max: p.cfg.Max, Queued: true, Waited: time.Since(start)}
 	case <-ctx.Done():
@@ -253,13 +289,13 @@ func (p *Pool) acquire(ctx context.Context) error {
 	}
 }
 
-func (p *Pool) release() { <-p.slots }
+func (p *Of[T]) release() { <-p.slots }
 
 // Get takes an instance for one call: a warm one when the policy is Reuse and
 // one is idle, otherwise a new one made with Config.New. It waits in the
 // queue when Max instances are in use. Every instance from Get must be given
 // back with Put, exactly once.
-func (p *Pool) Get(ctx context.Context) (*engine.Instance, error) {
+func (p *Of[T]) Get(ctx context.Context) (T, error) {
 	return p.get(ctx, nil)
 }
 
@@ -267,33 +303,35 @@ func (p *Pool) Get(ctx context.Context) (*engine.Instance, error) {
 // Config.New), under the pool's limits and counters; Put closes it. It is
 // how a command module, whose stdio and environment are fixed when it is
 // instantiated, gets a per-call instance.
-func (p *Pool) GetNew(ctx context.Context, newInst Factory) (*engine.Instance, error) {
+func (p *Of[T]) GetNew(ctx context.Context, newInst func(context.Context) (T, error)) (T, error) {
 	if newInst == nil {
-		return nil, errors.New("pool: GetNew needs a factory")
+		var zero T
+		return zero, errors.New("pool: GetNew needs a factory")
 	}
 	return p.get(ctx, newInst)
 }
 
-func (p *Pool) get(ctx context.Context, newInst Factory) (*engine.Instance, error) {
+func (p *Of[T]) get(ctx context.Context, newInst func(context.Context) (T, error)) (T, error) {
+	var zero T
 	if err := p.acquire(ctx); err != nil {
-		return nil, err
+		return zero, err
 	}
 	// A caller whose context ended while it queued would only break the
 	// instance it got (the engine stops calls with a done context).
 	if err := ctx.Err(); err != nil {
 		p.release()
-		return nil, err
+		return zero, err
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		p.release()
-		return nil, ErrClosed
+		return zero, ErrClosed
 	}
 	p.active++
 	if newInst == nil && len(p.idle) > 0 {
 		it := p.idle[len(p.idle)-1]
-		p.idle[len(p.idle)-1] = idleInst{}
+		p.idle[len(p.idle)-1] = idleInst[T]{}
 		p.idle = p.idle[:len(p.idle)-1]
 		p.mu.Unlock()
 		p.calls.Add(1)
@@ -316,7 +354,7 @@ func (p *Pool) get(ctx context.Context, newInst Factory) (*engine.Instance, erro
 		p.total--
 		p.mu.Unlock()
 		p.release()
-		return nil, err
+		return zero, err
 	}
 	p.created.Add(1)
 	p.calls.Add(1)
@@ -332,15 +370,16 @@ func (p *Pool) get(ctx context.Context, newInst Factory) (*engine.Instance, erro
 // timed out, exited, closed) or one at the memory limit is discarded; with
 // the Fresh policy every instance is closed; otherwise it waits idle for the
 // next call.
-func (p *Pool) Put(inst *engine.Instance) { p.put(inst, true) }
+func (p *Of[T]) Put(inst T) { p.put(inst, true) }
 
 // Release is Put for a caller that knows how the call went: an instance left
 // unusable by a call that succeeded (a command whose _start returned) counts
 // as retired, not discarded. err is the call's error.
-func (p *Pool) Release(inst *engine.Instance, err error) { p.put(inst, err != nil) }
+func (p *Of[T]) Release(inst T, err error) { p.put(inst, err != nil) }
 
-func (p *Pool) put(inst *engine.Instance, failed bool) {
-	if inst == nil {
+func (p *Of[T]) put(inst T, failed bool) {
+	var zero T
+	if inst == zero {
 		return
 	}
 	atLimit := p.atMemoryLimit(inst)
@@ -361,7 +400,7 @@ func (p *Pool) put(inst *engine.Instance, failed bool) {
 		// and retire the oldest idle one.
 		old := p.idle[0].inst
 		p.idle = append(p.idle[:0], p.idle[1:]...)
-		p.idle = append(p.idle, idleInst{inst: inst, since: p.now()})
+		p.idle = append(p.idle, idleInst[T]{inst: inst, since: p.now()})
 		p.total--
 		p.mu.Unlock()
 		p.release()
@@ -384,32 +423,39 @@ func (p *Pool) put(inst *engine.Instance, failed bool) {
 		p.kickWarm()
 		return
 	}
-	p.idle = append(p.idle, idleInst{inst: inst, since: p.now()})
+	p.idle = append(p.idle, idleInst[T]{inst: inst, since: p.now()})
 	p.mu.Unlock()
 	p.release()
 }
 
 // now returns the time an instance became idle; without an idle timeout
 // nobody reads it, and the clock is not free.
-func (p *Pool) now() time.Time {
+func (p *Of[T]) now() time.Time {
 	if p.cfg.IdleTimeout == 0 {
 		return time.Time{}
 	}
 	return time.Now()
 }
 
-func (p *Pool) atMemoryLimit(inst *engine.Instance) bool {
+// memoryHolder is an instance whose linear memory MemoryLimit checks.
+type memoryHolder interface{ Memory() api.Memory }
+
+func (p *Of[T]) atMemoryLimit(inst T) bool {
 	if p.cfg.MemoryLimit == 0 || inst.Broken() {
 		return false
 	}
-	mem := inst.Memory()
+	mh, ok := any(inst).(memoryHolder)
+	if !ok {
+		return false
+	}
+	mem := mh.Memory()
 	return mem != nil && uint64(mem.Size())+engine.PageSize > p.cfg.MemoryLimit
 }
 
 // Do runs fn with an instance from Get and gives it back with Put. fn's
 // error is returned; if the call broke the instance (a trap, timeout or
 // exit), the instance is discarded.
-func (p *Pool) Do(ctx context.Context, fn func(*engine.Instance) error) error {
+func (p *Of[T]) Do(ctx context.Context, fn func(T) error) error {
 	inst, err := p.Get(ctx)
 	if err != nil {
 		return err
@@ -421,7 +467,7 @@ func (p *Pool) Do(ctx context.Context, fn func(*engine.Instance) error) error {
 
 // Close stops background work, wakes queued callers with ErrClosed, and
 // closes the idle instances. Instances in use are closed when they are Put.
-func (p *Pool) Close(ctx context.Context) error {
+func (p *Of[T]) Close(ctx context.Context) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -445,7 +491,7 @@ func (p *Pool) Close(ctx context.Context) error {
 }
 
 // kickWarm asks the maintenance goroutine to top up the warm instances.
-func (p *Pool) kickWarm() {
+func (p *Of[T]) kickWarm() {
 	if p.cfg.MinWarm == 0 {
 		return
 	}
@@ -456,7 +502,7 @@ func (p *Pool) kickWarm() {
 }
 
 // maintain creates warm instances and closes idle ones past IdleTimeout.
-func (p *Pool) maintain() {
+func (p *Of[T]) maintain() {
 	defer p.wg.Done()
 	var tick <-chan time.Time
 	if p.cfg.IdleTimeout > 0 {
@@ -478,7 +524,7 @@ func (p *Pool) maintain() {
 }
 
 // warm creates idle instances until MinWarm are idle (or Max exist).
-func (p *Pool) warm() {
+func (p *Of[T]) warm() {
 	for {
 		p.mu.Lock()
 		if p.closed || len(p.idle) >= p.cfg.MinWarm || p.total >= p.cfg.Max {
@@ -504,15 +550,15 @@ func (p *Pool) warm() {
 		p.created.Add(1)
 		// Put warm instances under the most recently used ones: LIFO keeps
 		// the busiest instance hot and lets surplus ones expire.
-		p.idle = append([]idleInst{{inst: inst, since: time.Now()}}, p.idle...)
+		p.idle = append([]idleInst[T]{{inst: inst, since: time.Now()}}, p.idle...)
 		p.mu.Unlock()
 	}
 }
 
 // expire closes instances idle longer than IdleTimeout, oldest first,
 // keeping MinWarm idle.
-func (p *Pool) expire(now time.Time) {
-	var old []*engine.Instance
+func (p *Of[T]) expire(now time.Time) {
+	var old []T
 	p.mu.Lock()
 	var expired []int
 	for i, it := range p.idle {
