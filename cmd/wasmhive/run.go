@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,7 +65,7 @@ Exit codes:
   130    interrupted (SIGINT or SIGTERM)
   134    the guest trapped (unreachable, out-of-bounds memory access, integer
          divide by zero, stack overflow...); -v before MODULE prints the
-         wasm stack trace`
+         wasm stack trace, with source positions if the module has DWARF`
 
 const runExample = `  wasmhive run hello.wasm
   wasmhive run app.wasm --flag arg                       # ARGS go to the guest
@@ -116,7 +117,15 @@ const stopGrace = 250 * time.Millisecond
 func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error {
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
-	cfg := engine.NewConfig()
+	// DWARF only adds source positions to the stack trace -v prints, and
+	// reading it back from the cache dominates the warm start of big modules.
+	cfg := engine.NewConfig().WithDebugInfo(verbose)
+	if f.timeout == 0 {
+		// Nothing but a signal stops the guest, and on a signal the process
+		// exits after stopGrace whether the guest noticed or not: wazero's
+		// termination checks in every loop would only slow guests down.
+		cfg = cfg.WithoutInterrupts()
+	}
 	if f.noCache {
 		cfg = cfg.WithoutCache()
 	}
@@ -142,7 +151,14 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 	if err != nil {
 		return err
 	}
-	defer rt.Close(context.WithoutCancel(ctx))
+	// A guest abandoned by supervise may still be running machine code that
+	// closing the runtime would unmap: leave it to the process's exit.
+	var running atomic.Bool
+	defer func() {
+		if !running.Load() {
+			rt.Close(context.WithoutCancel(ctx))
+		}
+	}()
 	mod, err := rt.CompileFile(ctx, path)
 	if err != nil {
 		if errors.Is(err, engine.ErrNotWasm) && looksLikeWat(path) {
@@ -174,7 +190,11 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	return supervise(ctx, mod.Name(), f.timeout, run)
+	return supervise(ctx, mod.Name(), f.timeout, func(ctx context.Context) error {
+		running.Store(true)
+		defer running.Store(false)
+		return run(ctx)
+	})
 }
 
 // looksLikeWat reports whether the file starts like the WebAssembly text format.

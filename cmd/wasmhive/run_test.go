@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,6 +113,27 @@ func startCLI(t *testing.T, args ...string) (stdin io.WriteCloser, stdout *bufio
 		_ = cmd.Wait()
 		return cmd.ProcessState.ExitCode(), errb.String()
 	}, cmd.Process
+}
+
+// waitBounded calls wait, failing the test if it does not return within d.
+func waitBounded(t *testing.T, wait func() (int, string), d time.Duration) (int, string) {
+	t.Helper()
+	type result struct {
+		code   int
+		stderr string
+	}
+	got := make(chan result, 1)
+	go func() {
+		code, stderr := wait()
+		got <- result{code, stderr}
+	}()
+	select {
+	case r := <-got:
+		return r.code, r.stderr
+	case <-time.After(d):
+		t.Fatalf("wasmhive did not exit within %s", d)
+		return 0, ""
+	}
 }
 
 // readLine reads one line, failing the test if none comes within 20 s (a
@@ -347,10 +369,57 @@ func TestRunTimeout(t *testing.T) {
 	wantOneLine(t, runCLI(t, nil, "run", "--timeout", "soon", m), 2, "--timeout")
 }
 
-// TestRunInterrupt: SIGINT stops a guest sleeping in poll_oneoff or blocked
-// reading stdin; exit 130. (A spinning guest stops on cancellation too:
-// engine's TestRunCommandDeadline/cancel.)
+// dbgGuest is a C command guest built with DWARF (testdata/guests/clistart/dbg.c):
+// "trap" divides by zero at dbg.c:13, "spin" prints "spinning" and loops forever.
+func dbgGuest(t *testing.T) string { return testguest.Path(t, "clistart/dbg.wasm") }
+
+// TestRunDebugInfo: run reads DWARF only with -v, and the compilation cache
+// keeps code compiled either way apart: a -v run after a plain run of the
+// same module (whose cache entry has no source map) still shows source
+// positions, and a plain run after a -v run still works.
+func TestRunDebugInfo(t *testing.T) {
+	m := dbgGuest(t)
+	env := []string{"XDG_CACHE_HOME=" + t.TempDir()}
+	const pos = "dbg.c:13:"
+	for i, verbose := range []bool{false, true, true, false} {
+		args := []string{"run", m, "trap"}
+		if verbose {
+			args = append([]string{"-v"}, args...)
+		}
+		res := runCLIEnv(t, env, nil, args...)
+		if !verbose {
+			wantOneLine(t, res, 134, "dbg.wasm", "trap in _start", "(at divide)", "integer divide by zero", "-v shows")
+			continue
+		}
+		if res.Code != 134 || !strings.Contains(res.Stderr, "wasm stack trace:\n\tdivide(i32,i32) i32\n") ||
+			!strings.Contains(res.Stderr, pos) {
+			t.Errorf("run %d (-v): exit %d, want 134 and a stack trace with %s: stderr %q", i, res.Code, pos, res.Stderr)
+		}
+	}
+}
+
+// TestRunInterrupt: SIGINT stops a guest sleeping in poll_oneoff, blocked
+// reading stdin, or spinning in wasm code (compiled without termination
+// checks when there is no --timeout: wasmhive exits after its grace
+// period); exit 130.
 func TestRunInterrupt(t *testing.T) {
+	t.Run("spin", func(t *testing.T) {
+		for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+			in, out, wait, proc := startCLI(t, "run", dbgGuest(t), "spin")
+			defer in.Close()
+			if l := readLine(t, out); l != "spinning\n" {
+				t.Fatalf("got %q, want %q", l, "spinning\n")
+			}
+			if err := proc.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			// A bound against hanging (startCLI kills the process after 60 s,
+			// which would not give 130), not a timing assertion.
+			code, stderr := waitBounded(t, wait, 20*time.Second)
+			wantOneLine(t, cliResult{Code: code, Stderr: stderr}, 130, "dbg.wasm", "interrupted")
+		}
+	})
+
 	m := cmdGuest(t)
 	for _, mode := range []string{"sleep", "echo"} {
 		t.Run(mode, func(t *testing.T) {
