@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/pool"
 )
 
 // ErrClosed is returned by calls on a closed plugin.
@@ -19,19 +22,46 @@ var ErrClosed = errors.New("plugin is closed")
 // CompiledPlugin is a compiled plugin (a main module and its libraries),
 // ready to make any number of instances. It is safe for concurrent use.
 type CompiledPlugin struct {
-	rt   *engine.Runtime
-	main *engine.Module
-	libs []compiledLib
-	o    options
-
-	mu     sync.Mutex
-	idle   []*Plugin
-	closed bool
+	rt     *engine.Runtime
+	main   *engine.Module
+	libs   []compiledLib
+	o      options
+	pool   *pool.Of[*instance] // serves Call; nil in the CompiledPlugin behind a Plugin made by Load
+	closed atomic.Bool
 }
 
 type compiledLib struct {
 	name string
 	mod  *engine.Module
+}
+
+// instance is one instance of the plugin: the main module's, its libraries'
+// and the Extism kernel state (variables, memory handles) that goes with
+// them. Whoever holds it (a Plugin under its mutex, or a CompiledPlugin.Call
+// that took it from the pool) has it alone.
+type instance struct {
+	st     *extism.State
+	inst   *engine.Instance
+	libs   []*engine.Instance
+	closed bool
+}
+
+// Broken reports whether the main instance trapped, timed out, exited or was
+// closed: the instance must not serve another call.
+func (i *instance) Broken() bool { return i.inst.Broken() }
+
+// Close releases the main instance, then its libraries.
+func (i *instance) Close(ctx context.Context) error {
+	if i.closed {
+		return nil
+	}
+	i.closed = true
+	ctx = context.WithoutCancel(ctx)
+	err := i.inst.Close(ctx)
+	for _, l := range i.libs {
+		l.Close(ctx)
+	}
+	return err
 }
 
 // Plugin is one instance of a plugin. Its calls are serialised, so it is safe
@@ -41,16 +71,14 @@ type Plugin struct {
 	owner bool // Close closes c too (made by Load)
 
 	mu     sync.Mutex
-	st     *extism.State
-	inst   *engine.Instance
-	libs   []*engine.Instance
+	in     *instance
 	closed bool
 }
 
 // Load compiles wasm and makes one instance of it. Close the Plugin to
 // release everything.
 func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
-	c, err := Compile(ctx, wasm, opts...)
+	c, err := compile(ctx, wasm, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -59,13 +87,15 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
 
 // LoadFile is Load with the module read from path.
 func LoadFile(ctx context.Context, path string, opts ...Option) (*Plugin, error) {
-	c, err := CompileFile(ctx, path, opts...)
+	wasm, opts, err := readPlugin(path, opts)
 	if err != nil {
 		return nil, err
 	}
-	return c.owned(ctx)
+	return Load(ctx, wasm, opts...)
 }
 
+// owned makes the one instance of a CompiledPlugin made for Load; the
+// instance proves the plugin instantiates.
 func (c *CompiledPlugin) owned(ctx context.Context) (*Plugin, error) {
 	p, err := c.Instance(ctx)
 	if err != nil {
@@ -76,9 +106,9 @@ func (c *CompiledPlugin) owned(ctx context.Context) (*Plugin, error) {
 	return p, nil
 }
 
-// CompileFile is Compile with the module read from path; the plugin is named
-// after the file unless WithName says otherwise.
-func CompileFile(ctx context.Context, path string, opts ...Option) (*CompiledPlugin, error) {
+// readPlugin reads a plugin file and names the plugin after it (unless a
+// later WithName says otherwise).
+func readPlugin(path string, opts []Option) ([]byte, []Option, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		var pe *os.PathError
@@ -88,15 +118,59 @@ func CompileFile(ctx context.Context, path string, opts ...Option) (*CompiledPlu
 				err = errors.New("no such file")
 			}
 		}
-		return nil, &engine.LoadError{Module: path, Err: err}
+		return nil, nil, &engine.LoadError{Module: path, Err: err}
 	}
-	return Compile(ctx, b, append([]Option{WithName(filepath.Base(path))}, opts...)...)
+	return b, append([]Option{WithName(filepath.Base(path))}, opts...), nil
+}
+
+// CompileFile is Compile with the module read from path; the plugin is named
+// after the file unless WithName says otherwise.
+func CompileFile(ctx context.Context, path string, opts ...Option) (*CompiledPlugin, error) {
+	wasm, opts, err := readPlugin(path, opts)
+	if err != nil {
+		return nil, err
+	}
+	return Compile(ctx, wasm, opts...)
 }
 
 // Compile compiles a plugin and checks that it can be instantiated: every
 // function it imports must be provided (by the Extism ABI, WASI, a library
-// or a host function), else the error names each missing one.
+// or a host function), else the error names each missing one. The instance
+// made to check it is kept warm for the first Call.
 func Compile(ctx context.Context, wasm []byte, opts ...Option) (*CompiledPlugin, error) {
+	c, err := compile(ctx, wasm, opts)
+	if err != nil {
+		return nil, err
+	}
+	in, err := c.newInstance(ctx, c.o.vars)
+	if err != nil {
+		c.rt.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	maxInst := c.o.maxInstances
+	if maxInst <= 0 {
+		maxInst = runtime.GOMAXPROCS(0)
+	}
+	c.pool, err = pool.NewOf(pool.ConfigOf[*instance]{
+		New: func(ctx context.Context) (*instance, error) { return c.newInstance(ctx, c.o.vars) },
+		Max: maxInst,
+		// A call waits for a busy instance as long as its context allows,
+		// as on an Extism pool; nobody is turned away.
+		QueueSize:    math.MaxInt,
+		QueueTimeout: -1,
+	})
+	if err != nil {
+		in.Close(ctx)
+		c.rt.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	c.pool.Add(in)
+	return c, nil
+}
+
+// compile makes the runtime and compiles the main module and libraries,
+// without instantiating them.
+func compile(ctx context.Context, wasm []byte, opts []Option) (*CompiledPlugin, error) {
 	o := options{name: "plugin"}
 	for _, opt := range opts {
 		opt(&o)
@@ -142,13 +216,6 @@ func Compile(ctx context.Context, wasm []byte, opts ...Option) (*CompiledPlugin,
 		rt.Close(ctx)
 		return nil, err
 	}
-	// Instantiate once now, so missing imports fail at load; keep it warm.
-	p, err := c.Instance(ctx)
-	if err != nil {
-		rt.Close(ctx)
-		return nil, err
-	}
-	c.idle = append(c.idle, p)
 	return c, nil
 }
 
@@ -158,31 +225,23 @@ func (c *CompiledPlugin) Name() string { return c.o.name }
 // FunctionExists reports whether the main module exports function.
 func (c *CompiledPlugin) FunctionExists(function string) bool { return c.main.HasExport(function) }
 
-// Instance makes a new instance with its own variables and memory. The
-// first call on a fresh CompiledPlugin may return the instance made by
-// Compile.
+// Instance makes a new instance with its own variables and memory, apart
+// from the instances CompiledPlugin.Call uses.
 func (c *CompiledPlugin) Instance(ctx context.Context) (*Plugin, error) {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if c.closed.Load() {
 		return nil, ErrClosed
 	}
-	if n := len(c.idle); n > 0 {
-		p := c.idle[n-1]
-		c.idle = c.idle[:n-1]
-		c.mu.Unlock()
-		return p, nil
-	}
-	c.mu.Unlock()
-	p := &Plugin{c: c}
-	if err := p.instantiate(ctx, c.newState(c.o.vars)); err != nil {
+	in, err := c.newInstance(ctx, c.o.vars)
+	if err != nil {
 		return nil, err
 	}
-	return p, nil
+	return &Plugin{c: c, in: in}, nil
 }
 
-func (c *CompiledPlugin) newState(vars map[string][]byte) *extism.State {
-	return extism.NewState(extism.StateConfig{
+// newInstance instantiates the libraries, in order, then the main module,
+// with Extism state starting from vars.
+func (c *CompiledPlugin) newInstance(ctx context.Context, vars map[string][]byte) (*instance, error) {
+	st := extism.NewState(extism.StateConfig{
 		Name:                 c.o.name,
 		Config:               c.o.config,
 		AllowedHosts:         c.o.allowedHosts,
@@ -192,11 +251,6 @@ func (c *CompiledPlugin) newState(vars map[string][]byte) *extism.State {
 		Logger:               c.o.logger,
 		Vars:                 vars,
 	})
-}
-
-// instantiate makes p's instance (and its libraries) with state st.
-func (p *Plugin) instantiate(ctx context.Context, st *extism.State) error {
-	c := p.c
 	icfg := engine.InstanceConfig{
 		Args:     []string{c.o.name},
 		Stdout:   c.o.stdout,
@@ -206,11 +260,11 @@ func (p *Plugin) instantiate(ctx context.Context, st *extism.State) error {
 	}
 	libs := map[string]*engine.Instance{}
 	var opened []*engine.Instance
-	fail := func(err error) error {
+	fail := func(err error) (*instance, error) {
 		for _, l := range opened {
 			l.Close(context.WithoutCancel(ctx))
 		}
-		return err
+		return nil, err
 	}
 	for _, l := range c.libs {
 		li, err := c.rt.InstantiateLinked(ctx, l.mod, icfg, libs)
@@ -227,20 +281,29 @@ func (p *Plugin) instantiate(ctx context.Context, st *extism.State) error {
 	if err != nil {
 		return fail(err)
 	}
-	p.st, p.inst, p.libs = st, inst, opened
-	return nil
+	return &instance{st: st, inst: inst, libs: opened}, nil
 }
 
-func (p *Plugin) closeInstances(ctx context.Context) {
-	ctx = context.WithoutCancel(ctx)
-	if p.inst != nil {
-		p.inst.Close(ctx)
-		p.inst = nil
+// call runs function on in, which the caller holds alone.
+func (c *CompiledPlugin) call(ctx context.Context, in *instance, function string, input []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, c.contextError(err, function)
 	}
-	for _, l := range p.libs {
-		l.Close(ctx)
+	if c.o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.o.timeout)
+		defer cancel()
 	}
-	p.libs = nil
+	return extism.Call(ctx, in.inst, in.st, function, input)
+}
+
+// contextError is the error of a call whose context ended before the guest
+// ran: a timeout for a deadline, else a cancellation.
+func (c *CompiledPlugin) contextError(err error, function string) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &engine.TimeoutError{Module: c.o.name, Function: function}
+	}
+	return &engine.CanceledError{Module: c.o.name, Function: function}
 }
 
 // Call calls the plugin's export function with input and returns its
@@ -248,30 +311,24 @@ func (p *Plugin) closeInstances(ctx context.Context) {
 func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byte, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.closed || p.c.isClosed() {
+	if p.closed || p.c.closed.Load() {
 		return nil, ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return nil, &engine.TimeoutError{Module: p.c.o.name, Function: function}
-		}
-		return nil, &engine.CanceledError{Module: p.c.o.name, Function: function}
+		return nil, p.c.contextError(err, function)
 	}
-	if p.inst == nil || p.inst.Broken() {
+	if p.in.Broken() {
 		// The last call trapped, timed out or exited: start a new instance
 		// that keeps the variables.
-		vars := p.st.Vars()
-		p.closeInstances(ctx)
-		if err := p.instantiate(ctx, p.c.newState(vars)); err != nil {
+		vars := p.in.st.Vars()
+		p.in.Close(ctx)
+		in, err := p.c.newInstance(ctx, vars)
+		if err != nil {
 			return nil, err
 		}
+		p.in = in
 	}
-	if p.c.o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, p.c.o.timeout)
-		defer cancel()
-	}
-	return extism.Call(ctx, p.inst, p.st, function, input)
+	return p.c.call(ctx, p.in, function, input)
 }
 
 // Name returns the plugin's name.
@@ -284,7 +341,7 @@ func (p *Plugin) FunctionExists(function string) bool { return p.c.main.HasExpor
 func (p *Plugin) Var(name string) ([]byte, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	v, ok := p.st.Var(name)
+	v, ok := p.in.st.Var(name)
 	return append([]byte(nil), v...), ok
 }
 
@@ -297,7 +354,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 		return nil
 	}
 	p.closed = true
-	p.closeInstances(ctx)
+	p.in.Close(ctx)
 	p.mu.Unlock()
 	if p.owner {
 		return p.c.Close(ctx)
@@ -305,54 +362,55 @@ func (p *Plugin) Close(ctx context.Context) error {
 	return nil
 }
 
-// Call runs one call on an idle instance from the pool, creating an instance
-// when none is idle, so concurrent calls run in parallel. Pooled instances
-// keep their own variables; use Instance for a plugin whose variables one
-// caller relies on.
+// Call runs one call on an instance from the CompiledPlugin's pool, so
+// concurrent calls run in parallel on up to WithMaxInstances instances
+// (default GOMAXPROCS); a call made while all are busy waits for one as long
+// as its context allows. Healthy instances stay warm for later calls, each
+// with its own variables and memory; one that trapped, timed out or exited
+// is discarded. Use Instance for a plugin whose variables one caller relies
+// on.
 func (c *CompiledPlugin) Call(ctx context.Context, function string, input []byte) ([]byte, error) {
-	p, err := c.Instance(ctx)
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, c.contextError(err, function)
+	}
+	in, err := c.pool.Get(ctx)
 	if err != nil {
+		var sat *pool.SaturatedError
+		switch {
+		case errors.Is(err, pool.ErrClosed):
+			return nil, ErrClosed
+		case errors.As(err, &sat) && sat.Context != nil:
+			return nil, c.contextError(sat.Context, function)
+		case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+			return nil, c.contextError(err, function)
+		}
 		return nil, err
 	}
-	out, err := p.Call(ctx, function, input)
-	c.release(ctx, p)
+	out, err := c.call(ctx, in, function, input)
+	c.pool.Release(in, err)
 	return out, err
 }
 
-func (c *CompiledPlugin) release(ctx context.Context, p *Plugin) {
-	size := c.o.poolSize
-	if size <= 0 {
-		size = runtime.GOMAXPROCS(0)
+// Stats returns the counters of the instances CompiledPlugin.Call uses: how
+// many are busy and idle, how many calls wait, and how many instances were
+// created and discarded.
+func (c *CompiledPlugin) Stats() pool.Stats {
+	if c.pool == nil {
+		return pool.Stats{}
 	}
-	c.mu.Lock()
-	if !c.closed && len(c.idle) < size && p.inst != nil && !p.inst.Broken() {
-		c.idle = append(c.idle, p)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	p.Close(ctx)
-}
-
-func (c *CompiledPlugin) isClosed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closed
+	return c.pool.Stats()
 }
 
 // Close releases the compiled code and every instance made from it.
 func (c *CompiledPlugin) Close(ctx context.Context) error {
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
+	if c.closed.Swap(true) {
 		return nil
 	}
-	c.closed = true
-	idle := c.idle
-	c.idle = nil
-	c.mu.Unlock()
-	for _, p := range idle {
-		p.Close(ctx)
+	if c.pool != nil {
+		c.pool.Close(ctx)
 	}
 	return c.rt.Close(context.WithoutCancel(ctx))
 }

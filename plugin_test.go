@@ -136,6 +136,82 @@ func TestConcurrentCalls(t *testing.T) {
 	}
 }
 
+// TestCompiledPluginPool: CompiledPlugin.Call runs on at most
+// WithMaxInstances instances, keeps healthy ones warm with their own
+// variables, replaces one that trapped, and a call waiting for a busy
+// instance ends with its context.
+func TestCompiledPluginPool(t *testing.T) {
+	ctx := context.Background()
+	c, err := wasmhive.CompileFile(ctx, kernel(t), wasmhive.WithMaxInstances(1), wasmhive.WithInterrupts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	// One instance, kept warm: its variables carry from call to call.
+	if a, b := count(t, c), count(t, c); a != 1 || b != 2 {
+		t.Fatalf("pooled counts %d, %d; want 1, 2 from the one warm instance", a, b)
+	}
+	// Instance makes a separate one, with its own variables.
+	p, err := c.Instance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if n := count(t, p); n != 1 {
+		t.Fatalf("count on a new Instance = %d, want 1", n)
+	}
+	// A trap discards the pooled instance; the next call gets a new one.
+	if _, err := c.Call(ctx, "garbage_load", nil); err == nil {
+		t.Fatal("garbage_load succeeded")
+	}
+	if n := count(t, c); n != 1 {
+		t.Fatalf("count after a trap = %d, want 1 from a new instance", n)
+	}
+	if s := c.Stats(); s.Created != 2 || s.Discarded != 1 || s.Calls != 4 || s.Idle != 1 || s.Active != 0 {
+		t.Fatalf("stats = %+v, want 2 created, 1 discarded, 4 calls, 1 idle", s)
+	}
+
+	// With the one instance busy, a second call waits until its context ends.
+	bctx, stop := context.WithCancel(ctx)
+	busy := make(chan error, 1)
+	go func() { _, err := c.Call(bctx, "busy", nil); busy <- err }()
+	for c.Stats().Active != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := c.Call(wctx, "echo", nil); !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("call waiting for a busy instance: err = %v, want a timeout", err)
+	}
+	stop()
+	if err := <-busy; !errors.Is(err, engine.ErrCanceled) {
+		t.Fatalf("busy: err = %v, want canceled", err)
+	}
+	if s := c.Stats(); s.Created > 3 || s.Rejected != 1 {
+		t.Fatalf("stats = %+v, want at most 3 created (Max 1 at a time), 1 rejected", s)
+	}
+
+	// Many goroutines share the one instance: every call is served, in turn.
+	const goroutines, calls = 4, 25
+	var wg sync.WaitGroup
+	for range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range calls {
+				if _, err := c.Call(ctx, "count", nil); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := count(t, c); n != goroutines*calls+1 {
+		t.Fatalf("count = %d, want %d: with Max 1 every call ran on the same instance", n, goroutines*calls+1)
+	}
+}
+
 func TestMissingHostFunction(t *testing.T) {
 	_, err := wasmhive.LoadFile(context.Background(), testguest.Path(t, "plugins/host/hostfn.wasm"))
 	var ue *engine.UnresolvedImportsError

@@ -19,7 +19,9 @@
 // from many goroutines in parallel, Compile it once and either take one
 // Plugin per goroutine with CompiledPlugin.Instance, or call
 // CompiledPlugin.Call, which runs each call on an idle instance from a pool
-// (creating one when all are busy). Pooled instances do not share variables.
+// of up to WithMaxInstances (default GOMAXPROCS) instances, waiting for one
+// when all are busy. Pooled instances do not share variables;
+// CompiledPlugin.Stats reports the pool's counters.
 //
 // # Interrupts
 //
@@ -99,7 +101,7 @@ type options struct {
 	stderr       io.Writer
 	cache        bool
 	cacheDir     string
-	poolSize     int
+	maxInstances int
 	interrupts   bool
 }
 
@@ -217,6 +219,12 @@ func WithCompilationCache(dir string) Option {
 // without calling the host is not stopped.
 func WithInterrupts() Option { return func(o *options) { o.interrupts = true } }
 
-// WithPoolSize sets how many idle instances CompiledPlugin.Call keeps
-// (default GOMAXPROCS).
-func WithPoolSize(n int) Option { return func(o *options) { o.poolSize = n } }
+// WithMaxInstances caps how many instances CompiledPlugin.Call runs at
+// once, which is also how many it keeps warm between calls (default
+// GOMAXPROCS, as the Extism Rust SDK's pool defaults to the available
+// parallelism). A call made while all are busy waits for one as long as its
+// context allows, so a host function must not call the same CompiledPlugin
+// back: with every instance busy it would wait on itself. Raise n for
+// plugins that spend their calls waiting (on http_request or a slow host
+// function) rather than computing.
+func WithMaxInstances(n int) Option { return func(o *options) { o.maxInstances = n } }

@@ -113,3 +113,41 @@ func TestNegativeQueueTimeoutWaitsForContext(t *testing.T) {
 		t.Fatalf("err = %v, want *SaturatedError carrying context.Canceled", err)
 	}
 }
+
+// TestAdd: an instance made outside the pool serves the next call; one the
+// pool has no room for, or a broken one, is closed.
+func TestAdd(t *testing.T) {
+	rt, mod := reactor(t, engine.NewConfig())
+	ctx := context.Background()
+	newInst := func() *engine.Instance {
+		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return inst
+	}
+	p, _ := newPool(t, pool.Config{Max: 1})
+	probe := newInst()
+	if got, err := call(ctx, probe, "next"); err != nil || got != 101 {
+		t.Fatalf("next on the probe = %d, %v", got, err)
+	}
+	p.Add(probe)
+	if got := doCall(t, p, "next"); got != 102 {
+		t.Fatalf("next = %d, want 102 from the added instance", got)
+	}
+	extra := newInst()
+	p.Add(extra) // Max 1 already exists
+	if !extra.Broken() {
+		t.Fatal("an instance added past Max was kept")
+	}
+	broken := newInst()
+	broken.Close(ctx)
+	q, _ := newPool(t, pool.Config{Max: 1})
+	q.Add(broken)
+	if got := doCall(t, q, "next"); got != 101 {
+		t.Fatalf("next = %d, want 101 from a new instance, not the broken one", got)
+	}
+	if s := p.Stats(); s.Created != 2 || s.Retired != 1 || s.Idle != 1 || s.Calls != 1 {
+		t.Fatalf("stats = %+v, want 2 created (both added), 1 retired, 1 idle, 1 call", s)
+	}
+}

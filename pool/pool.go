@@ -366,6 +366,29 @@ func (p *Of[T]) get(ctx context.Context, newInst func(context.Context) (T, error
 	return inst, nil
 }
 
+// Add gives the pool an instance made outside it, to wait idle for a call:
+// typically one made to check, before serving, that the module
+// instantiates, which would be a waste to throw away. It counts as created.
+// A broken instance, or one the pool has no room for (Max instances exist,
+// or the pool is closed), is closed instead.
+func (p *Of[T]) Add(inst T) {
+	var zero T
+	if inst == zero {
+		return
+	}
+	p.created.Add(1)
+	p.mu.Lock()
+	if inst.Broken() || p.closed || p.total >= p.cfg.Max {
+		p.mu.Unlock()
+		p.retired.Add(1)
+		inst.Close(context.Background())
+		return
+	}
+	p.total++
+	p.idle = append(p.idle, idleInst[T]{inst: inst, since: p.now()})
+	p.mu.Unlock()
+}
+
 // Put gives back an instance taken with Get. A broken instance (trapped,
 // timed out, exited, closed) or one at the memory limit is discarded; with
 // the Fresh policy every instance is closed; otherwise it waits idle for the
