@@ -62,12 +62,19 @@ func (rt *Runtime) Instantiate(ctx context.Context, m *Module, cfg InstanceConfi
 	if err := rt.checkImports(m); err != nil {
 		return nil, err
 	}
+	return rt.instantiate(ctx, ctx, m, cfg)
+}
+
+// instantiate creates an instance of m whose imports were checked: wazero
+// instantiates it under ictx (ctx, or ctx with an import resolver for
+// linking), and a reactor's _initialize then runs under ctx.
+func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg InstanceConfig) (*Instance, error) {
 	mc, wasi, err := rt.moduleConfig(cfg)
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}
 	}
 	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}, wasi: wasi}
-	mod, err := rt.wr.InstantiateModule(ctx, m.compiled, mc)
+	mod, err := rt.wr.InstantiateModule(ictx, m.compiled, mc)
 	if err != nil {
 		wasi.Close()
 		return nil, inst.convertError("instantiate", err)

@@ -20,31 +20,13 @@ func (rt *Runtime) InstantiateLinked(ctx context.Context, m *Module, cfg Instanc
 	if err := rt.checkLinkedImports(m, libs); err != nil {
 		return nil, err
 	}
-	mc, wasi, err := rt.moduleConfig(cfg)
-	if err != nil {
-		return nil, &LoadError{Module: m.name, Err: err}
-	}
-	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}, wasi: wasi}
 	lctx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		if l := libs[name]; l != nil {
 			return l.mod
 		}
 		return nil
 	})
-	mod, err := rt.wr.InstantiateModule(lctx, m.compiled, mc)
-	if err != nil {
-		wasi.Close()
-		return nil, inst.convertError("instantiate", err)
-	}
-	inst.mod = mod
-	rt.instances.Store(mod, inst)
-	if m.pattern != PatternCommand && m.HasExport("_initialize") {
-		if _, err := inst.Call(ctx, "_initialize"); err != nil {
-			inst.Close(ctx)
-			return nil, err
-		}
-	}
-	return inst, nil
+	return rt.instantiate(ctx, lctx, m, cfg)
 }
 
 // checkLinkedImports is checkImports with libs' exports resolving first.
