@@ -2,16 +2,12 @@ package pdkcompat
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -193,47 +189,10 @@ func plugin(tb testing.TB, name string) string {
 	return testguest.GoReactor(tb, "plugins/"+name)
 }
 
-var bulkMu sync.Mutex
-
-// bulkPlugin builds testdata/guests/plugins/<name> with -tags wasmhive_bulk,
-// cached like internal/testguest caches its builds.
+// bulkPlugin builds testdata/guests/plugins/<name> with -tags wasmhive_bulk.
 func bulkPlugin(tb testing.TB, name string) string {
 	tb.Helper()
-	bulkMu.Lock()
-	defer bulkMu.Unlock()
-	root := testguest.Root(tb)
-	rel := filepath.Join("testdata", "guests", "plugins", name)
-	h := sha256.New()
-	fmt.Fprintln(h, runtime.Version(), "wasmhive_bulk", rel)
-	for _, d := range []string{filepath.Join(root, rel), filepath.Join(root, "pdk")} {
-		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() || !strings.HasSuffix(p, ".go") {
-				return nil
-			}
-			b, _ := os.ReadFile(p)
-			fmt.Fprintln(h, p)
-			h.Write(b)
-			return nil
-		})
-	}
-	out := filepath.Join(os.TempDir(), "wasmhive-testguests", "plugins_"+name+"-bulk-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
-	if _, err := os.Stat(out); err == nil {
-		return out
-	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		tb.Fatal(err)
-	}
-	tmp := fmt.Sprintf("%s.tmp%d", out, os.Getpid())
-	cmd := exec.Command("go", "build", "-tags", "wasmhive_bulk", "-buildmode=c-shared", "-o", tmp, "./"+filepath.ToSlash(rel))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build bulk plugin %s: %v\n%s", name, err, b)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		tb.Fatal(err)
-	}
-	return out
+	return testguest.GoReactorTags(tb, "plugins/"+name, "wasmhive_bulk")
 }
 
 // extismPrebuilt returns the path of a plugin shipped with the Extism Go SDK

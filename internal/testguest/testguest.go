@@ -39,13 +39,20 @@ func Path(t testing.TB, rel string) string {
 
 // GoCommand builds the Go package in testdata/guests/<rel> as a WASI command
 // (GOOS=wasip1 GOARCH=wasm) and returns the .wasm path.
-func GoCommand(t testing.TB, rel string) string { return build(t, rel, false) }
+func GoCommand(t testing.TB, rel string) string { return build(t, rel, false, nil) }
 
 // GoReactor builds the Go package in testdata/guests/<rel> with
 // -buildmode=c-shared (a reactor exporting its //go:wasmexport functions).
-func GoReactor(t testing.TB, rel string) string { return build(t, rel, true) }
+func GoReactor(t testing.TB, rel string) string { return build(t, rel, true, nil) }
 
-func build(t testing.TB, rel string, reactor bool) string {
+// GoReactorTags is GoReactor with build tags (go build -tags), e.g.
+// GoReactorTags(t, "plugins/echo", "wasmhive_bulk"). Each set of tags is
+// built and cached apart.
+func GoReactorTags(t testing.TB, rel string, tags ...string) string {
+	return build(t, rel, true, tags)
+}
+
+func build(t testing.TB, rel string, reactor bool, tags []string) string {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
@@ -53,6 +60,11 @@ func build(t testing.TB, rel string, reactor bool) string {
 	dir := filepath.Join(root, "testdata", "guests", filepath.FromSlash(rel))
 	h := sha256.New()
 	fmt.Fprintln(h, runtime.Version(), reactor, rel)
+	name := strings.ReplaceAll(rel, "/", "_")
+	if len(tags) > 0 {
+		fmt.Fprintln(h, "tags", tags)
+		name += "-" + strings.Join(tags, "-")
+	}
 	// The guest's own sources plus the repo's pdk/ (guests may import it).
 	for _, d := range []string{dir, filepath.Join(root, "pdk")} {
 		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
@@ -66,7 +78,7 @@ func build(t testing.TB, rel string, reactor bool) string {
 		})
 	}
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
-	out := filepath.Join(os.TempDir(), "wasmhive-testguests", strings.ReplaceAll(rel, "/", "_")+"-"+sum+".wasm")
+	out := filepath.Join(os.TempDir(), "wasmhive-testguests", name+"-"+sum+".wasm")
 	if _, err := os.Stat(out); err == nil {
 		return out
 	}
@@ -77,6 +89,9 @@ func build(t testing.TB, rel string, reactor bool) string {
 	args := []string{"build", "-o", tmp}
 	if reactor {
 		args = append(args, "-buildmode=c-shared")
+	}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
 	}
 	args = append(args, "./"+filepath.ToSlash(filepath.Join("testdata", "guests", rel)))
 	cmd := exec.Command("go", args...)
