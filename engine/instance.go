@@ -59,7 +59,7 @@ type Instance struct {
 // exports _initialize, it runs exactly once here; a command's _start is not
 // run (use RunCommand, or Call "_start").
 func (rt *Runtime) Instantiate(ctx context.Context, m *Module, cfg InstanceConfig) (*Instance, error) {
-	if err := rt.checkImports(m); err != nil {
+	if err := rt.checkImports(m, nil); err != nil {
 		return nil, err
 	}
 	return rt.instantiate(ctx, ctx, m, cfg)

@@ -200,15 +200,24 @@ func detectPattern(cm wazero.CompiledModule) Pattern {
 	return PatternReactor
 }
 
-// checkImports reports every function import that neither a host module nor
-// an instantiated, named guest module provides with the same signature.
-func (rt *Runtime) checkImports(m *Module) error {
+// checkImports reports every function import of m that nothing provides
+// with the right signature: an import from module N resolves to libs[N]'s
+// exports when libs has N (see InstantiateLinked), else to a host module or
+// a named instance.
+func (rt *Runtime) checkImports(m *Module, libs map[string]*Instance) error {
 	var missing []Import
 	for _, f := range m.compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		imp := Import{Module: mod, Name: name, Params: typeNames(f.ParamTypes()), Results: typeNames(f.ResultTypes())}
 		var have api.FunctionDefinition
-		if host, ok := rt.hostNames[mod]; ok {
+		provider := "host"
+		if l := libs[mod]; l != nil {
+			provider = "library"
+			have = l.mod.ExportedFunctionDefinitions()[name]
+			if have == nil {
+				imp.Available = "library " + mod + " does not export it"
+			}
+		} else if host, ok := rt.hostNames[mod]; ok {
 			have = host[name]
 		} else if linked := rt.wr.Module(mod); linked != nil {
 			have = linked.ExportedFunctionDefinitions()[name]
@@ -219,7 +228,7 @@ func (rt *Runtime) checkImports(m *Module) error {
 		}
 		if !sameTypes(have.ParamTypes(), f.ParamTypes()) || !sameTypes(have.ResultTypes(), f.ResultTypes()) {
 			got := Import{Module: mod, Name: name, Params: typeNames(have.ParamTypes()), Results: typeNames(have.ResultTypes())}
-			imp.Available = "host provides " + got.Signature()
+			imp.Available = provider + " provides " + got.Signature()
 			missing = append(missing, imp)
 		}
 	}
