@@ -78,20 +78,14 @@ func parseComponent(b []byte, base, depth int) (*Component, error) {
 	c := &Component{Size: len(b), Version: uint16(b[4]) | uint16(b[5])<<8}
 	r.pos = 8
 	for !r.eof() {
-		start := r.pos
-		id, _ := r.byte()
-		size, err := r.u32()
+		id, start, sr, err := r.section(compSectionName)
 		if err != nil {
 			return nil, err
-		}
-		if int64(size) > int64(r.remaining()) {
-			return nil, r.errAt(start+1, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", compSectionName(id), size, r.remaining())
 		}
 		if int(id) >= len(compSectionNames) {
 			return nil, r.errAt(start, "unknown component section id %d", id)
 		}
-		sr, _ := r.sub(int(size))
-		sec := Section{ID: id, Name: compSectionName(id), Offset: base + start, Size: int(size)}
+		sec := Section{ID: id, Name: compSectionName(id), Offset: base + start, Size: len(sr.b)}
 		switch id {
 		case CompSectionCustom:
 			name, err := sr.name()

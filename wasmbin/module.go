@@ -93,17 +93,11 @@ func parseModule(b []byte, base int) (*Module, error) {
 	m := &Module{Size: len(b)}
 	last := 0
 	for !r.eof() {
-		start := r.pos
-		id, _ := r.byte()
-		size, err := r.u32()
+		id, start, sr, err := r.section(sectionName)
 		if err != nil {
 			return nil, err
 		}
-		if int64(size) > int64(r.remaining()) {
-			return nil, r.errAt(start+1, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", sectionName(id), size, r.remaining())
-		}
-		sr, _ := r.sub(int(size))
-		sec := Section{ID: id, Name: sectionName(id), Offset: base + start, Size: int(size)}
+		sec := Section{ID: id, Name: sectionName(id), Offset: base + start, Size: len(sr.b)}
 		if id != SectionCustom {
 			order, ok := coreSectionOrder[id]
 			if !ok {

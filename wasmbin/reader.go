@@ -200,3 +200,19 @@ func (r *reader) sub(n int) (*reader, error) {
 	}
 	return &reader{b: b, base: r.base + start}, nil
 }
+
+// section reads a section's id and size and returns where it starts and a
+// reader over its contents; name names section ids in errors.
+func (r *reader) section(name func(byte) string) (id byte, start int, sr *reader, err error) {
+	start = r.pos
+	id, _ = r.byte()
+	size, err := r.u32()
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if int64(size) > int64(r.remaining()) {
+		return 0, 0, nil, r.errAt(start+1, "section %s of %d bytes runs past the end of the binary (%d bytes remain)", name(id), size, r.remaining())
+	}
+	sr, _ = r.sub(int(size))
+	return id, start, sr, nil
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strconv"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -231,19 +232,7 @@ func (e *HandleError) Error() string {
 	return e.Op + ": invalid handle for " + e.What + ": " + uitoa(e.Handle)
 }
 
-func uitoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
-		}
-	}
-	return string(b[i:])
-}
+func uitoa(n uint64) string { return strconv.FormatUint(n, 10) }
 
 func opErr(op string, err error) error {
 	var ae *AccessError
