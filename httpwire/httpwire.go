@@ -100,6 +100,9 @@ func (r *Request) UnmarshalBinary(b []byte) error { return r.decode(b, false) }
 func (r *Request) Decode(b []byte) error { return r.decode(b, true) }
 
 func (r *Request) decode(b []byte, alias bool) error {
+	if alias && r.decodeShort(b) {
+		return nil
+	}
 	d := decoder{b: b, alias: alias}
 	d.version()
 	r.Method = d.string("method")
@@ -108,6 +111,105 @@ func (r *Request) decode(b []byte, alias bool) error {
 	r.Header = d.headers(r.Header[:0])
 	r.Body = d.bytes("body")
 	return d.finish()
+}
+
+// decodeShort is Decode for the common message whose strings, but for the
+// body, are shorter than 128 bytes and whose header count is below 128 (each
+// a one-byte uvarint), in one function without calls: calls are dear in
+// WebAssembly guests, where this runs for every request. It reports false,
+// leaving r as it was, for anything else (malformed messages included): the
+// general decoder then decodes the message or says what is wrong with it.
+func (r *Request) decodeShort(b []byte) bool {
+	if len(b) < 6 || b[0] != Version {
+		return false
+	}
+	// The method, path and query, unrolled (a loop costs an interruption
+	// check per iteration in some hosts). Every string is followed by at
+	// least one byte (the body's length comes last): each length check
+	// keeps off < len(b) for the next read.
+	off := 1
+	n := int(b[off])
+	if n >= 0x80 || n >= len(b)-off-1 {
+		return false
+	}
+	end := off + 1 + n
+	method := unsafe.String(unsafe.SliceData(b[off+1:end:end]), n)
+	off = end
+	n = int(b[off])
+	if n >= 0x80 || n >= len(b)-off-1 {
+		return false
+	}
+	end = off + 1 + n
+	path := unsafe.String(unsafe.SliceData(b[off+1:end:end]), n)
+	off = end
+	n = int(b[off])
+	if n >= 0x80 || n >= len(b)-off-1 {
+		return false
+	}
+	end = off + 1 + n
+	query := unsafe.String(unsafe.SliceData(b[off+1:end:end]), n)
+	off = end
+	count := int(b[off])
+	off++
+	if count >= 0x80 || count > (len(b)-off)/2 {
+		return false
+	}
+	h := r.Header[:0]
+	if h == nil && count > 0 {
+		h = make([]Field, 0, count)
+	}
+	for range count {
+		// off < len(b): the count check, or the previous value's.
+		n = int(b[off])
+		if n >= 0x80 || n >= len(b)-off-1 {
+			return false
+		}
+		end = off + 1 + n
+		name := unsafe.String(unsafe.SliceData(b[off+1:end:end]), n)
+		off = end
+		n = int(b[off])
+		if n >= 0x80 || n >= len(b)-off-1 {
+			return false
+		}
+		end = off + 1 + n
+		h = append(h, Field{Name: name, Value: unsafe.String(unsafe.SliceData(b[off+1:end:end]), n)})
+		off = end
+	}
+	if off >= len(b) {
+		return false
+	}
+	// The body: its length is the rest of the message.
+	n, w := int(b[off]), 1
+	if n >= 0x80 { // a body of 128 bytes or more
+		v, vw := uvarintAt(b, off)
+		if vw <= 0 || v != uint64(len(b)-off-vw) {
+			return false
+		}
+		n, w = int(v), vw
+	}
+	if off+w+n != len(b) {
+		return false
+	}
+	r.Method, r.Path, r.Query, r.Header = method, path, query, h
+	r.Body = b[off+w : len(b) : len(b)]
+	return true
+}
+
+// uvarintAt reads the uvarint at b[off:], returning it and its length in
+// bytes, or a length of 0 when it is not a valid uvarint of at most 64 bits.
+func uvarintAt(b []byte, off int) (uint64, int) {
+	var v uint64
+	for i, shift := off, uint(0); i < len(b) && i-off < 10; i, shift = i+1, shift+7 {
+		c := b[i]
+		if shift == 63 && c > 1 {
+			return 0, 0
+		}
+		v |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return v, i + 1 - off
+		}
+	}
+	return 0, 0
 }
 
 // Size returns the encoded size of r.
@@ -125,10 +227,45 @@ func (r *Response) AppendBinary(dst []byte) ([]byte, error) {
 	if r.Status < 100 || r.Status > 999 {
 		return dst, errors.New("httpwire: status " + strconv.Itoa(r.Status) + " is not a valid HTTP status (100-999)")
 	}
-	dst = append(dst, Version)
-	dst = appendUvarint(dst, uint64(r.Status))
-	dst = appendHeaders(dst, r.Header)
-	return appendBytes(dst, r.Body), nil
+	// Written in place after growing dst once to the largest encoding, with
+	// as few branches and calls as can be: in a Go guest every taken branch
+	// and call may cost an interruption check of the host (see decodeShort).
+	max := 3 + maxUvarint + maxUvarint + len(r.Body)
+	for i := range r.Header {
+		max += 2*maxUvarint + len(r.Header[i].Name) + len(r.Header[i].Value)
+	}
+	off := len(dst)
+	if cap(dst)-off < max {
+		dst = append(dst[:cap(dst)], make([]byte, off+max-cap(dst))...)
+	}
+	b := dst[:off+max]
+	// A status of 100-999 is a two-byte uvarint.
+	b[off], b[off+1], b[off+2] = Version, byte(r.Status)|0x80, byte(r.Status>>7)
+	off = putUvarint(b, off+3, uint64(len(r.Header)))
+	for i := range r.Header {
+		off = putUvarint(b, off, uint64(len(r.Header[i].Name)))
+		off += copy(b[off:], r.Header[i].Name)
+		off = putUvarint(b, off, uint64(len(r.Header[i].Value)))
+		off += copy(b[off:], r.Header[i].Value)
+	}
+	off = putUvarint(b, off, uint64(len(r.Body)))
+	off += copy(b[off:], r.Body)
+	return b[:off], nil
+}
+
+// maxUvarint is the longest uvarint of a 64-bit value.
+const maxUvarint = 10
+
+// putUvarint writes v at b[off:], which has room for it, and returns the
+// offset after it.
+func putUvarint(b []byte, off int, v uint64) int {
+	for v >= 0x80 {
+		b[off] = byte(v) | 0x80
+		v >>= 7
+		off++
+	}
+	b[off] = byte(v)
+	return off + 1
 }
 
 // MarshalBinary encodes r (encoding.BinaryMarshaler).
@@ -165,11 +302,19 @@ func appendHeaders(dst []byte, hs []Field) []byte {
 	return dst
 }
 
+// appendString and appendBytes inline their common case, a length below
+// 128, for the same reason as decodeShort.
 func appendString(dst []byte, s string) []byte {
+	if len(s) < 0x80 {
+		return append(append(dst, byte(len(s))), s...)
+	}
 	return append(appendUvarint(dst, uint64(len(s))), s...)
 }
 
 func appendBytes(dst []byte, b []byte) []byte {
+	if len(b) < 0x80 {
+		return append(append(dst, byte(len(b))), b...)
+	}
 	return append(appendUvarint(dst, uint64(len(b))), b...)
 }
 

@@ -163,3 +163,80 @@ func ExampleRequest() {
 	fmt.Println(len(b), back.Method, back.Path, back.Query, back.Header[0].Value)
 	// Output: 39 GET /hello name=wasm localhost
 }
+
+// TestDecodeShapes checks Decode (whose fast path takes messages whose
+// strings and header count fit one-byte lengths) against UnmarshalBinary
+// (the general decoder) on both sides of every one-byte limit.
+func TestDecodeShapes(t *testing.T) {
+	long := strings.Repeat("x", 200)
+	var many []httpwire.Field
+	for i := range 130 {
+		many = append(many, httpwire.Field{Name: "X-N", Value: fmt.Sprint(i)})
+	}
+	reqs := []*httpwire.Request{
+		{Method: "GET", Path: "/", Body: []byte{}},
+		{Method: "GET", Path: "/", Query: "q", Header: []httpwire.Field{{"Host", "h"}, {"A", ""}}, Body: []byte("b")},
+		{Method: long, Path: "/", Body: []byte{}},
+		{Method: "GET", Path: long, Body: []byte{}},
+		{Method: "GET", Path: "/", Query: long, Body: []byte{}},
+		{Method: "GET", Path: "/", Header: []httpwire.Field{{long, "v"}}, Body: []byte{}},
+		{Method: "GET", Path: "/", Header: []httpwire.Field{{"N", long}}, Body: []byte{}},
+		{Method: "GET", Path: "/", Header: many, Body: []byte{}},
+		{Method: "POST", Path: "/", Body: []byte(long)},
+		{Method: "POST", Path: "/", Body: bytes.Repeat([]byte("y"), 1<<15)},
+	}
+	for i, in := range reqs {
+		b, err := in.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fast, general httpwire.Request
+		if err := fast.Decode(b); err != nil {
+			t.Fatalf("%d: Decode: %v", i, err)
+		}
+		if err := general.UnmarshalBinary(b); err != nil {
+			t.Fatalf("%d: UnmarshalBinary: %v", i, err)
+		}
+		if !reflect.DeepEqual(fast, general) || !reflect.DeepEqual(&fast, in) {
+			t.Fatalf("%d: Decode %+v, UnmarshalBinary %+v, want %+v", i, fast, general, in)
+		}
+		// Every truncation is an error for both, and a reused Request
+		// decodes the next message whole.
+		for n := range len(b) {
+			if err := fast.Decode(b[:n]); !errors.Is(err, httpwire.ErrFormat) {
+				t.Fatalf("%d: Decode of %d of %d bytes: %v", i, n, len(b), err)
+			}
+		}
+	}
+}
+
+func BenchmarkRequestDecode(b *testing.B) {
+	in, _ := (&httpwire.Request{Method: "GET", Path: "/", Header: []httpwire.Field{{"Host", "127.0.0.1:8080"}, {"User-Agent", "bench"}, {"Accept", "*/*"}}}).MarshalBinary()
+	var r httpwire.Request
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.Decode(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkResponseAppend(b *testing.B) {
+	resp := &httpwire.Response{Status: 200, Header: []httpwire.Field{{"Content-Type", "text/plain"}}, Body: []byte("hello, world\n")}
+	var out []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _ = resp.AppendBinary(out[:0])
+	}
+}
+
+func TestResponseAppendKeepsPrefix(t *testing.T) {
+	resp := &httpwire.Response{Status: 999, Header: []httpwire.Field{{"A", strings.Repeat("v", 300)}}, Body: bytes.Repeat([]byte("b"), 1000)}
+	want, _ := resp.MarshalBinary()
+	for _, prefix := range [][]byte{nil, []byte("pre"), make([]byte, 3, 2000)} {
+		got, err := resp.AppendBinary(prefix)
+		if err != nil || !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) || len(want) != resp.Size() {
+			t.Fatalf("AppendBinary(%q...) = %d bytes, %v", prefix, len(got), err)
+		}
+	}
+}

@@ -21,9 +21,14 @@
 // Importing the package exports handle_http, the function the HTTP trigger
 // calls on warm, pooled instances: globals keep their values from one request
 // to the next on the same instance (one instance serves one request at a
-// time). The request and response travel through the Extism-compatible
-// library ABI (package pdk) in the binary format of package httpwire
-// (docs/http-wire-format.md).
+// time). The request and response travel in the binary format of package
+// httpwire (docs/http-wire-format.md) as the input and output of an
+// Extism-compatible library call, copied in one host call each through
+// wasmhive's bulk-copy imports (wasmhive:host/bulk): handler modules run
+// only on wasmhive, so this package needs no build tag for them, while
+// package pdk's own copies stay on the plain Extism ABI unless built with
+// -tags wasmhive_bulk. A request costs no allocation in the steady state
+// (requests are read into shared chunks, the writer's buffers are reused).
 //
 // A panic in a handler ends the instance: the client gets a 500 and the
 // instance is discarded, never reused. The package avoids net/http to keep
@@ -68,18 +73,25 @@ func (h Header) Values(name string) []string {
 // Set replaces the values of name with value.
 func (h *Header) Set(name, value string) {
 	h.Del(name)
-	*h = append(*h, Field{Name: CanonicalName(name), Value: value})
+	*h = append(*h, Field{Name: canonical(name), Value: value})
 }
 
 // Add appends value to the values of name.
 func (h *Header) Add(name, value string) {
-	*h = append(*h, Field{Name: CanonicalName(name), Value: value})
+	*h = append(*h, Field{Name: canonical(name), Value: value})
 }
 
 // Del removes every value of name.
 func (h *Header) Del(name string) {
-	kept := (*h)[:0]
-	for _, f := range *h {
+	i := 0
+	for i < len(*h) && !equalFold((*h)[i].Name, name) {
+		i++
+	}
+	if i == len(*h) {
+		return // nothing to remove (the common case of Set)
+	}
+	kept := (*h)[:i]
+	for _, f := range (*h)[i:] {
 		if !equalFold(f.Name, name) {
 			kept = append(kept, f)
 		}

@@ -16,7 +16,7 @@ import (
 // Serving a module over HTTP: the trigger is an http.Handler.
 func Example() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache().WithHostModule(extism.HostModule()))
+	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache().WithHostModule(extism.HostModule()).WithHostModule(extism.BulkHostModule()))
 	if err != nil {
 		panic(err)
 	}

@@ -98,8 +98,9 @@ func ParseConvention(s string) (Convention, error) {
 // Config configures a Trigger. Runtime and Module are required.
 type Config struct {
 	// Runtime instantiates the module. For the handler convention it must
-	// define the Extism host module (engine.Config.WithHostModule with
-	// extism.HostModule()).
+	// define the Extism host modules (engine.Config.WithHostModule with
+	// each of extism.HostModules(): Go handlers written with pdk/http import
+	// the bulk-copy module as well as extism:host/env).
 	Runtime *engine.Runtime
 	// Module is the compiled module that serves requests.
 	Module *engine.Module

@@ -42,10 +42,10 @@ func (s *syncBuffer) String() string {
 }
 
 // testConfig is the engine configuration of the tests: the Extism host
-// module, and a compilation cache shared by the tests (compiling the Go
+// modules (pdk/http handlers import the bulk-copy one), and a compilation cache shared by the tests (compiling the Go
 // handler guest once instead of once per test).
 func testConfig() engine.Config {
-	return engine.NewConfig().WithHostModule(extism.HostModule()).
+	return engine.NewConfig().WithHostModule(extism.HostModule()).WithHostModule(extism.BulkHostModule()).
 		WithCacheDir(filepath.Join(os.TempDir(), "wasmhive-httptrigger-test-cache"))
 }
 
