@@ -2,6 +2,7 @@ package wasmhive_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log"
@@ -116,4 +117,35 @@ func ExampleCompiledPlugin_Call() {
 	wg.Wait()
 	fmt.Println(strings.Join(results, ", "))
 	// Output: call 0, call 1, call 2, call 3
+}
+
+// WithMaxInstances bounds the instances CompiledPlugin.Call uses; Stats
+// shows them. With one instance, calls take turns on it and its variables
+// carry over.
+func ExampleWithMaxInstances() {
+	ctx := context.Background()
+	c, err := wasmhive.CompileFile(ctx, "testdata/guests/plugins/host/kernel.wasm", wasmhive.WithMaxInstances(1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close(ctx)
+
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Call(ctx, "count", nil); err != nil {
+				log.Fatal(err)
+			}
+		}()
+	}
+	wg.Wait()
+	out, err := c.Call(ctx, "count", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s := c.Stats()
+	fmt.Printf("count %d; %d instance(s) created, %d calls\n", binary.LittleEndian.Uint64(out), s.Created, s.Calls)
+	// Output: count 11; 1 instance(s) created, 11 calls
 }
