@@ -5,8 +5,12 @@
 #   wasmhive run MODULE                      (cache: $XDG_CACHE_HOME/wasmhive/...)
 #   wazero run -cachedir DIR MODULE          (wazero v1.12.0, default flags)
 #
-# wasmhive is built from the working tree with plain `go build` (what a user
-# gets) and, for the warm cases, also with CGO_ENABLED=0 (static).
+# wasmhive is built from the working tree as released: CGO_ENABLED=0 go build
+# (static; see bench/README.md for why). The wazero CLI is built as its README
+# says, go install (cgo on when a C compiler is there, so dynamically linked).
+# The warm cases also measure, as extra columns, wasmhive built with a plain
+# `go build` (dynamically linked) and a CGO_ENABLED=0 wazero CLI, so that
+# static can be compared with static.
 #
 # Three modules: a small C hello, a Go hello (~2.6 MB) and a generated
 # C program of ~22 MB (testdata/guests/bench/big/gen.go -n 11000, clang -O1).
@@ -51,15 +55,19 @@ if [[ "$("$bin/wazero" version 2>/dev/null)" != "$wazero_version" ]]; then
 	log "installing the wazero CLI $wazero_version into $bin"
 	GOBIN=$bin go install "github.com/tetratelabs/wazero/cmd/wazero@$wazero_version"
 fi
+if [[ "$("$bin/static/wazero" version 2>/dev/null)" != "$wazero_version" ]]; then
+	log "installing a static wazero CLI $wazero_version into $bin/static"
+	CGO_ENABLED=0 GOBIN=$bin/static go install "github.com/tetratelabs/wazero/cmd/wazero@$wazero_version"
+fi
 wazero=$bin/wazero
+wazero_static=$bin/static/wazero
 log "building wasmhive"
-# As a user gets it (go build / go install: cgo on when a C compiler is
-# there, so dynamically linked) and as a static pure-Go build, measured in
-# the warm cases only.
-go build -o "$build/wasmhive" ./cmd/wasmhive
-CGO_ENABLED=0 go build -o "$build/wasmhive-static" ./cmd/wasmhive
+# The release build (static, pure Go) is the figure; the default build (cgo
+# on, dynamically linked) is measured in the warm cases only.
+CGO_ENABLED=0 go build -o "$build/wasmhive" ./cmd/wasmhive
+go build -o "$build/wasmhive-default" ./cmd/wasmhive
 wasmhive=$build/wasmhive
-wasmhive_static=$build/wasmhive-static
+wasmhive_default=$build/wasmhive-default
 
 # --- modules ---------------------------------------------------------------
 module_path() {
@@ -101,7 +109,7 @@ runs_for() {
 	echo "host: $(uname -srm), $(nproc) CPUs, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo "go: $(go version)"
 	echo "wazero CLI: $("$wazero" version)"
-	echo "wasmhive: $("$wasmhive" version 2>&1 | head -1), binary $(stat -c %s "$wasmhive") bytes (static: $(stat -c %s "$wasmhive_static")); wazero binary $(stat -c %s "$wazero") bytes"
+	echo "wasmhive: $("$wasmhive" version 2>&1 | head -1), binary $(stat -c %s "$wasmhive") bytes (default build: $(stat -c %s "$wasmhive_default")); wazero binary $(stat -c %s "$wazero") bytes (static: $(stat -c %s "$wazero_static"))"
 	echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$out/env.txt"
 
@@ -113,8 +121,9 @@ for c in $cases; do
 	wzc=$caches/$c-wazero   # -cachedir of wazero
 	export XDG_CACHE_HOME=$whc
 	wh_cmd="$wasmhive run $wasm"
-	whs_cmd="$wasmhive_static run $wasm"
+	whd_cmd="$wasmhive_default run $wasm"
 	wz_cmd="$wazero run -cachedir $wzc $wasm"
+	wzs_cmd="$wazero_static run -cachedir $wzc $wasm"
 
 	# Both must run the module and print the same thing.
 	wh_out=$($wh_cmd) || die "$c: wasmhive failed"
@@ -136,13 +145,13 @@ for c in $cases; do
 			wz=(-n wazero "$wz_cmd")
 			wh_prep=(--prepare "rm -rf $whc")
 			wz_prep=(--prepare "rm -rf $wzc")
-			whs=()
-			[[ $mode == cold ]] || whs=(-n wasmhive-static "$whs_cmd")
+			extra=()
+			[[ $mode == cold ]] || extra=(-n wasmhive-default "$whd_cmd" -n wazero-static "$wzs_cmd")
 			if ((r % 2 == 1)); then
-				order=("${wh[@]}" "${whs[@]}" "${wz[@]}")
+				order=("${wh[@]}" "${extra[@]}" "${wz[@]}")
 				prep=("${wh_prep[@]}" "${wz_prep[@]}")
 			else
-				order=("${wz[@]}" "${whs[@]}" "${wh[@]}")
+				order=("${wz[@]}" "${extra[@]}" "${wh[@]}")
 				prep=("${wz_prep[@]}" "${wh_prep[@]}")
 			fi
 			[[ $mode == cold ]] || prep=()
@@ -158,7 +167,7 @@ for c in $cases; do
 			[.[].results[]] | group_by(.command) | map({key: .[0].command, value: {
 				med: ([.[].times[]] | med), min: ([.[].times[]] | min),
 				cpu: ((map(.user + .system) | add) / length), n: ([.[].times[]] | length)}}) | from_entries
-			| "| \($c) | \($size | tonumber / 1048576 * 100 | round / 100) MB | \($mode) | \(.wasmhive.med | ms) | \(.wazero.med | ms) | \((.wasmhive.med / .wazero.med * 100 | round) / 100) | \(.wasmhive.min | ms) / \(.wazero.min | ms) | \(.wasmhive.cpu | ms) / \(.wazero.cpu | ms) | \(if .["wasmhive-static"] then "\(.["wasmhive-static"].med | ms) (\((.["wasmhive-static"].med / .wazero.med * 100 | round) / 100))" else "-" end) | \(.wasmhive.n) |"
+			| "| \($c) | \($size | tonumber / 1048576 * 100 | round / 100) MB | \($mode) | \(.wasmhive.med | ms) | \(.wazero.med | ms) | \((.wasmhive.med / .wazero.med * 100 | round) / 100) | \(.wasmhive.min | ms) / \(.wazero.min | ms) | \(.wasmhive.cpu | ms) / \(.wazero.cpu | ms) | \(if .["wasmhive-default"] then "\(.["wasmhive-default"].med | ms) (\((.["wasmhive-default"].med / .wazero.med * 100 | round) / 100))" else "-" end) | \(if .["wazero-static"] then "\(.["wazero-static"].med | ms) (\((.wasmhive.med / .["wazero-static"].med * 100 | round) / 100))" else "-" end) | \(.wasmhive.n) |"
 		' "$out/$c-$mode-"*.json)
 		rows+=("$row")
 		echo "$row" >&2
@@ -168,8 +177,8 @@ done
 {
 	echo "CLI start-up, wasmhive vs wazero CLI $wazero_version (times in ms; median of all runs; $rounds rounds alternating order)"
 	echo
-	echo "| module | size | cache | wasmhive | wazero | wasmhive/wazero | min wasmhive / wazero | CPU (user+sys) wasmhive / wazero | wasmhive static (ratio) | runs each |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| module | size | cache | wasmhive | wazero | wasmhive/wazero | min wasmhive / wazero | CPU (user+sys) wasmhive / wazero | wasmhive default build (/wazero) | wazero static (wasmhive/it) | runs each |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
 	printf '%s\n' "${rows[@]}"
 	echo
 	sed 's/^/    /' "$out/env.txt"

@@ -45,11 +45,35 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
+// signalsReady is closed once SIGINT and SIGTERM cancel the root context;
+// nil when the CLI runs in-process (tests call execute directly).
+var signalsReady chan struct{}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	// os/signal's delivery loop parks a thread of its own, and starting
+	// threads is a good part of a short run's start-up: set it up beside
+	// the main goroutine instead of before it (verbs that run a guest wait
+	// for it with awaitSignals first, so a signal is never missed).
+	signalsReady = make(chan struct{})
+	go func() {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+		close(signalsReady)
+		<-c
+		cancel()
+	}()
 	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	os.Exit(code)
+}
+
+// awaitSignals returns once SIGINT and SIGTERM are routed to the root
+// context (at once when the CLI runs in-process).
+func awaitSignals() {
+	if signalsReady != nil {
+		<-signalsReady
+	}
 }
 
 // execute runs the CLI with args and returns the process exit code. Errors

@@ -215,6 +215,7 @@ func looksLikeWat(path string) bool {
 // ctx being done (it is blocked in a host call that ignores ctx), supervise
 // returns anyway and the process exits, abandoning the guest.
 func supervise(ctx context.Context, name string, timeout time.Duration, run func(context.Context) error) error {
+	awaitSignals()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx) }()
 	var err error
