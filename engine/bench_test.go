@@ -33,12 +33,18 @@ type runner struct {
 	close func(ctx context.Context)
 }
 
-// newWasmhiveRunner compiles wasm once and runs it with
-// engine.Runtime.RunCommand, as `wasmhive run` does.
-func newWasmhiveRunner(b *testing.B, wasm []byte) runner {
+// runConfig is the engine configuration of `wasmhive run` without --timeout
+// and without -v (cmd/wasmhive/run.go): no termination checks, no DWARF.
+func runConfig() engine.Config {
+	return engine.NewConfig().WithoutInterrupts().WithDebugInfo(false)
+}
+
+// newWasmhiveRunner compiles wasm once with cfg (caches off) and runs it
+// with engine.Runtime.RunCommand, as `wasmhive run` does.
+func newWasmhiveRunner(b *testing.B, wasm []byte, cfg engine.Config) runner {
 	b.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, cfg.WithoutCache())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,13 +97,14 @@ func commandGuests(b *testing.B) []struct{ name, path, want string } {
 // from an already compiled module: wasmhive's RunCommand against wazero's
 // InstantiateModule + Close.
 //
-// Sub-benchmarks, per guest: wasmhive, wazero (plain wazero.NewRuntime, the
-// baseline), wazero-interruptible (wazero with WithCloseOnContextDone(true),
-// which the engine always sets so that deadlines and cancellation stop a
-// guest; it makes wazero check for termination on every loop iteration),
-// pair (wasmhive vs wazero, alternating; the figure to watch) and
-// pair-interruptible (wasmhive vs wazero-interruptible: what the engine's
-// own code costs beyond that choice).
+// Sub-benchmarks, per guest: wasmhive (configured as `wasmhive run` without
+// --timeout: runConfig), wazero (plain wazero.NewRuntime, the baseline),
+// wasmhive-interruptible (engine.NewConfig(), as `run --timeout`, `call`,
+// `serve` and the Go API: deadlines and cancellation stop a guest) and
+// wazero-interruptible (wazero with WithCloseOnContextDone(true), which makes
+// it check for termination on every loop iteration); pair (wasmhive vs
+// wazero, alternating; the figure to watch) and pair-interruptible
+// (wasmhive-interruptible vs wazero-interruptible).
 func BenchmarkRunCommand(b *testing.B) {
 	ctx := context.Background()
 	for _, g := range commandGuests(b) {
@@ -106,14 +113,16 @@ func BenchmarkRunCommand(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(g.name, func(b *testing.B) {
-			wh := newWasmhiveRunner(b, wasm)
+			wh := newWasmhiveRunner(b, wasm, runConfig())
+			whi := newWasmhiveRunner(b, wasm, engine.NewConfig())
 			wz := newWazeroRunner(b, wasm, wazero.NewRuntimeConfig())
 			wzi := newWazeroRunner(b, wasm, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 			defer wh.close(ctx)
+			defer whi.close(ctx)
 			defer wz.close(ctx)
 			defer wzi.close(ctx)
 			// All must really run the guest: check what it prints once.
-			for name, r := range map[string]runner{"wasmhive": wh, "wazero": wz, "wazero-interruptible": wzi} {
+			for name, r := range map[string]runner{"wasmhive": wh, "wasmhive-interruptible": whi, "wazero": wz, "wazero-interruptible": wzi} {
 				var out bytes.Buffer
 				if err := r.run(ctx, &out); err != nil {
 					b.Fatalf("%s: %v", name, err)
@@ -124,13 +133,13 @@ func BenchmarkRunCommand(b *testing.B) {
 			}
 			b.Run("wasmhive", func(b *testing.B) { runLoop(b, wh) })
 			b.Run("wazero", func(b *testing.B) { runLoop(b, wz) })
+			b.Run("wasmhive-interruptible", func(b *testing.B) { runLoop(b, whi) })
 			b.Run("wazero-interruptible", func(b *testing.B) { runLoop(b, wzi) })
-			whRun := func() error { return wh.run(ctx, io.Discard) }
 			b.Run("pair", func(b *testing.B) {
-				pair(b, false, whRun, func() error { return wz.run(ctx, io.Discard) })
+				pair(b, false, func() error { return wh.run(ctx, io.Discard) }, func() error { return wz.run(ctx, io.Discard) })
 			})
 			b.Run("pair-interruptible", func(b *testing.B) {
-				pair(b, false, whRun, func() error { return wzi.run(ctx, io.Discard) })
+				pair(b, false, func() error { return whi.run(ctx, io.Discard) }, func() error { return wzi.run(ctx, io.Discard) })
 			})
 		})
 	}
@@ -197,9 +206,9 @@ func median(ds []time.Duration) time.Duration {
 
 // BenchmarkColdCompile measures compiling the Go-built hello (about 2.6 MB)
 // with every cache off: wazero's default (one compilation worker) against
-// wasmhive's default engine.NewConfig() (one worker per CPU). Each op
-// creates a fresh runtime, so nothing compiled survives in memory between
-// ops either.
+// wasmhive configured as `wasmhive run` (runConfig: one worker per CPU, no
+// termination checks, no DWARF source map). Each op creates a fresh runtime,
+// so nothing compiled survives in memory between ops either.
 func BenchmarkColdCompile(b *testing.B) {
 	ctx := context.Background()
 	wasm, err := os.ReadFile(testguest.GoCommand(b, "bench/gohello"))
@@ -207,7 +216,7 @@ func BenchmarkColdCompile(b *testing.B) {
 		b.Fatal(err)
 	}
 	wasmhive := func() error {
-		rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+		rt, err := engine.NewRuntime(ctx, runConfig().WithoutCache())
 		if err != nil {
 			return err
 		}
