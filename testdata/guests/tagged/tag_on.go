@@ -1,0 +1,5 @@
+//go:build testguest_tag
+
+package main
+
+const tagValue = 1
