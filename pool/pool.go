@@ -162,7 +162,7 @@ type Stats struct {
 	Active    int    // instances serving a call now
 	Idle      int    // warm instances ready for a call
 	Waiting   int    // callers queued for an instance
-	Created   uint64 // instances created, ahead of time or on a call
+	Created   uint64 // instances created, ahead of time or on a call, or given with Add
 	Discarded uint64 // instances thrown away because they trapped, timed out, exited or reached the memory limit
 	Retired   uint64 // healthy instances closed: Fresh policy, idle timeout, excess
 	Failed    uint64 // instance creations that failed
