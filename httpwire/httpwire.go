@@ -97,12 +97,14 @@ func (r *Request) UnmarshalBinary(b []byte) error { return r.decode(b, false) }
 // which must not be modified while r (or a string taken from it) is in use.
 // It is UnmarshalBinary without an allocation per string, for buffers that
 // are never reused.
-func (r *Request) Decode(b []byte) error { return r.decode(b, true) }
-
-func (r *Request) decode(b []byte, alias bool) error {
-	if alias && r.decodeShort(b) {
+func (r *Request) Decode(b []byte) error {
+	if r.decodeShort(b) {
 		return nil
 	}
+	return r.decode(b, true)
+}
+
+func (r *Request) decode(b []byte, alias bool) error {
 	d := decoder{b: b, alias: alias}
 	d.version()
 	r.Method = d.string("method")
@@ -155,9 +157,6 @@ func (r *Request) decodeShort(b []byte) bool {
 		return false
 	}
 	h := r.Header[:0]
-	if h == nil && count > 0 {
-		h = make([]Field, 0, count)
-	}
 	for range count {
 		// off < len(b): the count check, or the previous value's.
 		n = int(b[off])
@@ -180,12 +179,8 @@ func (r *Request) decodeShort(b []byte) bool {
 	}
 	// The body: its length is the rest of the message.
 	n, w := int(b[off]), 1
-	if n >= 0x80 { // a body of 128 bytes or more
-		v, vw := uvarintAt(b, off)
-		if vw <= 0 || v != uint64(len(b)-off-vw) {
-			return false
-		}
-		n, w = int(v), vw
+	if n >= 0x80 { // a body of 128 bytes or more (a call: off the straight path)
+		n, w = bodyLength(b, off)
 	}
 	if off+w+n != len(b) {
 		return false
@@ -193,6 +188,19 @@ func (r *Request) decodeShort(b []byte) bool {
 	r.Method, r.Path, r.Query, r.Header = method, path, query, h
 	r.Body = b[off+w : len(b) : len(b)]
 	return true
+}
+
+// bodyLength returns the length of the body whose uvarint length is at
+// b[off:] and the uvarint's size, or a length that does not match the
+// message when the uvarint is not valid.
+//
+//go:noinline
+func bodyLength(b []byte, off int) (n, size int) {
+	v, w := uvarintAt(b, off)
+	if w <= 0 || v != uint64(len(b)-off-w) {
+		return -1, 1
+	}
+	return int(v), w
 }
 
 // uvarintAt reads the uvarint at b[off:], returning it and its length in
@@ -227,45 +235,69 @@ func (r *Response) AppendBinary(dst []byte) ([]byte, error) {
 	if r.Status < 100 || r.Status > 999 {
 		return dst, errors.New("httpwire: status " + strconv.Itoa(r.Status) + " is not a valid HTTP status (100-999)")
 	}
-	// Written in place after growing dst once to the largest encoding, with
-	// as few branches and calls as can be: in a Go guest every taken branch
-	// and call may cost an interruption check of the host (see decodeShort).
-	max := 3 + maxUvarint + maxUvarint + len(r.Body)
-	for i := range r.Header {
-		max += 2*maxUvarint + len(r.Header[i].Name) + len(r.Header[i].Value)
+	// Written in place with as few taken branches and calls as can be: in
+	// a Go guest every jump and call may cost an interruption check of the
+	// host (see decodeShort). The common case (every length below 16 KiB,
+	// enough room) runs without a taken branch but the loop's; the rest is
+	// in calls, which the compiler lays out off the straight path.
+	if len(r.Header) >= 1<<14 {
+		dst = appendUvarint(appendUvarint(append(dst, Version), uint64(r.Status)), uint64(len(r.Header)))
+		return r.appendSlow(dst, 0), nil
 	}
 	off := len(dst)
-	if cap(dst)-off < max {
-		dst = append(dst[:cap(dst)], make([]byte, off+max-cap(dst))...)
+	if cap(dst)-off < 3+2*maxUvarint+len(r.Body) {
+		dst = grow(dst, 3+2*maxUvarint+len(r.Body))
 	}
-	b := dst[:off+max]
-	// A status of 100-999 is a two-byte uvarint.
-	b[off], b[off+1], b[off+2] = Version, byte(r.Status)|0x80, byte(r.Status>>7)
-	off = putUvarint(b, off+3, uint64(len(r.Header)))
+	b := dst[:cap(dst)]
+	b[off] = Version
+	off = putShort(b, off+1, r.Status)
+	off = putShort(b, off, len(r.Header))
 	for i := range r.Header {
-		off = putUvarint(b, off, uint64(len(r.Header[i].Name)))
-		off += copy(b[off:], r.Header[i].Name)
-		off = putUvarint(b, off, uint64(len(r.Header[i].Value)))
-		off += copy(b[off:], r.Header[i].Value)
+		f := &r.Header[i]
+		if len(f.Name)|len(f.Value) >= 1<<14 || cap(b)-off < 4+len(f.Name)+len(f.Value)+3+len(r.Body) {
+			return r.appendSlow(b[:off], i), nil
+		}
+		off = putShort(b, off, len(f.Name))
+		off += copy(b[off:], f.Name)
+		off = putShort(b, off, len(f.Value))
+		off += copy(b[off:], f.Value)
 	}
-	off = putUvarint(b, off, uint64(len(r.Body)))
+	if len(r.Body) >= 1<<14 {
+		return appendBytes(b[:off], r.Body), nil
+	}
+	off = putShort(b, off, len(r.Body))
 	off += copy(b[off:], r.Body)
 	return b[:off], nil
+}
+
+// appendSlow appends the headers from i on and the body, for AppendBinary.
+//
+//go:noinline
+func (r *Response) appendSlow(dst []byte, i int) []byte {
+	for _, h := range r.Header[i:] {
+		dst = appendString(dst, h.Name)
+		dst = appendString(dst, h.Value)
+	}
+	return appendBytes(dst, r.Body)
+}
+
+// grow returns dst with room for n more bytes.
+//
+//go:noinline
+func grow(dst []byte, n int) []byte {
+	return append(dst[:cap(dst)], make([]byte, len(dst)+n-cap(dst))...)[:len(dst)]
 }
 
 // maxUvarint is the longest uvarint of a 64-bit value.
 const maxUvarint = 10
 
-// putUvarint writes v at b[off:], which has room for it, and returns the
-// offset after it.
-func putUvarint(b []byte, off int, v uint64) int {
-	for v >= 0x80 {
-		b[off] = byte(v) | 0x80
-		v >>= 7
-		off++
-	}
-	b[off] = byte(v)
-	return off + 1
+// putShort writes v < 1<<14 as a uvarint at b[off:], which has room for two
+// bytes, and returns the offset after it, without a branch.
+func putShort(b []byte, off, v int) int {
+	big := int(uint64(v>>7|-(v>>7)) >> 63) // 1 when v >= 128, else 0
+	b[off] = byte(v) | byte(big<<7)
+	b[off+1] = byte(v >> 7)
+	return off + 1 + big
 }
 
 // MarshalBinary encodes r (encoding.BinaryMarshaler).

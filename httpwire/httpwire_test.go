@@ -2,6 +2,7 @@ package httpwire_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"reflect"
@@ -230,13 +231,39 @@ func BenchmarkResponseAppend(b *testing.B) {
 	}
 }
 
-func TestResponseAppendKeepsPrefix(t *testing.T) {
-	resp := &httpwire.Response{Status: 999, Header: []httpwire.Field{{"A", strings.Repeat("v", 300)}}, Body: bytes.Repeat([]byte("b"), 1000)}
-	want, _ := resp.MarshalBinary()
-	for _, prefix := range [][]byte{nil, []byte("pre"), make([]byte, 3, 2000)} {
-		got, err := resp.AppendBinary(prefix)
-		if err != nil || !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) || len(want) != resp.Size() {
-			t.Fatalf("AppendBinary(%q...) = %d bytes, %v", prefix, len(got), err)
+// TestResponseAppend checks AppendBinary (whose fast path takes lengths and
+// counts below 16 KiB) against a plain uvarint encoder, on both sides of
+// the one- and two-byte limits and after a prefix.
+func TestResponseAppend(t *testing.T) {
+	var many []httpwire.Field
+	for range 1<<14 + 1 {
+		many = append(many, httpwire.Field{Name: "A", Value: "b"})
+	}
+	resps := []*httpwire.Response{
+		{Status: 200},
+		{Status: 999, Header: []httpwire.Field{{"A", strings.Repeat("v", 300)}}, Body: bytes.Repeat([]byte("b"), 1000)},
+		{Status: 100, Header: []httpwire.Field{{strings.Repeat("n", 127), strings.Repeat("v", 128)}, {"", ""}}, Body: bytes.Repeat([]byte("b"), 127)},
+		{Status: 404, Header: []httpwire.Field{{"A", strings.Repeat("v", 1<<14)}, {"B", "c"}}, Body: bytes.Repeat([]byte("b"), 1<<14-1)},
+		{Status: 500, Header: many[:1<<14-1], Body: bytes.Repeat([]byte("b"), 1<<20)},
+		{Status: 503, Header: many},
+	}
+	for i, resp := range resps {
+		want := []byte{1}
+		want = binary.AppendUvarint(want, uint64(resp.Status))
+		want = binary.AppendUvarint(want, uint64(len(resp.Header)))
+		for _, f := range resp.Header {
+			want = append(binary.AppendUvarint(want, uint64(len(f.Name))), f.Name...)
+			want = append(binary.AppendUvarint(want, uint64(len(f.Value))), f.Value...)
+		}
+		want = append(binary.AppendUvarint(want, uint64(len(resp.Body))), resp.Body...)
+		if len(want) != resp.Size() {
+			t.Fatalf("%d: Size() = %d, want %d", i, resp.Size(), len(want))
+		}
+		for _, prefix := range [][]byte{nil, []byte("pre"), make([]byte, 3, 40), make([]byte, 3, 1<<21)} {
+			got, err := resp.AppendBinary(prefix)
+			if err != nil || !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], want) {
+				t.Fatalf("%d: AppendBinary(%d bytes, cap %d) = %d bytes, %v; want %d", i, len(prefix), cap(prefix), len(got)-len(prefix), err, len(want))
+			}
 		}
 	}
 }

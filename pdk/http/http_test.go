@@ -2,6 +2,7 @@ package pdkhttp_test
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 
 	"github.com/wasmhive/wasmhive/httpwire"
@@ -83,4 +84,22 @@ func ExampleHandle() {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintf(w, "hello, %s\n", r.QueryValue("name"))
 	})
+}
+
+// Serve decodes requests in place: Request must keep httpwire.Request's
+// layout, field for field.
+func TestRequestLayout(t *testing.T) {
+	var a pdkhttp.Request
+	var b httpwire.Request
+	ra, rb := reflect.TypeOf(a), reflect.TypeOf(b)
+	if ra.Size() != rb.Size() || ra.NumField() != rb.NumField() {
+		t.Fatalf("Request is %d bytes in %d fields, httpwire.Request %d in %d", ra.Size(), ra.NumField(), rb.Size(), rb.NumField())
+	}
+	for i := range ra.NumField() {
+		fa, fb := ra.Field(i), rb.Field(i)
+		if fa.Name != fb.Name || fa.Offset != fb.Offset || fa.Type.Kind() != fb.Type.Kind() || fa.Type.Size() != fb.Type.Size() ||
+			(fa.Type.Kind() == reflect.Slice && fa.Type.Elem() != fb.Type.Elem()) {
+			t.Errorf("field %d: %s %v at %d, httpwire has %s %v at %d", i, fa.Name, fa.Type, fa.Offset, fb.Name, fb.Type, fb.Offset)
+		}
+	}
 }
