@@ -35,29 +35,49 @@ const (
 	minFree   = 1 << 10
 )
 
-var chunk []byte // the free part of the current chunk (len 0)
+// chunk is the current chunk, its bytes from used on free. The offset is
+// kept apart from the slice so that the common path stores no pointer
+// (each pointer store costs a write-barrier check, a jump in a Go guest).
+var (
+	chunk []byte
+	used  int
+)
 
 // readRequest returns the call's input, in one host call when it fits in
 // the current chunk.
 func readRequest() []byte {
-	if cap(chunk) < minFree {
-		chunk = make([]byte, 0, chunkSize)
+	if len(chunk)-used < minFree {
+		newChunk() // a call: the compiler lays it off the straight path
 	}
-	free := chunk[:cap(chunk)]
-	n := hostInputRead(addr(free), uint64(len(free)))
-	runtime.KeepAlive(free)
+	free := chunk[used:]
+	n := hostInputRead(uint64(uintptr(unsafe.Pointer(unsafe.SliceData(free)))), uint64(len(free)))
 	if n == uint64(len(free)) {
-		if total := hostInputLength(); total > n {
-			// Larger than the chunk's free space: a buffer of its own.
-			b := make([]byte, total)
-			if hostInputRead(addr(b), total) != total {
-				panic("pdkhttp: host returned a short input")
-			}
-			runtime.KeepAlive(b)
-			return b
-		}
+		return readLarge(n)
 	}
-	chunk = free[n:n]
+	used += int(n)
+	return free[:n:n]
+}
+
+//go:noinline
+func newChunk() {
+	chunk, used = make([]byte, chunkSize), 0
+}
+
+// readLarge returns an input that filled the chunk's free space: the input
+// again, in a buffer of its own when it is larger.
+//
+//go:noinline
+func readLarge(n uint64) []byte {
+	if total := hostInputLength(); total > n {
+		b := make([]byte, total)
+		if hostInputRead(addr(b), total) != total {
+			panic("pdkhttp: host returned a short input")
+		}
+		runtime.KeepAlive(b)
+		return b
+	}
+	free := chunk[used:]
+	used = len(chunk)
 	return free[:n:n]
 }
 
@@ -74,7 +94,7 @@ func addr(b []byte) uint64 {
 //
 //go:wasmexport handle_http
 func handleHTTP() int32 {
-	out, err := Serve(handler, readRequest())
+	out, err := serve(handler, readRequest())
 	if err != nil {
 		return pdk.Return(err)
 	}

@@ -73,7 +73,7 @@ func (h Header) Values(name string) []string {
 
 // Set replaces the values of name with value.
 func (h *Header) Set(name, value string) {
-	if len(*h) > 0 {
+	if len(*h) != 0 {
 		h.Del(name)
 	}
 	*h = append(*h, Field{Name: canonical(name), Value: value})
@@ -229,11 +229,16 @@ type ResponseWriter interface {
 // HandlerFunc serves one request.
 type HandlerFunc func(w ResponseWriter, r *Request)
 
-var handler HandlerFunc
+var handler HandlerFunc = noHandler
 
 // Handle registers h as the module's handler (call it from init). A module
 // has one handler; it may route on r.Path itself.
-func Handle(h HandlerFunc) { handler = h }
+func Handle(h HandlerFunc) {
+	if h == nil {
+		h = noHandler
+	}
+	handler = h
+}
 
 type responseWriter struct {
 	header Header
@@ -267,6 +272,22 @@ var (
 // does between the ABI's input and output; it is exported for tests of
 // handlers outside WebAssembly.
 func Serve(h HandlerFunc, in []byte) ([]byte, error) {
+	if h == nil {
+		h = noHandler
+	}
+	return serve(h, in)
+}
+
+// noHandler answers when the module registered no handler.
+func noHandler(w ResponseWriter, r *Request) {
+	w.WriteHeader(500)
+	w.Write([]byte("no handler registered: call pdkhttp.Handle in init\n"))
+}
+
+// serve is Serve with a handler. Rare paths are calls, which the compiler
+// lays out off the straight path: in a guest each jump costs an
+// interruption check of the host.
+func serve(h HandlerFunc, in []byte) ([]byte, error) {
 	// Request has the layout of httpwire.Request (TestRequestLayout): the
 	// request is decoded in place, without a copy (whose pointer writes
 	// cost a write-barrier check each in a guest).
@@ -275,28 +296,38 @@ func Serve(h HandlerFunc, in []byte) ([]byte, error) {
 		return nil, err
 	}
 	w := &reuseW
-	w.header, w.status, w.body = w.header[:0], 0, w.body[:0]
-	if h == nil {
-		w.status = 500
-		w.body = append(w.body, "no handler registered: call pdkhttp.Handle in init\n"...)
-	} else {
-		h(w, req)
-	}
-	if w.status == 0 {
-		w.status = 200
-	}
+	// Separate self-assignments: the compiler stores only the lengths.
+	w.header = w.header[:0]
+	w.body = w.body[:0]
+	w.status = 0
+	h(w, req)
 	resp := httpwire.Response{Status: w.status, Header: w.header, Body: w.body}
+	if resp.Status == 0 {
+		resp.Status = 200
+	}
 	out, err := resp.AppendBinary(reuseOut[:0])
 	if err != nil {
 		return nil, err
 	}
-	// Do not keep large buffers alive between calls.
-	if cap(w.body) > 64<<10 {
-		w.body = nil
-	}
-	reuseOut = out[:0]
-	if cap(out) > 64<<10 {
-		reuseOut = nil
+	if cap(out) != cap(reuseOut) || cap(w.body) > maxKeep {
+		keepBuffers(out)
 	}
 	return out, nil
+}
+
+// maxKeep is the largest buffer kept from one call to the next.
+const maxKeep = 64 << 10
+
+// keepBuffers keeps out for the next call, and neither it nor the writer's
+// body when they are large.
+//
+//go:noinline
+func keepBuffers(out []byte) {
+	reuseOut = out[:0]
+	if cap(out) > maxKeep {
+		reuseOut = nil
+	}
+	if cap(reuseW.body) > maxKeep {
+		reuseW.body = nil
+	}
 }
