@@ -10,7 +10,10 @@
 //	reactor         the handler convention: the Go guest testdata/guests/http/hello
 //	                (package pdkhttp) on warm pooled instances, request and
 //	                response in httpwire through the Extism ABI
-//	reactor-bulk    the same guest built with -tags wasmhive_bulk (bulk copies)
+//	reactor-noint   the same guest on a runtime without interruption checks
+//	                (engine.Config.WithoutInterrupts): not a serving
+//	                configuration (a looping guest could not be stopped), it
+//	                shows what wazero's checks cost a Go guest
 //	reactor-router  the test guest testdata/guests/http/handler (a router over
 //	                ten paths, fmt, strconv...) serving its "/" route
 //	reactor-c       the handler convention with the C guest handler_c.c (no
@@ -108,11 +111,7 @@ func run() error {
 	}
 	defer os.RemoveAll(tmp)
 	handler := filepath.Join(tmp, "handler.wasm")
-	handlerBulk := filepath.Join(tmp, "handler-bulk.wasm")
 	if err := buildGuest(root, handler, "hello"); err != nil {
-		return err
-	}
-	if err := buildGuest(root, handlerBulk, "hello", "-tags", "wasmhive_bulk"); err != nil {
 		return err
 	}
 	router := filepath.Join(tmp, "handler-router.wasm")
@@ -128,6 +127,13 @@ func run() error {
 		return err
 	}
 	defer rt.Close(ctx)
+	// A cache of its own: the compiled code differs, and the engine's cache
+	// directory does not tell the two apart.
+	rtNoInt, err := engine.NewRuntime(ctx, ecfg.WithoutInterrupts().WithCacheDir(filepath.Join(tmp, "cache-noint")))
+	if err != nil {
+		return err
+	}
+	defer rtNoInt.Close(ctx)
 	max := *maxInst
 	if max == 0 {
 		max = 4 * runtime.GOMAXPROCS(0)
@@ -139,8 +145,12 @@ func run() error {
 		name string
 		h    func() (http.Handler, func(), error)
 	}
-	trig := func(path string, pc pool.Config) func() (http.Handler, func(), error) {
+	trig := func(path string, pc pool.Config, rts ...*engine.Runtime) func() (http.Handler, func(), error) {
 		return func() (http.Handler, func(), error) {
+			rt := rt
+			if len(rts) > 0 {
+				rt = rts[0]
+			}
 			mod, err := rt.CompileFile(ctx, path)
 			if err != nil {
 				return nil, nil, err
@@ -162,7 +172,7 @@ func run() error {
 			}), func() {}, nil
 		}},
 		{"reactor", trig(handler, reactorPool)},
-		{"reactor-bulk", trig(handlerBulk, reactorPool)},
+		{"reactor-noint", trig(handler, reactorPool, rtNoInt)},
 		{"reactor-router", trig(router, reactorPool)},
 		{"reactor-c", trig(filepath.Join(guests, "handler_c.wasm"), reactorPool)},
 		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), pool.Config{Max: *conns, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second})},
@@ -214,7 +224,7 @@ func run() error {
 	var native float64
 	var nativeCPU time.Duration
 	if len(results) == 0 {
-		return micro(ctx, rt, guests, handler)
+		return micro(ctx, rt, rtNoInt, guests, handler)
 	}
 	fmt.Println("| case | req/s | p50 | p99 | errors | req/s vs native | CPU per request | native CPU / case CPU |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -233,7 +243,7 @@ func run() error {
 	fmt.Println("Each row is the round with the median req/s. CPU per request is this process's user+system time (server and load generator) over the measured window divided by the requests: it depends less than req/s on what else the machine runs.")
 	fmt.Println()
 	if *only == "" || *only == "micro" {
-		return micro(ctx, rt, guests, handler)
+		return micro(ctx, rt, rtNoInt, guests, handler)
 	}
 	return nil
 }
@@ -366,7 +376,7 @@ func readResponse(br *bufio.Reader, buf []byte) ([]byte, error) {
 }
 
 // micro measures the pieces of one request without HTTP.
-func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) error {
+func micro(ctx context.Context, rt, rtNoInt *engine.Runtime, guests, handler string) error {
 	reactor, err := rt.CompileFile(ctx, filepath.Join(guests, "reactor.wasm"))
 	if err != nil {
 		return err
@@ -393,7 +403,11 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 	// One handler round trip through the ABI: encode, call, decode.
 	wreq := httpwire.Request{Method: "GET", Path: "/", Header: []httpwire.Field{{Name: "Host", Value: "127.0.0.1"}, {Name: "User-Agent", Value: "wasmhive-bench"}}}
 	in, _ := wreq.MarshalBinary()
-	roundTrip := func(path string) (*engine.Module, float64, error) {
+	roundTrip := func(path string, rts ...*engine.Runtime) (*engine.Module, float64, error) {
+		rt := rt
+		if len(rts) > 0 {
+			rt = rts[0]
+		}
 		mod, err := rt.CompileFile(ctx, path)
 		if err != nil {
 			return nil, 0, err
@@ -419,6 +433,14 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 		return err
 	}
 	cmod, roundTripCNs, err := roundTrip(filepath.Join(guests, "handler_c.wasm"))
+	if err != nil {
+		return err
+	}
+	_, roundTripNoIntNs, err := roundTrip(handler, rtNoInt)
+	if err != nil {
+		return err
+	}
+	_, roundTripCNoIntNs, err := roundTrip(filepath.Join(guests, "handler_c.wasm"), rtNoInt)
 	if err != nil {
 		return err
 	}
@@ -448,6 +470,8 @@ func micro(ctx context.Context, rt *engine.Runtime, guests, handler string) erro
 	fmt.Printf("| pool take + return alone | %.0f ns |\n", takeReturnNs)
 	fmt.Printf("| handler round trip (Extism ABI call with an httpwire request, decode the response), Go guest hello | %.0f ns |\n", roundTripNs)
 	fmt.Printf("| handler round trip, C guest handler_c | %.0f ns |\n", roundTripCNs)
+	fmt.Printf("| handler round trip without interruption checks, Go guest hello | %.0f ns |\n", roundTripNoIntNs)
+	fmt.Printf("| handler round trip without interruption checks, C guest handler_c | %.0f ns |\n", roundTripCNoIntNs)
 	fmt.Printf("| instantiate + _start of the C WAGI command | %.0f ns |\n", wagiNs)
 	fmt.Println()
 	fmt.Printf("memory of one warm handler instance (mean of %d, after one request each):\n", memInstances)
