@@ -327,6 +327,30 @@ func TestHandlerEndToEnd(t *testing.T) {
 	}
 }
 
+// TestHandlerRequestsOfEverySize sends one warm Go instance requests
+// around and past the sizes its input buffers change at (pdk/http reads
+// requests into shared chunks of 8 KiB), checking every echo, and that a
+// request's strings kept by the guest survive the requests after it.
+func TestHandlerRequestsOfEverySize(t *testing.T) {
+	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	if r := s.get(t, "/keep?first"); r.status != 200 || r.body != "" {
+		t.Fatalf("first /keep: %d %q", r.status, r.body)
+	}
+	prev := "first"
+	for i, n := range []int{0, 1, 100, 900, 1000, 1100, 4000, 7000, 8100, 8192, 9000, 20000, 100, 70000, 3, 5000, 5000, 5000} {
+		body := strings.Repeat(string(rune('a'+i%26)), n)
+		r := s.do(t, "POST", "/echo", strings.NewReader(body))
+		if r.status != 200 || !strings.HasSuffix(r.body, "\nbody="+body) {
+			t.Fatalf("POST /echo with %d bytes: %d, %d bytes back", n, r.status, len(r.body))
+		}
+		q := fmt.Sprintf("k%d-%s", i, strings.Repeat("q", i*50))
+		if r := s.get(t, "/keep?"+q); r.status != 200 || r.body != prev {
+			t.Fatalf("/keep after a %d-byte request: %d %q, want %q", n, r.status, r.body, prev)
+		}
+		prev = q
+	}
+}
+
 func TestHandlerInC(t *testing.T) {
 	s := start(t, testguest.Path(t, "http/handler_c.wasm"), httptrigger.Config{})
 	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" || r.header.Get("Content-Type") != "text/plain" {

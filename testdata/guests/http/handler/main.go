@@ -9,6 +9,7 @@
 //	/loop      never returns (the per-request timeout stops it: 504)
 //	/sleep     sleeps 300 ms, then answers (for graceful shutdown tests)
 //	/big       a body of ?n bytes
+//	/keep      the query of the previous /keep request (kept across calls)
 //
 // It also exports handle_raw (malformed output) and handle_fail (an error
 // return) for the trigger's failure tests.
@@ -29,6 +30,7 @@ import (
 var (
 	instanceID = strconv.FormatUint(rand.Uint64(), 36) // seeded by WASI random_get
 	count      int
+	kept       string
 )
 
 var hello = []byte("hello, world\n")
@@ -75,6 +77,12 @@ func init() {
 		case "/sleep":
 			time.Sleep(300 * time.Millisecond)
 			w.Write([]byte("slept"))
+		case "/keep":
+			// Answers the query of the previous /keep request, kept as
+			// given (a string aliasing that request's input), then keeps
+			// this one's: a test that request strings outlive the call.
+			w.Write([]byte(kept))
+			kept = r.Query
 		case "/big":
 			n, _ := strconv.Atoi(r.QueryValue("n"))
 			w.Write([]byte(strings.Repeat("x", n)))
