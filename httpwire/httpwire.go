@@ -232,42 +232,41 @@ func (r *Response) Size() int {
 // AppendBinary appends the encoding of r to dst (encoding.BinaryAppender).
 // It fails when Status is outside 100-999.
 func (r *Response) AppendBinary(dst []byte) ([]byte, error) {
+	// The common case (a valid status, fewer than 16384 headers, a body
+	// below 16 KiB) is tested with one branch and written in place with as
+	// few taken branches and calls as can be: in a Go guest every jump and
+	// call may cost an interruption check of the host (see decodeShort).
+	// The fast paths are the "then" branches, which the compiler lays out
+	// straight after the test.
+	if (uint(r.Status-100)/900 | uint(len(r.Header)|len(r.Body))>>14) == 0 {
+		off := len(dst)
+		if cap(dst)-off < 3+2*maxUvarint+len(r.Body) {
+			dst = grow(dst, 3+2*maxUvarint+len(r.Body))
+		}
+		b := dst[:cap(dst)]
+		b[off] = Version
+		off = putShort(b, off+1, r.Status)
+		off = putShort(b, off, len(r.Header))
+		for i := range r.Header {
+			f := &r.Header[i]
+			if uint(len(f.Name)|len(f.Value))>>14 == 0 && cap(b)-off >= 4+len(f.Name)+len(f.Value)+3+len(r.Body) {
+				off = putShort(b, off, len(f.Name))
+				off += copy(b[off:], f.Name)
+				off = putShort(b, off, len(f.Value))
+				off += copy(b[off:], f.Value)
+			} else {
+				return r.appendSlow(b[:off], i), nil
+			}
+		}
+		off = putShort(b, off, len(r.Body))
+		off += copy(b[off:], r.Body)
+		return b[:off], nil
+	}
 	if r.Status < 100 || r.Status > 999 {
 		return dst, errors.New("httpwire: status " + strconv.Itoa(r.Status) + " is not a valid HTTP status (100-999)")
 	}
-	// Written in place with as few taken branches and calls as can be: in
-	// a Go guest every jump and call may cost an interruption check of the
-	// host (see decodeShort). The common case (every length below 16 KiB,
-	// enough room) runs without a taken branch but the loop's; the rest is
-	// in calls, which the compiler lays out off the straight path.
-	if len(r.Header) >= 1<<14 {
-		dst = appendUvarint(appendUvarint(append(dst, Version), uint64(r.Status)), uint64(len(r.Header)))
-		return r.appendSlow(dst, 0), nil
-	}
-	off := len(dst)
-	if cap(dst)-off < 3+2*maxUvarint+len(r.Body) {
-		dst = grow(dst, 3+2*maxUvarint+len(r.Body))
-	}
-	b := dst[:cap(dst)]
-	b[off] = Version
-	off = putShort(b, off+1, r.Status)
-	off = putShort(b, off, len(r.Header))
-	for i := range r.Header {
-		f := &r.Header[i]
-		if len(f.Name)|len(f.Value) >= 1<<14 || cap(b)-off < 4+len(f.Name)+len(f.Value)+3+len(r.Body) {
-			return r.appendSlow(b[:off], i), nil
-		}
-		off = putShort(b, off, len(f.Name))
-		off += copy(b[off:], f.Name)
-		off = putShort(b, off, len(f.Value))
-		off += copy(b[off:], f.Value)
-	}
-	if len(r.Body) >= 1<<14 {
-		return appendBytes(b[:off], r.Body), nil
-	}
-	off = putShort(b, off, len(r.Body))
-	off += copy(b[off:], r.Body)
-	return b[:off], nil
+	dst = appendUvarint(appendUvarint(append(dst, Version), uint64(r.Status)), uint64(len(r.Header)))
+	return r.appendSlow(dst, 0), nil
 }
 
 // appendSlow appends the headers from i on and the body, for AppendBinary.
