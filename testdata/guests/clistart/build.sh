@@ -3,4 +3,4 @@
 # lld wasi-libc libclang-rt-dev-wasm32.
 set -euo pipefail
 cd "$(dirname "$0")"
-clang --target=wasm32-wasi -O1 -g -fdebug-prefix-map="$PWD"=. -o dbg.wasm dbg.c
+clang --target=wasm32-wasi -O1 -g -fdebug-prefix-map="$PWD"=/src -o dbg.wasm dbg.c
