@@ -188,6 +188,9 @@ func compile(ctx context.Context, wasm []byte, opts []Option) (*CompiledPlugin, 
 	if o.maxMemory > 0 {
 		ec = ec.WithMaxMemory(o.maxMemory)
 	}
+	if o.noDebugInfo {
+		ec = ec.WithDebugInfo(false)
+	}
 	if !o.interrupts && o.timeout <= 0 {
 		ec = ec.WithoutInterrupts()
 	}

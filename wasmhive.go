@@ -103,6 +103,7 @@ type options struct {
 	cacheDir     string
 	maxInstances int
 	interrupts   bool
+	noDebugInfo  bool
 }
 
 // WithName names the plugin in logs and errors (default: the file's base
@@ -218,6 +219,11 @@ func WithCompilationCache(dir string) Option {
 // host functions that block (http_request), but a guest that loops forever
 // without calling the host is not stopped.
 func WithInterrupts() Option { return func(o *options) { o.interrupts = true } }
+
+// WithDebugInfo sets whether DWARF debug information is read at compile time
+// so that trap stack traces carry file:line (on by default). Off makes
+// loading modules built with debug information faster.
+func WithDebugInfo(on bool) Option { return func(o *options) { o.noDebugInfo = !on } }
 
 // WithMaxInstances caps how many instances CompiledPlugin.Call runs at
 // once, which is also how many it keeps warm between calls (default

@@ -78,7 +78,7 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
 	// Interruptible, so that --timeout and Ctrl-C stop a plugin that loops.
-	opts := []wasmhive.Option{wasmhive.WithStdout(cmd.ErrOrStderr()), wasmhive.WithStderr(cmd.ErrOrStderr()), wasmhive.WithInterrupts()}
+	opts := []wasmhive.Option{wasmhive.WithStdout(cmd.ErrOrStderr()), wasmhive.WithStderr(cmd.ErrOrStderr()), wasmhive.WithInterrupts(), wasmhive.WithDebugInfo(verbose)}
 	if !f.noCache {
 		opts = append(opts, wasmhive.WithCompilationCache(""))
 	}
