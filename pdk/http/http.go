@@ -27,8 +27,10 @@
 // wasmhive's bulk-copy imports (wasmhive:host/bulk): handler modules run
 // only on wasmhive, so this package needs no build tag for them, while
 // package pdk's own copies stay on the plain Extism ABI unless built with
-// -tags wasmhive_bulk. A request costs no allocation in the steady state
-// (requests are read into shared chunks, the writer's buffers are reused).
+// -tags wasmhive_bulk. Most requests cost the package no allocation:
+// requests are read one after the other into shared 8 KiB chunks (so the
+// request's strings stay valid after the call), and the writer's buffers
+// are reused.
 //
 // A panic in a handler ends the instance: the client gets a 500 and the
 // instance is discarded, never reused. The package avoids net/http to keep
