@@ -65,17 +65,23 @@ func build(t testing.TB, rel string, reactor bool, tags []string) string {
 		fmt.Fprintln(h, "tags", tags)
 		name += "-" + strings.Join(tags, "-")
 	}
-	// The guest's own sources plus the repo's pdk/ (guests may import it).
-	for _, d := range []string{dir, filepath.Join(root, "pdk")} {
-		_ = filepath.WalkDir(d, func(p string, e fs.DirEntry, err error) error {
-			if err != nil || e.IsDir() || !(strings.HasSuffix(p, ".go") || strings.HasSuffix(p, ".s")) {
-				return nil
+	// Every package the guest depends on: sources of those inside this
+	// repository, the directory (which names the version) of the others.
+	for _, d := range guestDeps(root, dir, rel, tags) {
+		if !strings.HasPrefix(d, root+string(filepath.Separator)) && d != root {
+			fmt.Fprintln(h, "dep", d)
+			continue
+		}
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || !(strings.HasSuffix(n, ".go") || strings.HasSuffix(n, ".s")) {
+				continue
 			}
-			b, _ := os.ReadFile(p)
-			fmt.Fprintln(h, p)
+			b, _ := os.ReadFile(filepath.Join(d, n))
+			fmt.Fprintln(h, filepath.Join(d, n))
 			h.Write(b)
-			return nil
-		})
+		}
 	}
 	sum := hex.EncodeToString(h.Sum(nil))[:16]
 	out := filepath.Join(os.TempDir(), "wasmhive-testguests", name+"-"+sum+".wasm")
@@ -104,4 +110,39 @@ func build(t testing.TB, rel string, reactor bool, tags []string) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// guestDeps lists the directories of the non-standard packages the guest at
+// dir imports, itself included (go list -deps for GOOS=wasip1). When go list
+// fails (e.g. a guest with a go.mod of its own), it falls back to every
+// directory under dir plus the repository's pdk/.
+func guestDeps(root, dir, rel string, tags []string) []string {
+	args := []string{"list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}"}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	args = append(args, "./"+filepath.ToSlash(filepath.Join("testdata", "guests", rel)))
+	cmd := exec.Command("go", args...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err == nil {
+		var dirs []string
+		for _, l := range strings.Split(string(out), "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				dirs = append(dirs, l)
+			}
+		}
+		return dirs
+	}
+	var dirs []string
+	for _, top := range []string{dir, filepath.Join(root, "pdk")} {
+		_ = filepath.WalkDir(top, func(p string, e fs.DirEntry, err error) error {
+			if err == nil && e.IsDir() {
+				dirs = append(dirs, p)
+			}
+			return nil
+		})
+	}
+	return dirs
 }
