@@ -147,6 +147,7 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
+	handleSignals() // the plugin is interruptible (WithInterrupts)
 	var out []byte
 	err = supervise(ctx, p.Name(), f.timeout, func(ctx context.Context) error {
 		var err error

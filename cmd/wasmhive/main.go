@@ -12,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -45,35 +46,38 @@ func newRootCmd() *cobra.Command {
 	return root
 }
 
-// signalsReady is closed once SIGINT and SIGTERM cancel the root context;
-// nil when the CLI runs in-process (tests call execute directly).
-var signalsReady chan struct{}
+// rootCancel cancels the root context every verb runs under; nil when the
+// CLI runs in-process (tests call execute directly).
+var rootCancel context.CancelFunc
+
+var signalsOnce sync.Once
+
+// handleSignals routes SIGINT and SIGTERM to cancelling the root context, so
+// the verb can stop gracefully (exit 130). Verbs call it only when they can
+// act on it: `run` of a guest compiled without termination checks does not,
+// and then a signal ends the process the default way (killed by the signal,
+// which shells report as 128+N), even while the guest spins in wasm code and
+// the Go runtime cannot schedule a handler.
+func handleSignals() {
+	if rootCancel == nil {
+		return
+	}
+	signalsOnce.Do(func() {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-c
+			rootCancel()
+		}()
+	})
+}
 
 func main() {
 	ctx, cancel := context.WithCancel(context.Background())
-	// os/signal's delivery loop parks a thread of its own, and starting
-	// threads is a good part of a short run's start-up: set it up beside
-	// the main goroutine instead of before it (verbs that run a guest wait
-	// for it with awaitSignals first, so a signal is never missed).
-	signalsReady = make(chan struct{})
-	go func() {
-		c := make(chan os.Signal, 1)
-		signal.Notify(c, os.Interrupt, syscall.SIGTERM)
-		close(signalsReady)
-		<-c
-		cancel()
-	}()
+	rootCancel = cancel
 	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	cancel()
 	os.Exit(code)
-}
-
-// awaitSignals returns once SIGINT and SIGTERM are routed to the root
-// context (at once when the CLI runs in-process).
-func awaitSignals() {
-	if signalsReady != nil {
-		<-signalsReady
-	}
 }
 
 // execute runs the CLI with args and returns the process exit code. Errors

@@ -63,7 +63,7 @@ Exit codes:
          a missing --dir, an unknown export or bad --invoke arguments)
   70     a bug in wasmhive (please report it)
   124    --timeout passed
-  130    interrupted (SIGINT or SIGTERM)
+  130    interrupted (SIGINT or SIGTERM) with --timeout; without it the signal kills wasmhive
   134    the guest trapped (unreachable, out-of-bounds memory access, integer
          divide by zero, stack overflow...); -v before MODULE prints the
          wasm stack trace, with source positions if the module has DWARF`
@@ -122,10 +122,16 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 	// reading it back from the cache dominates the warm start of big modules.
 	cfg := engine.NewConfig().WithDebugInfo(verbose)
 	if f.timeout == 0 {
-		// Nothing but a signal stops the guest, and on a signal the process
-		// exits after stopGrace whether the guest noticed or not: wazero's
-		// termination checks in every loop would only slow guests down.
+		// Nothing but a signal stops the guest, and a signal kills the
+		// process the default way: wazero's termination checks in every loop
+		// would only slow guests down.
 		cfg = cfg.WithoutInterrupts()
+	} else {
+		// Termination checks are compiled in: a signal stops the guest
+		// gracefully. (Without them a guest spinning in wasm code can hold up
+		// the Go runtime's stop-the-world, so no handler could run: leave
+		// SIGINT and SIGTERM to kill the process the default way.)
+		handleSignals()
 	}
 	if f.noCache {
 		cfg = cfg.WithoutCache()
@@ -231,7 +237,6 @@ func looksLikeWat(path string) bool {
 // ctx being done (it is blocked in a host call that ignores ctx), supervise
 // returns anyway and the process exits, abandoning the guest.
 func supervise(ctx context.Context, name string, timeout time.Duration, run func(context.Context) error) error {
-	awaitSignals()
 	done := make(chan error, 1)
 	go func() { done <- run(ctx) }()
 	var err error

@@ -100,6 +100,7 @@ GET ` + httptrigger.HealthPath + `. See docs/serve.md.`,
 }
 
 func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
+	handleSignals() // SIGINT/SIGTERM cancel ctx: drain and stop
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
 	tcfg, ecfg, err := f.triggerConfig()
