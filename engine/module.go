@@ -128,7 +128,8 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 	if !bytes.Equal(wasm[4:8], coreVersion) {
 		return nil, &LoadError{Module: name, Err: fmt.Errorf("unsupported WebAssembly binary version % x", wasm[4:8])}
 	}
-	if err := precheck(wasm); err != nil {
+	wasm, err := precheck(wasm)
+	if err != nil {
 		return nil, &LoadError{Module: name, Err: err}
 	}
 	cm, err := rt.wr.CompileModule(rt.compileCtx(ctx), wasm)

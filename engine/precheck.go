@@ -10,7 +10,27 @@ import "github.com/wasmhive/wasmhive/wasmbin"
 // wasmbin bounds every count by the input's size and function locals by
 // wasmbin.MaxFunctionLocals, and reports a *wasmbin.FormatError with the
 // byte offset of the problem.
-func precheck(wasm []byte) error {
-	_, err := wasmbin.ParseModule(wasm)
-	return err
+//
+// It returns the bytes to give wazero: wasm itself, or wasm without trailing
+// custom sections whose payload is empty, which wazero v1.12 cannot read at
+// the very end of a module (it reports EOF for a valid module). Custom
+// sections carry no semantics, so dropping empty ones changes nothing.
+func precheck(wasm []byte) ([]byte, error) {
+	m, err := wasmbin.ParseModule(wasm)
+	if err != nil {
+		return nil, err
+	}
+	customs := m.CustomSections
+	for i := len(m.Sections) - 1; i >= 0; i-- {
+		s := m.Sections[i]
+		if s.ID != wasmbin.SectionCustom || len(customs) == 0 {
+			break
+		}
+		last := customs[len(customs)-1]
+		if last.Size != 0 || last.Offset+last.Size != len(wasm) {
+			break
+		}
+		wasm, customs = wasm[:s.Offset], customs[:len(customs)-1]
+	}
+	return wasm, nil
 }
