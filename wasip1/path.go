@@ -44,20 +44,29 @@ func splitPath(p string) (parent, base string, special bool) {
 
 // openParent opens the directory holding the last component of p, resolved
 // inside d's root (symbolic links followed, never out of the root). The
-// caller closes the returned file when done is true.
-func (d *fdEntry) openParent(p string) (dir *os.File, base string, special, owned bool, errno Errno) {
+// caller defers done on success (it closes dir when openParent opened it).
+func (d *fdEntry) openParent(p string) (dir *os.File, base string, special bool, done func(), errno Errno) {
 	if errno = checkPath(p); errno != ESUCCESS {
-		return nil, "", false, false, errno
+		return nil, "", false, nil, errno
 	}
 	parent, base, special := splitPath(p)
 	if parent == "." {
-		return d.file, base, special, false, ESUCCESS
+		return d.file, base, special, func() {}, ESUCCESS
 	}
 	f, err := d.root.Open(parent)
 	if err != nil {
-		return nil, "", false, false, errnoOf(err)
+		return nil, "", false, nil, errnoOf(err)
 	}
-	return f, base, special, true, ESUCCESS
+	return f, base, special, func() { f.Close() }, ESUCCESS
+}
+
+// writableParent is openParent for a call that changes the directory:
+// EPERM under a read-only preopen, checked before the path itself.
+func (d *fdEntry) writableParent(p string) (dir *os.File, base string, special bool, done func(), errno Errno) {
+	if d.readOnly {
+		return nil, "", false, nil, EPERM
+	}
+	return d.openParent(p)
 }
 
 // dirArg returns the directory descriptor a path function is relative to:
@@ -76,25 +85,30 @@ func (s *State) dirArg(fd uint32) (*fdEntry, Errno) {
 	return nil, EBADF
 }
 
+// pathArg returns a path function's directory descriptor and path string,
+// in that order of checks (EBADF or ENOTDIR before EFAULT).
+func (s *State) pathArg(mem api.Memory, fd, ptr, n uint32) (*fdEntry, string, Errno) {
+	d, errno := s.dirArg(fd)
+	if errno != ESUCCESS {
+		return nil, "", errno
+	}
+	p, errno := readString(mem, ptr, n)
+	if errno != ESUCCESS {
+		return nil, "", errno
+	}
+	return d, p, ESUCCESS
+}
+
 func pathCreateDirectory(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[1]), u32(st[2]))
 	if errno != ESUCCESS {
 		return errno
 	}
-	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	dir, base, special, done, errno := d.writableParent(p)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if d.readOnly {
-		return EPERM
-	}
-	dir, base, special, owned, errno := d.openParent(p)
-	if errno != ESUCCESS {
-		return errno
-	}
-	if owned {
-		defer dir.Close()
-	}
+	defer done()
 	if special {
 		return EEXIST
 	}
@@ -102,11 +116,7 @@ func pathCreateDirectory(s *State, _ context.Context, mem api.Memory, st []uint6
 }
 
 func pathFilestatGet(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	p, errno := readString(mem, u32(st[2]), u32(st[3]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[2]), u32(st[3]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -128,11 +138,7 @@ func pathFilestatGet(s *State, _ context.Context, mem api.Memory, st []uint64) E
 }
 
 func pathFilestatSetTimes(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	p, errno := readString(mem, u32(st[2]), u32(st[3]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[2]), u32(st[3]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -151,13 +157,11 @@ func pathFilestatSetTimes(s *State, _ context.Context, mem api.Memory, st []uint
 		// root. A zero time leaves that time unchanged.
 		return errnoOf(d.root.Chtimes(p, goTime(a), goTime(m)))
 	}
-	dir, base, special, owned, errno := d.openParent(p)
+	dir, base, special, done, errno := d.openParent(p)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if owned {
-		defer dir.Close()
-	}
+	defer done()
 	if special { // "." and ".." are directories, never links
 		return errnoOf(d.root.Chtimes(p, goTime(a), goTime(m)))
 	}
@@ -199,20 +203,16 @@ func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	if nd.readOnly {
 		return EPERM
 	}
-	odir, obase, ospecial, oowned, errno := od.openParent(op)
+	odir, obase, ospecial, odone, errno := od.openParent(op)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if oowned {
-		defer odir.Close()
-	}
-	ndir, nbase, nspecial, nowned, errno := nd.openParent(np)
+	defer odone()
+	ndir, nbase, nspecial, ndone, errno := nd.openParent(np)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if nowned {
-		defer ndir.Close()
-	}
+	defer ndone()
 	switch {
 	case nspecial:
 		return EEXIST
@@ -223,11 +223,7 @@ func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 }
 
 func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	p, errno := readString(mem, u32(st[2]), u32(st[3]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[2]), u32(st[3]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -322,11 +318,7 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 // pathReadlink reads a symbolic link. As Wasmtime, a buffer shorter than the
 // link gets the first bytes and their count (no error).
 func pathReadlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[1]), u32(st[2]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -334,13 +326,11 @@ func pathReadlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errn
 	if !ok {
 		return EFAULT
 	}
-	dir, base, special, owned, errno := d.openParent(p)
+	dir, base, special, done, errno := d.openParent(p)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if owned {
-		defer dir.Close()
-	}
+	defer done()
 	if special {
 		return EINVAL
 	}
@@ -356,24 +346,15 @@ func pathReadlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errn
 }
 
 func pathRemoveDirectory(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[1]), u32(st[2]))
 	if errno != ESUCCESS {
 		return errno
 	}
-	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	dir, base, special, done, errno := d.writableParent(p)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if d.readOnly {
-		return EPERM
-	}
-	dir, base, special, owned, errno := d.openParent(p)
-	if errno != ESUCCESS {
-		return errno
-	}
-	if owned {
-		defer dir.Close()
-	}
+	defer done()
 	if special {
 		if strings.TrimRight(base, "/") == "." {
 			return EINVAL
@@ -403,20 +384,16 @@ func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno 
 	if od.readOnly || nd.readOnly {
 		return EPERM
 	}
-	odir, obase, ospecial, oowned, errno := od.openParent(op)
+	odir, obase, ospecial, odone, errno := od.openParent(op)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if oowned {
-		defer odir.Close()
-	}
-	ndir, nbase, nspecial, nowned, errno := nd.openParent(np)
+	defer odone()
+	ndir, nbase, nspecial, ndone, errno := nd.openParent(np)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if nowned {
-		defer ndir.Close()
-	}
+	defer ndone()
 	if ospecial || nspecial {
 		return EBUSY
 	}
@@ -431,11 +408,7 @@ func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 	if errno != ESUCCESS {
 		return errno
 	}
-	d, errno := s.dirArg(u32(st[2]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	p, errno := readString(mem, u32(st[3]), u32(st[4]))
+	d, p, errno := s.pathArg(mem, u32(st[2]), u32(st[3]), u32(st[4]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -450,13 +423,11 @@ func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 	case strings.IndexByte(target, 0) >= 0:
 		return EINVAL
 	}
-	dir, base, special, owned, errno := d.openParent(p)
+	dir, base, special, done, errno := d.openParent(p)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if owned {
-		defer dir.Close()
-	}
+	defer done()
 	if special {
 		return EEXIST
 	}
@@ -464,24 +435,15 @@ func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 }
 
 func pathUnlinkFile(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	d, errno := s.dirArg(u32(st[0]))
+	d, p, errno := s.pathArg(mem, u32(st[0]), u32(st[1]), u32(st[2]))
 	if errno != ESUCCESS {
 		return errno
 	}
-	p, errno := readString(mem, u32(st[1]), u32(st[2]))
+	dir, base, special, done, errno := d.writableParent(p)
 	if errno != ESUCCESS {
 		return errno
 	}
-	if d.readOnly {
-		return EPERM
-	}
-	dir, base, special, owned, errno := d.openParent(p)
-	if errno != ESUCCESS {
-		return errno
-	}
-	if owned {
-		defer dir.Close()
-	}
+	defer done()
 	if special {
 		return EISDIR
 	}
