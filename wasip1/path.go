@@ -181,19 +181,7 @@ func goTime(t setTime) time.Time {
 // pathLink makes a hard link. As Wasmtime, following a symbolic link source
 // is refused (EINVAL); the link itself is linked.
 func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	od, errno := s.dirArg(u32(st[0]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	nd, errno := s.dirArg(u32(st[4]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	op, errno := readString(mem, u32(st[2]), u32(st[3]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	np, errno := readString(mem, u32(st[5]), u32(st[6]))
+	od, op, nd, np, errno := s.twoPathArgs(mem, u32(st[0]), u32(st[2]), u32(st[3]), u32(st[4]), u32(st[5]), u32(st[6]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -365,19 +353,7 @@ func pathRemoveDirectory(s *State, _ context.Context, mem api.Memory, st []uint6
 }
 
 func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
-	od, errno := s.dirArg(u32(st[0]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	nd, errno := s.dirArg(u32(st[3]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	op, errno := readString(mem, u32(st[1]), u32(st[2]))
-	if errno != ESUCCESS {
-		return errno
-	}
-	np, errno := readString(mem, u32(st[4]), u32(st[5]))
+	od, op, nd, np, errno := s.twoPathArgs(mem, u32(st[0]), u32(st[1]), u32(st[2]), u32(st[3]), u32(st[4]), u32(st[5]))
 	if errno != ESUCCESS {
 		return errno
 	}
@@ -448,4 +424,21 @@ func pathUnlinkFile(s *State, _ context.Context, mem api.Memory, st []uint64) Er
 		return EISDIR
 	}
 	return errnoOf(unlinkAt(dir, base))
+}
+
+// twoPathArgs resolves the (dir fd, path) pairs of path_link and path_rename:
+// both descriptors first (EBADF, ENOTDIR), then both strings (EFAULT), as
+// the two functions checked them before sharing this.
+func (s *State) twoPathArgs(mem api.Memory, oldFd, oldPtr, oldLen, newFd, newPtr, newLen uint32) (od *fdEntry, op string, nd *fdEntry, np string, errno Errno) {
+	if od, errno = s.dirArg(oldFd); errno != ESUCCESS {
+		return
+	}
+	if nd, errno = s.dirArg(newFd); errno != ESUCCESS {
+		return
+	}
+	if op, errno = readString(mem, oldPtr, oldLen); errno != ESUCCESS {
+		return
+	}
+	np, errno = readString(mem, newPtr, newLen)
+	return
 }
