@@ -13,7 +13,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/pool"
+	"github.com/wasmhive/wasmhive/internal/pool"
 )
 
 // ErrClosed is returned by calls on a closed plugin.

@@ -1,6 +1,6 @@
 package engine
 
-import "github.com/wasmhive/wasmhive/wasmbin"
+import "github.com/wasmhive/wasmhive/internal/wasmbin"
 
 // precheck decodes a core module's structure with wasmbin before wazero
 // sees it. wazero v1.12 preallocates from counts it reads (vector lengths,

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/wasmhive/wasmhive/inspect"
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // FuzzInspect builds, prints and encodes reports of arbitrary bytes: nothing

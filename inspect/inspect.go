@@ -14,7 +14,7 @@ import (
 	"strings"
 
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // SchemaVersion is the version of the Report JSON schema. It changes only

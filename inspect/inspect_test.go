@@ -16,7 +16,7 @@ import (
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/inspect"
 	"github.com/wasmhive/wasmhive/internal/testguest"
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

@@ -41,7 +41,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/wasmhive/wasmhive/httpwire"
+	"github.com/wasmhive/wasmhive/internal/httpwire"
 )
 
 // Field is one header field.

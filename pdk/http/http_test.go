@@ -5,7 +5,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/wasmhive/wasmhive/httpwire"
+	"github.com/wasmhive/wasmhive/internal/httpwire"
 	pdkhttp "github.com/wasmhive/wasmhive/pdk/http"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/pool"
+	"github.com/wasmhive/wasmhive/internal/pool"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 

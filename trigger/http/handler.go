@@ -7,7 +7,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/httpwire"
+	"github.com/wasmhive/wasmhive/internal/httpwire"
 )
 
 // handlerKey finds a handler instance's handlerInst in engine.Instance.Value.

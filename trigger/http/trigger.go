@@ -40,7 +40,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/pool"
+	"github.com/wasmhive/wasmhive/internal/pool"
 )
 
 // HealthPath is the health endpoint every trigger answers itself, whatever

@@ -8,7 +8,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/pool"
+	"github.com/wasmhive/wasmhive/internal/pool"
 )
 
 // A pool of warm reactor instances: _initialize runs once per instance, and
@@ -20,7 +20,7 @@ func Example() {
 		panic(err)
 	}
 	defer rt.Close(ctx)
-	mod, err := rt.CompileFile(ctx, "../testdata/guests/http/reactor.wasm")
+	mod, err := rt.CompileFile(ctx, "../../testdata/guests/http/reactor.wasm")
 	if err != nil {
 		panic(err)
 	}
@@ -75,7 +75,7 @@ func ExampleNewOf() {
 		panic(err)
 	}
 	defer rt.Close(ctx)
-	mod, err := rt.CompileFile(ctx, "../testdata/guests/http/reactor.wasm")
+	mod, err := rt.CompileFile(ctx, "../../testdata/guests/http/reactor.wasm")
 	if err != nil {
 		panic(err)
 	}

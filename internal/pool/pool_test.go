@@ -13,7 +13,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/testguest"
-	"github.com/wasmhive/wasmhive/pool"
+	"github.com/wasmhive/wasmhive/internal/pool"
 )
 
 // reactor compiles testdata/guests/http/reactor.wasm (a C reactor whose

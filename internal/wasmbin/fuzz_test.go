@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // FuzzParse feeds arbitrary bytes to Parse: it must never panic, every error
@@ -16,7 +16,7 @@ import (
 //	go test ./wasmbin -run '^$' -fuzz '^FuzzParse$' -fuzztime 10s
 func FuzzParse(f *testing.F) {
 	for _, name := range []string{"kinds.wasm", "memories.wasm", "tags.wasm", "library.wasm", "unstable.wasm"} {
-		b, err := os.ReadFile(filepath.Join("..", "testdata", "guests", "inspect", name))
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "guests", "inspect", name))
 		if err != nil {
 			f.Fatal(err)
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wasmhive/wasmhive/httpwire"
+	"github.com/wasmhive/wasmhive/internal/httpwire"
 )
 
 func sampleRequest() *httpwire.Request {

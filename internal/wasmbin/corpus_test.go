@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 var writeCorpus = flag.Bool("write-corpus", false, "rewrite the committed seed corpora of FuzzParse, FuzzInspect and FuzzCompile")
@@ -20,8 +20,8 @@ var writeCorpus = flag.Bool("write-corpus", false, "rewrite the committed seed c
 func TestWriteSeedCorpus(t *testing.T) {
 	dirs := []string{
 		filepath.Join("testdata", "fuzz", "FuzzParse"),
-		filepath.Join("..", "inspect", "testdata", "fuzz", "FuzzInspect"),
-		filepath.Join("..", "engine", "testdata", "fuzz", "FuzzCompile"),
+		filepath.Join("..", "..", "inspect", "testdata", "fuzz", "FuzzInspect"),
+		filepath.Join("..", "..", "engine", "testdata", "fuzz", "FuzzCompile"),
 	}
 	if !*writeCorpus {
 		entries, err := os.ReadDir(dirs[0])

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/wasmhive/wasmhive/internal/testguest"
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 func readGuest(t *testing.T, rel string) []byte {

@@ -8,7 +8,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wasmhive/wasmhive/internal/testguest"
-	"github.com/wasmhive/wasmhive/wasmbin"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // BenchmarkParse measures wasmbin.ParseModule (which engine.Compile runs

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/pool"
+	"github.com/wasmhive/wasmhive/internal/pool"
 )
 
 // tagged is an engine instance with state of its own, as the root package's
