@@ -143,7 +143,7 @@ func (u userModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	for _, f := range u.funcs {
 		fn := f.Func
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			fn(ctx, &CurrentPlugin{mod: mod, st: extism.StateFor(ctx, rt, mod)}, stack)
+			fn(ctx, &CurrentPlugin{mod: mod, st: extism.StateOf(ctx, rt, mod)}, stack)
 		}), f.Params, f.Results).WithName(f.Name).Export(f.Name)
 	}
 }

@@ -259,8 +259,8 @@ func (c *CompiledPlugin) newInstance(ctx context.Context, vars map[string][]byte
 		Stdout:   c.o.stdout,
 		Stderr:   c.o.stderr,
 		Preopens: c.o.preopens,
-		Values:   st.Values(),
 	}
+	st.Attach(&icfg)
 	libs := map[string]*engine.Instance{}
 	var opened []*engine.Instance
 	fail := func(err error) (*instance, error) {

@@ -86,7 +86,7 @@ func (c Config) WithCompilationWorkers(n int) Config { c.workers = max(n, 1); re
 
 // WithHostModule adds a host module guests may import. Host modules are
 // defined once per Runtime; per-instance state is found with
-// Runtime.InstanceOf.
+// Key.
 func (c Config) WithHostModule(h HostModule) Config {
 	c.hostModules = append(append([]HostModule(nil), c.hostModules...), h)
 	return c
@@ -99,7 +99,7 @@ type HostModule interface {
 	// ModuleName is the import module name, e.g. "wasi_snapshot_preview1".
 	ModuleName() string
 	// Define adds the module's functions to b. rt is the Runtime being built;
-	// host functions use rt.InstanceOf to reach the calling instance's state.
+	// host functions use a Key to reach the calling instance's state.
 	Define(rt *Runtime, b wazero.HostModuleBuilder)
 }
 
@@ -270,13 +270,3 @@ func (rt *Runtime) Close(ctx context.Context) error {
 // Wazero returns the underlying wazero runtime, for packages that define
 // guest-to-guest linking or advanced host modules.
 func (rt *Runtime) Wazero() wazero.Runtime { return rt.wr }
-
-// InstanceOf returns the Instance a host function's caller belongs to, or nil
-// when mod was not instantiated by this Runtime.
-func (rt *Runtime) InstanceOf(mod api.Module) *Instance {
-	v, ok := rt.instances.Load(mod)
-	if !ok {
-		return nil
-	}
-	return v.(*Instance)
-}

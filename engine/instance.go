@@ -37,9 +37,8 @@ type InstanceConfig struct {
 	Stdout, Stderr io.Writer
 	// Preopens are the directories the guest may reach; no other host file is.
 	Preopens []Preopen
-	// Values holds per-instance state of host modules, read back with
-	// Instance.Value from inside host functions.
-	Values map[any]any
+	// state holds per-instance host state, attached with Key.Set.
+	state map[any]any
 }
 
 // Instance is one instantiated module. It serves one call at a time: callers
@@ -48,11 +47,10 @@ type Instance struct {
 	rt      *Runtime
 	module  *Module
 	mod     api.Module
-	values  map[any]any
+	state   map[any]any // per-instance host state (see Key)
 	funcs   map[string]api.Function
 	started atomic.Bool // a command's _start has run
 	broken  atomic.Bool // trapped, timed out, exited: never call again
-	wasi    *wasip1.State
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -73,7 +71,8 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}
 	}
-	inst := &Instance{rt: rt, module: m, values: cfg.Values, funcs: map[string]api.Function{}, wasi: wasi}
+	wasiKey.Set(&cfg, wasi)
+	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]api.Function{}}
 	mod, err := rt.wr.InstantiateModule(ictx, m.compiled, mc)
 	if err != nil {
 		wasi.Close()
@@ -112,10 +111,6 @@ func (i *Instance) Wazero() api.Module { return i.mod }
 // Memory returns the instance's exported or only memory, or nil.
 func (i *Instance) Memory() api.Memory { return i.mod.Memory() }
 
-// Value returns the per-instance host state stored under key in
-// InstanceConfig.Values.
-func (i *Instance) Value(key any) any { return i.values[key] }
-
 // Broken reports whether the instance trapped, timed out, exited or was
 // closed: it must not be called again.
 func (i *Instance) Broken() bool { return i.broken.Load() }
@@ -150,6 +145,9 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 	f := i.Function(name)
 	if f == nil {
 		return nil, &callError{module: i.module.name, function: name, err: ErrNoExport}
+	}
+	if c, _ := ctx.Value(callingKey{}).(*Instance); c != i {
+		ctx = context.WithValue(ctx, callingKey{}, i)
 	}
 	res, err := f.Call(ctx, params...)
 	if err == nil && ctx.Err() != nil && i.mod.IsClosed() {
@@ -186,7 +184,9 @@ func (e *callError) Unwrap() error { return e.err }
 // Close releases the instance.
 func (i *Instance) Close(ctx context.Context) error {
 	i.broken.Store(true)
-	defer i.wasi.Close()
+	if w, ok := wasiKey.Of(i); ok {
+		defer w.Close()
+	}
 	if i.mod == nil {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"crypto/rand"
 
 	"github.com/tetratelabs/wazero"
@@ -10,17 +11,17 @@ import (
 )
 
 // wasiHostModule is wasmhive's own WASI preview 1 (package wasip1). Each
-// instance's state (fd table, stdio, preopens) hangs off its Instance.
+// instance's state (fd table, stdio, preopens) is attached under wasiKey.
 type wasiHostModule struct{}
+
+var wasiKey = NewKey[*wasip1.State]("wasi")
 
 func (wasiHostModule) ModuleName() string { return wasip1.ModuleName }
 
 func (wasiHostModule) Define(rt *Runtime, b wazero.HostModuleBuilder) {
-	wasip1.HostModule{Lookup: func(mod api.Module) *wasip1.State {
-		if inst := rt.InstanceOf(mod); inst != nil {
-			return inst.wasi
-		}
-		return nil
+	wasip1.HostModule{Lookup: func(ctx context.Context, mod api.Module) *wasip1.State {
+		s, _ := wasiKey.Get(ctx, rt, mod)
+		return s
 	}}.Define(b)
 }
 

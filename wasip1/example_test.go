@@ -21,7 +21,7 @@ func Example() {
 
 	var states sync.Map // api.Module -> *wasip1.State
 	b := r.NewHostModuleBuilder(wasip1.ModuleName)
-	wasip1.HostModule{Lookup: func(m api.Module) *wasip1.State {
+	wasip1.HostModule{Lookup: func(_ context.Context, m api.Module) *wasip1.State {
 		st, _ := states.Load(m)
 		s, _ := st.(*wasip1.State)
 		return s

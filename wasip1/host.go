@@ -19,7 +19,7 @@ const ModuleName = "wasi_snapshot_preview1"
 // the State of the instance calling; a nil State makes every function fail
 // with EBADF or ENOSYS (never a panic).
 type HostModule struct {
-	Lookup func(mod api.Module) *State
+	Lookup func(ctx context.Context, mod api.Module) *State
 }
 
 // ModuleName returns "wasi_snapshot_preview1".
@@ -112,7 +112,7 @@ func (h HostModule) wrap(f hostFunc) api.GoModuleFunc {
 	return func(ctx context.Context, mod api.Module, stack []uint64) {
 		var s *State
 		if lookup != nil && mod != nil {
-			s = lookup(mod)
+			s = lookup(ctx, mod)
 		}
 		if s == nil {
 			stack[0] = uint64(ENOSYS)

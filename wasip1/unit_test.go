@@ -98,7 +98,7 @@ func TestNoState(t *testing.T) {
 	ctx := context.Background()
 	r := wazero.NewRuntime(ctx)
 	defer r.Close(ctx)
-	h := HostModule{Lookup: func(api.Module) *State { return nil }}
+	h := HostModule{Lookup: func(context.Context, api.Module) *State { return nil }}
 	b := r.NewHostModuleBuilder(ModuleName)
 	h.Define(b)
 	mod, err := b.Instantiate(ctx)

@@ -82,7 +82,6 @@ func Call(ctx context.Context, inst *engine.Instance, st *State, function string
 	if err := st.SetInput(input); err != nil {
 		return nil, err
 	}
-	ctx = context.WithValue(ctx, stateKey{}, st)
 	if !st.initialized {
 		if err := Init(ctx, inst); err != nil {
 			return nil, st.wrap(ctx, inst, function, err)

@@ -28,10 +28,8 @@
 // instantiation; Haskell's hs_init(0, 0) runs if exported; otherwise a WASI
 // module exporting neither _initialize runs __wasm_call_ctors if exported.
 //
-// Host functions find the calling instance's State in the call's context
-// (put there by Call), falling back to the engine's instance table for host
-// calls made outside Call (from _initialize during instantiation): see
-// StateFor. A State serves one call at a time.
+// A State is attached to its instance with State.Attach (an engine.Key) and
+// host functions find it with StateOf. A State serves one call at a time.
 //
 // # extism:host/env
 //

@@ -36,7 +36,7 @@ func load(t *testing.T, cfg extism.StateConfig) (*engine.Instance, *extism.State
 		t.Fatal(err)
 	}
 	st := extism.NewState(cfg)
-	inst, err := rt.Instantiate(ctx, m, engine.InstanceConfig{Values: st.Values()})
+	inst, err := rt.Instantiate(ctx, m, attached(st))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,4 +244,10 @@ func TestBulkOutputHandle(t *testing.T) {
 	if err != nil || string(out) != "!hello" {
 		t.Fatalf("bulk_then_offset = %q, %v; want !hello", out, err)
 	}
+}
+
+func attached(st *extism.State) engine.InstanceConfig {
+	var cfg engine.InstanceConfig
+	st.Attach(&cfg)
+	return cfg
 }

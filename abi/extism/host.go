@@ -33,25 +33,14 @@ func BulkHostModule() engine.HostModule { return bulkModule{} }
 // HostModules returns both HostModule and BulkHostModule.
 func HostModules() []engine.HostModule { return []engine.HostModule{envModule{}, bulkModule{}} }
 
-var errNoState = errors.New("extism: this instance has no Extism state (InstanceConfig.Values lacks State.Values())")
+var errNoState = errors.New("extism: this instance has no Extism state (State.Attach was not called for it)")
 
-// StateFor returns the State of the calling instance: from ctx inside a
-// Call (fast), else as StateOf. Host functions pass their ctx and module.
-func StateFor(ctx context.Context, rt *engine.Runtime, mod api.Module) *State {
-	if st, ok := ctx.Value(stateKey{}).(*State); ok {
-		return st
-	}
-	return StateOf(rt, mod)
-}
-
-// StateOf returns the State of the instance mod belongs to. Host functions
-// call it with the module they are called from. It panics (stopping the
-// call with an error) when mod has no State.
-func StateOf(rt *engine.Runtime, mod api.Module) *State {
-	if inst := rt.InstanceOf(mod); inst != nil {
-		if s, ok := inst.Value(stateKey{}).(*State); ok {
-			return s
-		}
+// StateOf returns the State of the instance a host function was called from
+// (ctx and mod are the host function's arguments). It panics, stopping the
+// call with an error, when that instance has no State.
+func StateOf(ctx context.Context, rt *engine.Runtime, mod api.Module) *State {
+	if s, ok := stateKey.Get(ctx, rt, mod); ok {
+		return s
 	}
 	panic(errNoState)
 }
@@ -65,21 +54,10 @@ type envModule struct{}
 
 func (envModule) ModuleName() string { return EnvModule }
 
-// stateCache finds the State of a host function's caller: Call puts it in
-// the call's context (one hop to read, nothing shared between goroutines);
-// host calls made outside Call (from _initialize at instantiation) fall back
-// to the Runtime's instance lookup.
-type stateCache struct {
-	rt *engine.Runtime
-}
-
-func (c *stateCache) get(ctx context.Context, mod api.Module) *State { return StateFor(ctx, c.rt, mod) }
-
 func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
-	cache := &stateCache{rt: rt}
 	fn := func(name string, params, results []api.ValueType, f func(s *State, ctx context.Context, stack []uint64)) {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f(cache.get(ctx, mod), ctx, stack)
+			f(StateOf(ctx, rt, mod), ctx, stack)
 		}), params, results).WithName(name).Export(name)
 	}
 	none := []api.ValueType{}
@@ -280,10 +258,9 @@ type bulkModule struct{}
 func (bulkModule) ModuleName() string { return BulkModule }
 
 func (bulkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
-	cache := &stateCache{rt: rt}
 	fn := func(name string, params, results []api.ValueType, f func(s *State, mem api.Memory, stack []uint64)) {
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-			f(cache.get(ctx, mod), mod.Memory(), stack)
+			f(StateOf(ctx, rt, mod), mod.Memory(), stack)
 		}), params, results).WithName(name).Export(name)
 	}
 	fn("read", []api.ValueType{i64, i64, i64}, nil, func(s *State, mem api.Memory, st []uint64) {

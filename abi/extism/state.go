@@ -118,11 +118,12 @@ func NewState(cfg StateConfig) *State {
 	return s
 }
 
-type stateKey struct{}
+// stateKey attaches a State to its instance.
+var stateKey = engine.NewKey[*State]("extism")
 
-// Values returns the map to put in engine.InstanceConfig.Values so that the
-// host functions find this State.
-func (s *State) Values() map[any]any { return map[any]any{stateKey{}: s} }
+// Attach makes s the kernel state of the instances created from cfg, where
+// the Extism host functions find it.
+func (s *State) Attach(cfg *engine.InstanceConfig) { stateKey.Set(cfg, s) }
 
 // Vars returns a copy of the variable store.
 func (s *State) Vars() map[string][]byte {

@@ -413,7 +413,7 @@ func micro(ctx context.Context, rt, rtNoInt *engine.Runtime, guests, handler str
 			return nil, 0, err
 		}
 		st := extism.NewState(extism.StateConfig{Name: "handler"})
-		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{Values: st.Values()})
+		inst, err := rt.Instantiate(ctx, mod, attached(st))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -500,7 +500,7 @@ func instanceMemory(ctx context.Context, rt *engine.Runtime, mod *engine.Module,
 	var linear uint64
 	for range memInstances {
 		st := extism.NewState(extism.StateConfig{Name: mod.Name()})
-		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{Values: st.Values()})
+		inst, err := rt.Instantiate(ctx, mod, attached(st))
 		if err != nil {
 			return "", err
 		}
@@ -598,4 +598,10 @@ func repoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+func attached(st *extism.State) engine.InstanceConfig {
+	var cfg engine.InstanceConfig
+	st.Attach(&cfg)
+	return cfg
 }

@@ -12,8 +12,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
 // reactor compiles testdata/guests/http/reactor.wasm (a C reactor whose

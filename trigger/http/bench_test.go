@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 

@@ -10,8 +10,8 @@ import (
 	"github.com/wasmhive/wasmhive/internal/httpwire"
 )
 
-// handlerKey finds a handler instance's handlerInst in engine.Instance.Value.
-type handlerKey struct{}
+// handlerKey attaches a handler instance's handlerInst to it.
+var handlerKey = engine.NewKey[*handlerInst]("httptrigger")
 
 // handlerInst is the per-instance state of the handler convention.
 type handlerInst struct {
@@ -34,16 +34,16 @@ func (t *Trigger) newHandlerInstance(ctx context.Context) (*engine.Instance, err
 		Logger:         t.log.With("module", m.Name()),
 		MaxKernelBytes: uint64(t.cfg.MaxBodyBytes+t.cfg.MaxResponseBytes) + 1<<20,
 	})
-	vals := hi.st.Values()
-	vals[handlerKey{}] = hi
-	return t.cfg.Runtime.Instantiate(ctx, m, engine.InstanceConfig{
+	icfg := engine.InstanceConfig{
 		Args:     []string{m.Name()},
 		Env:      t.cfg.Env,
 		Stdout:   &hi.stderr,
 		Stderr:   &hi.stderr,
 		Preopens: t.cfg.Preopens,
-		Values:   vals,
-	})
+	}
+	hi.st.Attach(&icfg)
+	handlerKey.Set(&icfg, hi)
+	return t.cfg.Runtime.Instantiate(ctx, m, icfg)
 }
 
 // serveHandler runs one request on a pooled instance.
@@ -52,7 +52,7 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 	if err != nil {
 		return err
 	}
-	hi := inst.Value(handlerKey{}).(*handlerInst)
+	hi, _ := handlerKey.Of(inst)
 	hi.stderr.reset()
 
 	req := &hi.req

@@ -18,8 +18,8 @@ import (
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 

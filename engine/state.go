@@ -1,0 +1,68 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Key names one kind of per-instance host state, of type T. The host module
+// that owns the state makes its Key once, attaches a value to each instance
+// with Set before instantiating, and finds it again from inside its host
+// functions with Get. It is the engine's only mechanism for per-instance
+// state: WASI, the Extism kernel and every capability use it.
+type Key[T any] struct{ name string }
+
+// NewKey returns a new Key; name is for debugging only (two keys with the
+// same name are still different keys).
+func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
+
+// String returns the key's name.
+func (k *Key[T]) String() string { return k.name }
+
+// Set attaches v to every instance created from cfg. It copies cfg's state
+// before changing it, so copies of cfg made earlier keep theirs.
+func (k *Key[T]) Set(cfg *InstanceConfig, v T) {
+	m := make(map[any]any, len(cfg.state)+1)
+	for kk, vv := range cfg.state {
+		m[kk] = vv
+	}
+	m[k] = v
+	cfg.state = m
+}
+
+// Of returns the value attached to inst, and whether there is one.
+func (k *Key[T]) Of(inst *Instance) (T, bool) {
+	if inst != nil {
+		if v, ok := inst.state[k].(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// Get returns the value attached to the instance a host function was called
+// from; ctx and mod are the host function's own arguments.
+func (k *Key[T]) Get(ctx context.Context, rt *Runtime, mod api.Module) (T, bool) {
+	return k.Of(rt.Caller(ctx, mod))
+}
+
+// callingKey finds the Instance whose Call is running in a call's context.
+type callingKey struct{}
+
+// Caller returns the Instance a host function's caller belongs to (ctx and
+// mod are the host function's arguments), or nil when mod was not
+// instantiated by this Runtime. Inside Instance.Call it is one context
+// lookup; otherwise (a library instance called by another instance, host
+// calls made while instantiating) it falls back to the Runtime's index.
+func (rt *Runtime) Caller(ctx context.Context, mod api.Module) *Instance {
+	if i, ok := ctx.Value(callingKey{}).(*Instance); ok && i.mod == mod {
+		return i
+	}
+	v, ok := rt.instances.Load(mod)
+	if !ok {
+		return nil
+	}
+	return v.(*Instance)
+}
