@@ -34,6 +34,9 @@ type ComponentConfig struct {
 	Limits Limits `yaml:"limits" json:"limits"`
 	// Instances sizes the component's pool of warm instances.
 	Instances Instances `yaml:"instances" json:"instances"`
+	// Vars are the initial Extism plugin variables of every instance (what
+	// var_get returns until the plugin changes them).
+	Vars map[string][]byte `yaml:"-" json:"-"`
 	// Libraries are modules linked into every instance: the component's
 	// imports from module Name are served by an instance of the library.
 	// Libraries are instantiated in order and may import from earlier ones.
@@ -121,12 +124,14 @@ type Limits struct {
 	Memory Size `yaml:"memory" json:"memory,omitempty"`
 	// Timeout bounds one call; 0 means none (a trigger may set its own).
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// MaxVarBytes caps an instance's Extism variable store; 0 means 1 MiB.
+	MaxVarBytes Size `yaml:"max_var_bytes" json:"max_var_bytes,omitempty"`
 }
 
 // Instances sizes a component's pool of warm instances.
 type Instances struct {
-	// Min instances are kept warm ahead of calls; 0 means none beyond the
-	// first.
+	// Min instances are kept warm ahead of calls (made in the background);
+	// 0 means none beyond the one made at load.
 	Min int `yaml:"min" json:"min,omitempty"`
 	// Max caps the instances in use at once; 0 means GOMAXPROCS.
 	Max int `yaml:"max" json:"max,omitempty"`
@@ -135,11 +140,12 @@ type Instances struct {
 	Fresh bool `yaml:"fresh" json:"fresh,omitempty"`
 	// IdleTimeout closes instances idle this long (keeping Min); 0 never.
 	IdleTimeout time.Duration `yaml:"idle_timeout" json:"idle_timeout,omitempty"`
-	// Queue is how many calls may wait for a busy instance; 0 means no
-	// bound, negative means none may wait.
+	// Queue is how many calls may wait for a busy instance before
+	// ErrSaturated; 0 means 4 x Max, negative means none may wait.
 	Queue int `yaml:"queue" json:"queue,omitempty"`
 	// QueueTimeout is how long a call waits for an instance before
-	// ErrSaturated; 0 means as long as its context allows.
+	// ErrSaturated; 0 means 1s, negative means as long as its context
+	// allows.
 	QueueTimeout time.Duration `yaml:"queue_timeout" json:"queue_timeout,omitempty"`
 }
 

@@ -45,6 +45,7 @@ package wasmhive
 import (
 	"io"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -234,3 +235,51 @@ func WithDebugInfo(on bool) Option { return func(o *options) { o.noDebugInfo = !
 // plugins that spend their calls waiting (on http_request or a slow host
 // function) rather than computing.
 func WithMaxInstances(n int) Option { return func(o *options) { o.maxInstances = n } }
+
+// hostConfig is the private Host of a plugin made by Compile or Load.
+func (o *options) hostConfig() HostConfig {
+	log := o.logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler) // plugin logging is off unless WithLogger
+	}
+	return HostConfig{
+		CacheDir:      o.cacheDir,
+		NoCache:       !o.cache,
+		NoInterrupts:  !o.interrupts && o.timeout <= 0,
+		DebugInfo:     !o.noDebugInfo,
+		Logger:        log,
+		HostFunctions: o.hostFuncs,
+		Stdout:        orDiscard(o.stdout),
+		Stderr:        orDiscard(o.stderr),
+	}
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
+// componentConfig is the plugin's configuration as a component.
+func (o *options) componentConfig(wasm []byte) ComponentConfig {
+	cc := ComponentConfig{
+		Wasm:   wasm,
+		Config: o.config,
+		Vars:   o.vars,
+		Limits: Limits{Memory: Size(o.maxMemory), Timeout: o.timeout, MaxVarBytes: Size(max(o.maxVarBytes, 0))},
+		// A call waits for a busy instance as long as its context allows,
+		// as on an Extism pool; nobody is turned away.
+		Instances: Instances{Max: o.maxInstances, Queue: math.MaxInt32, QueueTimeout: -1},
+	}
+	if len(o.allowedHosts) > 0 || o.maxHTTPBytes > 0 {
+		cc.Grants.HTTP = &HTTPGrant{AllowedHosts: o.allowedHosts, MaxResponseBytes: Size(max(o.maxHTTPBytes, 0))}
+	}
+	for _, p := range o.preopens {
+		cc.Dirs = append(cc.Dirs, Dir{Host: p.HostPath, Guest: p.GuestPath, ReadOnly: p.ReadOnly})
+	}
+	for _, l := range o.libs {
+		cc.Libraries = append(cc.Libraries, Library{Name: l.name, Module: l.path, Wasm: l.wasm})
+	}
+	return cc
+}

@@ -175,7 +175,8 @@ type Runtime struct {
 	maxPages  uint32
 	hostNames map[string]map[string]api.FunctionDefinition // host module -> function -> definition
 
-	instances sync.Map // api.Module -> *Instance
+	instances sync.Map   // api.Module -> *Instance
+	mem       memoryPool // recycled linear memories (InstanceConfig.RecycleMemory)
 }
 
 // NewRuntime creates a Runtime from cfg and defines its host modules

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/wasmhive/wasmhive/wasip1"
@@ -37,6 +38,15 @@ type InstanceConfig struct {
 	Stdout, Stderr io.Writer
 	// Preopens are the directories the guest may reach; no other host file is.
 	Preopens []Preopen
+	// MaxMemory caps the instance's linear memory at this many bytes
+	// (rounded down to whole 64 KiB pages): memory.grow past it returns -1
+	// inside the guest, and a module whose minimum is larger fails to
+	// instantiate with a *LoadError. Zero means the module's own maximum.
+	MaxMemory uint64
+	// RecycleMemory takes the instance's linear memory from a pool of
+	// zeroed buffers and returns it there when the instance closes, for
+	// short-lived instances (one per request).
+	RecycleMemory bool
 	// state holds per-instance host state, attached with Key.Set.
 	state map[any]any
 }
@@ -67,6 +77,19 @@ func (rt *Runtime) Instantiate(ctx context.Context, m *Module, cfg InstanceConfi
 // instantiates it under ictx (ctx, or ctx with an import resolver for
 // linking), and a reactor's _initialize then runs under ctx.
 func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg InstanceConfig) (*Instance, error) {
+	if cfg.MaxMemory > 0 {
+		limit := cfg.MaxMemory / PageSize
+		if minPages := m.minPages(); uint64(minPages) > limit {
+			return nil, &LoadError{Module: m.name, Err: memoryOverLimit(minPages, uint32(min(limit, 65536)))}
+		}
+	}
+	if cfg.MaxMemory > 0 || cfg.RecycleMemory {
+		a := allocator{limit: cfg.MaxMemory / PageSize * PageSize}
+		if cfg.RecycleMemory {
+			a.pool = &rt.mem
+		}
+		ictx = experimental.WithMemoryAllocator(ictx, a)
+	}
 	mc, wasi, err := rt.moduleConfig(cfg)
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}

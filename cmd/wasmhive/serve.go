@@ -7,14 +7,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/wasmhive/wasmhive/abi/extism"
-	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 
@@ -41,6 +40,8 @@ type serveFlags struct {
 	roDirs          []string
 	config          []string
 	allowHosts      []string
+	grants          []string
+	dataDir         string
 	noAccessLog     bool
 	logFormat       string
 	noCache         bool
@@ -93,6 +94,7 @@ GET ` + httptrigger.HealthPath + `. See docs/serve.md.`,
 	fl.StringArrayVar(&f.roDirs, "ro-dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-only (repeatable)")
 	fl.StringArrayVar(&f.config, "config", nil, "handler configuration `KEY=VALUE`, read with config_get (repeatable)")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "a `HOST` glob the handler's http_request may reach (repeatable)")
+	addGrantFlags(fl, &f.grants, &f.dataDir)
 	fl.BoolVar(&f.noAccessLog, "no-access-log", false, "do not log a line per request")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the on-disk compilation cache")
@@ -103,59 +105,75 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 	handleSignals() // SIGINT/SIGTERM cancel ctx: drain and stop
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
-	tcfg, ecfg, err := f.triggerConfig()
+	tcfg, cc, err := f.configs(path)
 	if err != nil {
 		return usageError{err}
 	}
+	log, accessLog, h, err := newLogs(cmd, f.logFormat, f.noAccessLog, verbose)
+	if err != nil {
+		return usageError{err}
+	}
+	tcfg.Logger = accessLog
+	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
+	host, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{
+		App: name, DataDir: f.dataDir, NoCache: f.noCache, DebugInfo: verbose, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer host.Close(context.WithoutCancel(ctx))
+	comp, err := host.AddComponent(ctx, name, cc)
+	if err != nil {
+		return usageError{err}
+	}
+	tcfg.Invoker = host
+	tcfg.Routes = []httptrigger.Route{{Path: "/", Component: name, Convention: tcfg.Routes[0].Convention, Export: tcfg.Routes[0].Export}}
+	trig, err := httptrigger.New(tcfg)
+	if err != nil {
+		return usageError{err}
+	}
+	ln, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return usageError{fmt.Errorf("--listen %s: %w", f.listen, unwrapNetError(err))}
+	}
+	log.Info("serving", "url", "http://"+ln.Addr().String(), "module", comp.Module().Name(), "convention", trig.Convention("/").String(),
+		"pattern", comp.Pattern().String(), "max_instances", cc.Instances.Max)
+	return serveHTTP(ctx, log, h, trig, ln, f.shutdownTimeout)
+}
+
+// newLogs makes the logger of a serving verb (text or JSON on stderr) and
+// its access logger (the same, or one that drops Info records).
+func newLogs(cmd *cobra.Command, format string, noAccessLog, verbose bool) (log, access *slog.Logger, h slog.Handler, err error) {
 	level := slog.LevelInfo
 	if verbose {
 		level = slog.LevelDebug
 	}
-	var h slog.Handler
 	opts := &slog.HandlerOptions{Level: level}
-	switch f.logFormat {
+	switch format {
 	case "text":
 		h = slog.NewTextHandler(cmd.ErrOrStderr(), opts)
 	case "json":
 		h = slog.NewJSONHandler(cmd.ErrOrStderr(), opts)
 	default:
-		return usageError{fmt.Errorf("--log-format %q: want text or json", f.logFormat)}
+		return nil, nil, nil, fmt.Errorf("--log-format %q: want text or json", format)
 	}
-	log := slog.New(h)
-	accessLog := log
-	if f.noAccessLog {
-		accessLog = slog.New(levelFloor{Handler: h, min: slog.LevelWarn})
+	log = slog.New(h)
+	access = log
+	if noAccessLog {
+		access = slog.New(levelFloor{Handler: h, min: slog.LevelWarn})
 	}
-	tcfg.Logger = accessLog
+	return log, access, h, nil
+}
 
-	rt, err := engine.NewRuntime(ctx, ecfg)
-	if err != nil {
-		return err
-	}
-	defer rt.Close(context.WithoutCancel(ctx))
-	mod, err := rt.CompileFile(ctx, path)
-	if err != nil {
-		return usageError{err}
-	}
-	tcfg.Runtime, tcfg.Module = rt, mod
-	trig, err := httptrigger.New(tcfg)
-	if err != nil {
-		return usageError{err}
-	}
-	defer trig.Close(context.WithoutCancel(ctx))
-
-	ln, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return usageError{fmt.Errorf("--listen %s: %w", f.listen, unwrapNetError(err))}
-	}
+// serveHTTP serves trig on ln until ctx is done (SIGINT/SIGTERM), then
+// drains the requests in flight for up to shutdownTimeout.
+func serveHTTP(ctx context.Context, log *slog.Logger, h slog.Handler, trig *httptrigger.Trigger, ln net.Listener, shutdownTimeout time.Duration) error {
 	srv := &http.Server{
 		Handler:           trig,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(h, slog.LevelWarn),
 	}
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "module", mod.Name(), "convention", trig.Convention().String(),
-		"pattern", mod.Pattern().String(), "max_instances", tcfg.Pool.Max)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -164,103 +182,94 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 	case <-ctx.Done():
 	}
 	s := trig.Stats()
-	log.Info("shutting down: draining requests in flight", "active", s.Active, "waiting", s.Waiting, "timeout", f.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.shutdownTimeout)
+	log.Info("shutting down: draining requests in flight", "active", s.Active, "waiting", s.Waiting, "timeout", shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
 		srv.Close()
-		return fmt.Errorf("shutdown: requests still in flight after %s: %w", f.shutdownTimeout, err)
+		return fmt.Errorf("shutdown: requests still in flight after %s: %w", shutdownTimeout, err)
 	}
 	s = trig.Stats()
 	log.Info("stopped", "calls", s.Calls, "instances_created", s.Created, "instances_discarded", s.Discarded)
 	return nil
 }
 
-// triggerConfig validates the flags into the trigger's and the engine's configuration.
-func (f serveFlags) triggerConfig() (httptrigger.Config, engine.Config, error) {
+// config validates the flags into the trigger's configuration (with one
+// route, completed by the caller) and the component's.
+func (f serveFlags) configs(path string) (httptrigger.Config, wasmhive.ComponentConfig, error) {
 	var tc httptrigger.Config
-	ecfg := engine.NewConfig()
-	for _, h := range extism.HostModules() {
-		ecfg = ecfg.WithHostModule(h)
-	}
-	if f.noCache {
-		ecfg = ecfg.WithoutCache()
-	}
+	cc := wasmhive.ComponentConfig{Module: path}
 	conv, err := httptrigger.ParseConvention(f.convention)
 	if err != nil {
-		return tc, ecfg, fmt.Errorf("--convention: %w", err)
+		return tc, cc, fmt.Errorf("--convention: %w", err)
 	}
-	policy, err := pool.ParsePolicy(f.policy)
-	if err != nil {
-		return tc, ecfg, fmt.Errorf("--policy: %w", err)
+	switch f.policy {
+	case "reuse":
+	case "fresh":
+		cc.Instances.Fresh = true
+	default:
+		return tc, cc, fmt.Errorf("--policy %q: want reuse or fresh", f.policy)
 	}
 	if f.maxInstances < 1 {
-		return tc, ecfg, fmt.Errorf("--max-instances %d: want at least 1", f.maxInstances)
+		return tc, cc, fmt.Errorf("--max-instances %d: want at least 1", f.maxInstances)
 	}
 	if f.minWarm < 0 || f.minWarm > f.maxInstances {
-		return tc, ecfg, fmt.Errorf("--min-warm %d: want between 0 and --max-instances (%d)", f.minWarm, f.maxInstances)
+		return tc, cc, fmt.Errorf("--min-warm %d: want between 0 and --max-instances (%d)", f.minWarm, f.maxInstances)
+	}
+	if f.queue < -1 {
+		return tc, cc, fmt.Errorf("--queue %d: want 0 or more, or -1 for none", f.queue)
 	}
 	if f.queueTimeout <= 0 {
-		return tc, ecfg, errors.New("--queue-timeout: want a positive duration")
+		return tc, cc, errors.New("--queue-timeout: want a positive duration")
 	}
 	if f.timeout <= 0 {
-		return tc, ecfg, errors.New("--timeout: want a positive duration")
+		return tc, cc, errors.New("--timeout: want a positive duration")
 	}
 	if f.idleTimeout < 0 {
-		return tc, ecfg, errors.New("--idle-timeout: want a duration of 0 or more")
+		return tc, cc, errors.New("--idle-timeout: want a duration of 0 or more")
 	}
-	maxBody, err := parseSize(f.maxBody)
+	if f.shutdownTimeout < 0 {
+		return tc, cc, errors.New("--shutdown-timeout: want a duration of 0 or more")
+	}
+	maxBody, err := wasmhive.ParseSize(f.maxBody)
 	if err != nil {
-		return tc, ecfg, fmt.Errorf("--max-body: %w", err)
+		return tc, cc, fmt.Errorf("--max-body: %w", err)
 	}
-	maxResp, err := parseSize(f.maxResponse)
+	maxResp, err := wasmhive.ParseSize(f.maxResponse)
 	if err != nil {
-		return tc, ecfg, fmt.Errorf("--max-response: %w", err)
+		return tc, cc, fmt.Errorf("--max-response: %w", err)
 	}
-	var memLimit uint64
 	if f.maxMemory != "" {
-		if memLimit, err = parseSize(f.maxMemory); err != nil {
-			return tc, ecfg, fmt.Errorf("--max-memory: %w", err)
+		if cc.Limits.Memory, err = parseMemory(f.maxMemory); err != nil {
+			return tc, cc, fmt.Errorf("--max-memory: %w", err)
 		}
-		ecfg = ecfg.WithMaxMemory(memLimit)
 	}
 	env, err := parseEnv(f.env)
 	if err != nil {
-		return tc, ecfg, err
+		return tc, cc, err
 	}
+	cc.Env = envMap(env)
 	preopens, err := parsePreopens(f.dirs, f.roDirs)
 	if err != nil {
-		return tc, ecfg, err
+		return tc, cc, err
 	}
-	pluginCfg := map[string]string{}
-	for _, kv := range f.config {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return tc, ecfg, fmt.Errorf("--config %q: want KEY=VALUE", kv)
-		}
-		pluginCfg[k] = v
+	cc.Dirs = dirsOf(preopens)
+	if cc.Config, err = parseConfig(f.config); err != nil {
+		return tc, cc, err
 	}
+	if cc.Grants, err = parseGrants(f.grants, f.allowHosts); err != nil {
+		return tc, cc, err
+	}
+	cc.Instances.Min, cc.Instances.Max = f.minWarm, f.maxInstances
+	cc.Instances.IdleTimeout, cc.Instances.QueueTimeout = f.idleTimeout, f.queueTimeout
+	cc.Instances.Queue = f.queue
 	tc = httptrigger.Config{
-		Convention: conv,
-		Export:     f.export,
-		Pool: pool.Config{
-			Policy:       policy,
-			MinWarm:      f.minWarm,
-			Max:          f.maxInstances,
-			IdleTimeout:  f.idleTimeout,
-			QueueSize:    f.queue,
-			QueueTimeout: f.queueTimeout,
-			MemoryLimit:  memLimit,
-		},
+		Routes:           []httptrigger.Route{{Path: "/", Convention: conv, Export: f.export}},
 		MaxBodyBytes:     int64(maxBody),
 		MaxResponseBytes: int64(maxResp),
 		Timeout:          f.timeout,
-		Env:              env,
-		Preopens:         preopens,
-		PluginConfig:     pluginCfg,
-		AllowedHosts:     f.allowHosts,
 	}
-	return tc, ecfg, nil
+	return tc, cc, nil
 }
 
 // levelFloor drops records below min (the access log at Info, when

@@ -5,57 +5,23 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/wasmhive/wasmhive/abi/extism"
-	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/httpwire"
 )
 
-// handlerKey attaches a handler instance's handlerInst to it.
-var handlerKey = engine.NewKey[*handlerInst]("httptrigger")
-
-// handlerInst is the per-instance state of the handler convention.
-type handlerInst struct {
-	st     *extism.State
-	stderr guestStderr // the guest's stdout and stderr during one request
-	in     []byte      // the encoded request, reused
-	req    httpwire.Request
-	resp   httpwire.Response
+// handlerBuf is one request's encoding buffers, reused across requests.
+type handlerBuf struct {
+	in   []byte // the encoded request
+	req  httpwire.Request
+	resp httpwire.Response
 }
 
-// newHandlerInstance creates a warm instance for the handler convention:
-// instantiation runs _initialize; its Extism state and stderr stay with it.
-func (t *Trigger) newHandlerInstance(ctx context.Context) (*engine.Instance, error) {
-	m := t.cfg.Module
-	hi := &handlerInst{}
-	hi.st = extism.NewState(extism.StateConfig{
-		Name:           m.Name(),
-		Config:         t.cfg.PluginConfig,
-		AllowedHosts:   t.cfg.AllowedHosts,
-		Logger:         t.log.With("module", m.Name()),
-		MaxKernelBytes: uint64(t.cfg.MaxBodyBytes+t.cfg.MaxResponseBytes) + 1<<20,
-	})
-	icfg := engine.InstanceConfig{
-		Args:     []string{m.Name()},
-		Env:      t.cfg.Env,
-		Stdout:   &hi.stderr,
-		Stderr:   &hi.stderr,
-		Preopens: t.cfg.Preopens,
-	}
-	hi.st.Attach(&icfg)
-	handlerKey.Set(&icfg, hi)
-	return t.cfg.Runtime.Instantiate(ctx, m, icfg)
-}
-
-// serveHandler runs one request on a pooled instance.
-func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
-	inst, err := t.pool.Get(ctx)
-	if err != nil {
-		return err
-	}
-	hi, _ := handlerKey.Of(inst)
-	hi.stderr.reset()
-
-	req := &hi.req
+// serveHandler runs one request through the handler convention: the
+// request, encoded in the httpwire format, is the input of a call of the
+// route's export on a warm instance of its component.
+func (t *Trigger) serveHandler(ctx context.Context, rt *route, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
+	hb := t.encs.Get().(*handlerBuf)
+	defer t.putEnc(hb)
+	req := &hb.req
 	req.Method, req.Path, req.Query, req.Body = r.Method, r.URL.Path, r.URL.RawQuery, body
 	req.Header = append(req.Header[:0], httpwire.Field{Name: "Host", Value: r.Host})
 	for name, values := range r.Header {
@@ -63,21 +29,16 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 			req.Header = append(req.Header, httpwire.Field{Name: name, Value: v})
 		}
 	}
-	hi.in, _ = req.AppendBinary(hi.in[:0])
+	hb.in, _ = req.AppendBinary(hb.in[:0])
 	req.Body = nil
-	out, err := extism.Call(ctx, inst, hi.st, t.export, hi.in)
-	defer t.pool.Release(inst, err) // after the response is written from out
-	if cap(hi.in) > 1<<20 {
-		hi.in = nil // do not keep a large request's buffer on a warm instance
-	}
-	t.logStderr(ctx, id, &hi.stderr)
+	out, err := t.cfg.Invoker.Invoke(ctx, rt.Component, rt.Export, hb.in)
 	if err != nil {
 		return err
 	}
 	if int64(len(out)) > t.cfg.MaxResponseBytes+1<<16 {
 		return &BadResponseError{Convention: Handler, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
 	}
-	resp := &hi.resp
+	resp := &hb.resp
 	if err := resp.Decode(out); err != nil { // out is a fresh copy: strings may alias it
 		return &BadResponseError{Convention: Handler, Reason: err.Error()}
 	}
@@ -100,6 +61,15 @@ func (t *Trigger) serveHandler(ctx context.Context, w http.ResponseWriter, r *ht
 	w.Write(resp.Body)
 	resp.Body = nil
 	return nil
+}
+
+// putEnc keeps a request's buffers for the next one, unless they grew large.
+func (t *Trigger) putEnc(hb *handlerBuf) {
+	if cap(hb.in) > 1<<20 {
+		return
+	}
+	hb.resp = httpwire.Response{Header: hb.resp.Header[:0]}
+	t.encs.Put(hb)
 }
 
 // skipResponseHeader tells the headers a guest may not set (name is

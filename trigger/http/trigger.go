@@ -1,6 +1,8 @@
-// Package httptrigger serves HTTP requests with a WebAssembly module: the
-// trigger behind `wasmhive serve`. It speaks two guest conventions, picked
-// from what the module exports (Config.Convention overrides):
+// Package httptrigger serves HTTP requests with components of a Host: the
+// trigger behind `wasmhive serve` and the routes of `wasmhive up`. Requests
+// are routed by path prefix to a component, which it reaches through a
+// trigger.Invoker (never the engine). It speaks two guest conventions,
+// picked from what the component exports (Route.Convention overrides):
 //
 //   - Handler: a reactor or library module exporting handle_http. Each
 //     request is encoded in the httpwire format (docs/http-wire-format.md)
@@ -33,14 +35,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive/trigger"
 )
 
 // HealthPath is the health endpoint every trigger answers itself, whatever
@@ -95,24 +98,12 @@ func ParseConvention(s string) (Convention, error) {
 	return 0, fmt.Errorf("unknown convention %q (want auto, wagi or handler)", s)
 }
 
-// Config configures a Trigger. Runtime and Module are required.
+// Config configures a Trigger. Invoker and at least one Route are required.
 type Config struct {
-	// Runtime instantiates the module. For the handler convention it must
-	// define the Extism host modules (engine.Config.WithHostModule with
-	// each of extism.HostModules(): Go handlers written with pdk/http import
-	// the bulk-copy module as well as extism:host/env).
-	Runtime *engine.Runtime
-	// Module is the compiled module that serves requests.
-	Module *engine.Module
-	// Convention picks the guest convention; Auto detects it.
-	Convention Convention
-	// Export is the handler convention's export; empty means DefaultExport.
-	Export string
-	// Pool configures the instances: for the handler convention every field
-	// applies (Policy Reuse keeps warm instances, Fresh makes one per
-	// request); for WAGI, where each request needs a fresh instance, Max,
-	// QueueSize and QueueTimeout apply. Pool.New is set by the trigger.
-	Pool pool.Config
+	// Invoker runs the components (a *wasmhive.Host).
+	Invoker trigger.Invoker
+	// Routes map path prefixes to components.
+	Routes []Route
 	// MaxBodyBytes caps request bodies (413 past it); 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
@@ -122,39 +113,45 @@ type Config struct {
 	// Timeout bounds each request, including the wait for an instance (504
 	// past it); 0 means DefaultTimeout.
 	Timeout time.Duration
-	// Env adds "NAME=VALUE" entries to every instance's environment (for
-	// WAGI, before the CGI variables, which win).
-	Env []string
-	// Preopens are directories every instance may reach.
-	Preopens []engine.Preopen
-	// PluginConfig is what the handler's config_get sees.
-	PluginConfig map[string]string
-	// AllowedHosts are the hosts the handler's http_request may reach.
-	AllowedHosts []string
 	// Logger receives the access log (Info), guest errors (Error) and guest
 	// stderr (Warn); nil means slog.Default().
 	Logger *slog.Logger
 }
 
-// Trigger is an http.Handler that serves requests with a module. Close it to
-// release its instances.
-type Trigger struct {
-	cfg        Config
-	convention Convention
-	export     string
-	log        *slog.Logger
-	pool       *pool.Pool
-	idPrefix   string
-	idSeq      atomic.Uint64
-	wagi       *wagiRunner
-	bufs       sync.Pool // *bytes.Buffer for request bodies
+// Route sends the requests under a path prefix to a component.
+type Route struct {
+	// Path is the prefix: "/" matches every path, "/api" matches /api and
+	// /api/..., not /apix. The longest matching prefix wins.
+	Path string
+	// Component names the component that serves the route.
+	Component string
+	// Convention picks the guest convention; Auto detects it.
+	Convention Convention
+	// Export is the handler convention's export; empty means DefaultExport.
+	Export string
 }
 
-// New checks cfg against the module, picks the convention and creates the
-// instance pool (whose warm instances start in the background).
+// route is a Route checked against its component.
+type route struct {
+	Route
+	info trigger.Info
+}
+
+// Trigger is an http.Handler that serves requests with components.
+type Trigger struct {
+	cfg      Config
+	routes   []route // longest path first
+	log      *slog.Logger
+	idPrefix string
+	idSeq    atomic.Uint64
+	bufs     sync.Pool // *bytes.Buffer for request bodies
+	encs     sync.Pool // *handlerBuf for encoded requests
+}
+
+// New checks every route against its component and picks its convention.
 func New(cfg Config) (*Trigger, error) {
-	if cfg.Runtime == nil || cfg.Module == nil {
-		return nil, errors.New("httptrigger: Config.Runtime and Config.Module are required")
+	if cfg.Invoker == nil || len(cfg.Routes) == 0 {
+		return nil, errors.New("httptrigger: Config.Invoker and at least one route are required")
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
@@ -165,10 +162,7 @@ func New(cfg Config) (*Trigger, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	t := &Trigger{cfg: cfg, export: cfg.Export, log: cfg.Logger}
-	if t.export == "" {
-		t.export = DefaultExport
-	}
+	t := &Trigger{cfg: cfg, log: cfg.Logger}
 	if t.log == nil {
 		t.log = slog.Default()
 	}
@@ -176,72 +170,107 @@ func New(cfg Config) (*Trigger, error) {
 	rand.Read(rnd[:])
 	t.idPrefix = hex.EncodeToString(rnd[:])
 	t.bufs.New = func() any { return new(bytes.Buffer) }
-
-	m := cfg.Module
-	conv := cfg.Convention
-	if conv == Auto {
-		switch {
-		case m.HasExport(t.export):
-			conv = Handler
-		case m.HasExport("_start"):
-			conv = WAGI
-		default:
-			return nil, fmt.Errorf("%s exports neither %s (handler convention) nor _start (WAGI convention)", m.Name(), t.export)
+	t.encs.New = func() any { return new(handlerBuf) }
+	seen := map[string]bool{}
+	for _, r := range cfg.Routes {
+		if !strings.HasPrefix(r.Path, "/") {
+			return nil, fmt.Errorf("route %q: a path must start with /", r.Path)
 		}
-	}
-	t.convention = conv
-	pc := cfg.Pool
-	switch conv {
-	case Handler:
-		if err := extism.CheckExport(m, t.export); err != nil {
-			return nil, fmt.Errorf("handler convention: %w", err)
+		if r.Path != "/" {
+			r.Path = strings.TrimSuffix(r.Path, "/")
 		}
-		pc.New = t.newHandlerInstance
-	case WAGI:
-		if !m.HasExport("_start") {
-			return nil, fmt.Errorf("WAGI convention: %s exports no _start (it is a %s module)", m.Name(), m.Pattern())
+		if seen[r.Path] {
+			return nil, fmt.Errorf("route %s: defined twice", r.Path)
 		}
-		// Every request needs its own instance (stdio and environment are
-		// fixed at instantiation): only the limits of the pool apply.
-		pc.Policy, pc.MinWarm, pc.IdleTimeout = pool.Fresh, 0, 0
-		pc.New = func(context.Context) (*engine.Instance, error) {
-			return nil, errors.New("WAGI instances are made per request")
+		seen[r.Path] = true
+		rt, err := checkRoute(cfg.Invoker, r)
+		if err != nil {
+			return nil, err
 		}
-		t.wagi = &wagiRunner{t: t}
-	default:
-		return nil, fmt.Errorf("httptrigger: unknown convention %d", int(conv))
+		t.routes = append(t.routes, rt)
 	}
-	// Instantiate once now, so that a module that cannot run here (an
-	// import no host provides, a trap in _initialize) is refused at start
-	// rather than answering 500 to every request.
-	probe := pc.New
-	if conv == WAGI {
-		probe = func(ctx context.Context) (*engine.Instance, error) {
-			return cfg.Runtime.Instantiate(ctx, m, engine.InstanceConfig{Args: []string{m.Name()}, Env: cfg.Env, Preopens: cfg.Preopens})
-		}
-	}
-	inst, err := probe(context.Background())
-	if err != nil {
-		return nil, fmt.Errorf("%s convention: %w", conv, err)
-	}
-	inst.Close(context.Background())
-	p, err := pool.New(pc)
-	if err != nil {
-		return nil, err
-	}
-	t.pool = p
+	sort.SliceStable(t.routes, func(i, j int) bool { return len(t.routes[i].Path) > len(t.routes[j].Path) })
 	return t, nil
 }
 
-// Convention returns the convention in use (never Auto).
-func (t *Trigger) Convention() Convention { return t.convention }
+// checkRoute picks a route's convention from its component's exports.
+func checkRoute(inv trigger.Invoker, r Route) (route, error) {
+	info, err := inv.Describe(r.Component)
+	if err != nil {
+		return route{}, fmt.Errorf("route %s: %w", r.Path, err)
+	}
+	if r.Export == "" {
+		r.Export = DefaultExport
+	}
+	switch r.Convention {
+	case Auto:
+		switch {
+		case info.Exports[r.Export]:
+			r.Convention = Handler
+		case info.Exports["_start"]:
+			r.Convention = WAGI
+		default:
+			return route{}, fmt.Errorf("route %s: component %s exports neither %s (handler convention) nor _start (WAGI convention)", r.Path, info.Name, r.Export)
+		}
+	case Handler:
+		if !info.Exports[r.Export] {
+			return route{}, fmt.Errorf("route %s: handler convention: component %s does not export %s", r.Path, info.Name, r.Export)
+		}
+		if info.Pattern == "command" {
+			return route{}, fmt.Errorf("route %s: handler convention: component %s is a command; its exports cannot be called", r.Path, info.Name)
+		}
+	case WAGI:
+		if !info.Exports["_start"] {
+			return route{}, fmt.Errorf("route %s: WAGI convention: component %s exports no _start (it is a %s module)", r.Path, info.Name, info.Pattern)
+		}
+	default:
+		return route{}, fmt.Errorf("route %s: unknown convention %d", r.Path, int(r.Convention))
+	}
+	return route{Route: r, info: info}, nil
+}
 
-// Stats returns the instance pool's counters.
-func (t *Trigger) Stats() pool.Stats { return t.pool.Stats() }
+// match returns the route serving path, or nil.
+func (t *Trigger) match(path string) *route {
+	for i := range t.routes {
+		r := &t.routes[i]
+		if r.Path == "/" || path == r.Path || (strings.HasPrefix(path, r.Path) && path[len(r.Path)] == '/') {
+			return r
+		}
+	}
+	return nil
+}
 
-// Close releases the pool's idle instances; call it after the HTTP server
-// has shut down.
-func (t *Trigger) Close(ctx context.Context) error { return t.pool.Close(ctx) }
+// Convention returns the convention of the route for path (never Auto), or
+// Auto when no route matches.
+func (t *Trigger) Convention(path string) Convention {
+	if r := t.match(path); r != nil {
+		return r.Convention
+	}
+	return Auto
+}
+
+// Stats returns the instance counters of every routed component, summed.
+func (t *Trigger) Stats() trigger.Stats {
+	var s trigger.Stats
+	seen := map[string]bool{}
+	for _, r := range t.routes {
+		if seen[r.Component] || r.info.Stats == nil {
+			continue
+		}
+		seen[r.Component] = true
+		c := r.info.Stats()
+		s.Active += c.Active
+		s.Idle += c.Idle
+		s.Waiting += c.Waiting
+		s.Created += c.Created
+		s.Discarded += c.Discarded
+		s.Retired += c.Retired
+		s.Failed += c.Failed
+		s.Calls += c.Calls
+		s.Rejected += c.Rejected
+	}
+	return s
+}
 
 // newID returns a request id unique within this process run.
 func (t *Trigger) newID() string {
@@ -313,16 +342,28 @@ func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 }
 
 func (t *Trigger) health(w http.ResponseWriter) {
-	s := t.pool.Stats()
-	body, _ := json.Marshal(map[string]any{
-		"status":     "ok",
-		"module":     t.cfg.Module.Name(),
-		"convention": t.convention.String(),
-		"pool": map[string]any{
+	poolJSON := func(s trigger.Stats) map[string]any {
+		return map[string]any{
 			"active": s.Active, "idle": s.Idle, "waiting": s.Waiting,
 			"created": s.Created, "discarded": s.Discarded, "retired": s.Retired,
 			"failed": s.Failed, "calls": s.Calls, "rejected": s.Rejected,
-		},
+		}
+	}
+	routes := make([]map[string]any, 0, len(t.routes))
+	for _, r := range t.routes {
+		e := map[string]any{"path": r.Path, "component": r.Component, "convention": r.Convention.String()}
+		if r.info.Stats != nil {
+			e["pool"] = poolJSON(r.info.Stats())
+		}
+		routes = append(routes, e)
+	}
+	first := t.routes[len(t.routes)-1] // the shortest path, "/" for serve
+	body, _ := json.Marshal(map[string]any{
+		"status":     "ok",
+		"module":     first.info.Name,
+		"convention": first.Convention.String(),
+		"pool":       poolJSON(t.Stats()),
+		"routes":     routes,
 	})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -332,6 +373,11 @@ func (t *Trigger) health(w http.ResponseWriter) {
 // serve reads the body, runs the module and writes its response or the
 // error's status. It returns the error for the access log.
 func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string) error {
+	rt := t.match(r.URL.Path)
+	if rt == nil {
+		t.fail(w, http.StatusNotFound, id, "no route for "+r.URL.Path)
+		return nil
+	}
 	if r.ContentLength > t.cfg.MaxBodyBytes {
 		t.fail(w, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("request body of %d bytes exceeds the limit of %d", r.ContentLength, t.cfg.MaxBodyBytes))
 		return nil
@@ -353,14 +399,14 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string) error
 	ctx, cancel := context.WithTimeout(r.Context(), t.cfg.Timeout)
 	defer cancel()
 	var err error
-	switch t.convention {
+	switch rt.Convention {
 	case Handler:
-		err = t.serveHandler(ctx, w, r, id, buf.Bytes())
+		err = t.serveHandler(ctx, rt, w, r, id, buf.Bytes())
 	case WAGI:
-		err = t.wagi.serve(ctx, w, r, id, buf.Bytes())
+		err = t.serveWAGI(ctx, rt, w, r, id, buf.Bytes())
 	}
 	if err != nil {
-		t.failFor(w, r, id, err)
+		t.failFor(w, r, rt, id, err)
 	}
 	return err
 }
@@ -372,10 +418,10 @@ func (t *Trigger) putBuf(b *bytes.Buffer) {
 }
 
 // failFor maps a guest or pool error to a status and logs it.
-func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, id string, err error) {
+func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, rt *route, id string, err error) {
 	var bad *BadResponseError
 	switch {
-	case errors.Is(err, pool.ErrSaturated):
+	case errors.Is(err, trigger.ErrSaturated):
 		w.Header().Set("Retry-After", "1")
 		t.fail(w, http.StatusServiceUnavailable, id, "all instances are busy; try again later")
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
@@ -384,13 +430,13 @@ func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, id string, err
 		// The client is gone: nobody reads an answer.
 	case errors.As(err, &bad):
 		t.log.LogAttrs(r.Context(), slog.LevelError, "bad response from module", slog.String("id", id),
-			slog.String("module", t.cfg.Module.Name()), slog.String("error", err.Error()))
+			slog.String("component", rt.Component), slog.String("error", err.Error()))
 		t.fail(w, http.StatusBadGateway, id, "the module sent a malformed response")
-	case errors.Is(err, pool.ErrClosed):
+	case errors.Is(err, trigger.ErrClosed):
 		t.fail(w, http.StatusServiceUnavailable, id, "shutting down")
 	default:
 		t.log.LogAttrs(r.Context(), slog.LevelError, "module failed", slog.String("id", id),
-			slog.String("module", t.cfg.Module.Name()), slog.String("error", err.Error()))
+			slog.String("component", rt.Component), slog.String("error", err.Error()))
 		t.fail(w, http.StatusInternalServerError, id, "the module failed")
 	}
 }
@@ -432,12 +478,12 @@ func (g *guestStderr) String() string {
 }
 
 // logStderr logs what the guest wrote on stderr during request id.
-func (t *Trigger) logStderr(ctx context.Context, id string, g *guestStderr) {
+func (t *Trigger) logStderr(ctx context.Context, rt *route, id string, g *guestStderr) {
 	if g.buf.Len() == 0 {
 		return
 	}
 	t.log.LogAttrs(ctx, slog.LevelWarn, "module stderr", slog.String("id", id),
-		slog.String("module", t.cfg.Module.Name()), slog.String("stderr", g.String()))
+		slog.String("component", rt.Component), slog.String("stderr", g.String()))
 }
 
 // BadResponseError reports a guest answer the trigger cannot turn into an

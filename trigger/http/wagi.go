@@ -10,41 +10,23 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tetratelabs/wazero/experimental"
-
-	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/version"
+	"github.com/wasmhive/wasmhive/trigger"
 )
 
-// wagiRunner runs a command module as a CGI 1.1 script (RFC 3875), one
-// fresh instance per request.
-type wagiRunner struct {
-	t   *Trigger
-	mem memoryPool
-}
-
-func (g *wagiRunner) serve(ctx context.Context, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
-	t := g.t
-	m := t.cfg.Module
+// serveWAGI runs one request through the WAGI convention: the route's
+// component runs as a CGI 1.1 script (RFC 3875) on a fresh instance.
+func (t *Trigger) serveWAGI(ctx context.Context, rt *route, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
 	stdout := &limitedBuffer{limit: t.cfg.MaxResponseBytes + 64<<10}
 	var stderr guestStderr
-	icfg := engine.InstanceConfig{
-		Args:     CGIArgs(m.Name(), r.URL.RawQuery),
-		Env:      append(append([]string(nil), t.cfg.Env...), CGIEnv(r, id, len(body))...),
-		Stdin:    bytes.NewReader(body),
-		Stdout:   stdout,
-		Stderr:   &stderr,
-		Preopens: t.cfg.Preopens,
-	}
-	inst, err := t.pool.GetNew(ctx, func(ctx context.Context) (*engine.Instance, error) {
-		return t.cfg.Runtime.Instantiate(experimental.WithMemoryAllocator(ctx, &g.mem), m, icfg)
+	err := t.cfg.Invoker.Run(ctx, rt.Component, trigger.CommandIO{
+		Args:   CGIArgs(rt.info.Name, r.URL.RawQuery),
+		Env:    CGIEnv(r, id, len(body)),
+		Stdin:  bytes.NewReader(body),
+		Stdout: stdout,
+		Stderr: &stderr,
 	})
-	if err != nil {
-		return err
-	}
-	_, err = inst.Call(ctx, "_start")
-	t.pool.Release(inst, err)
-	t.logStderr(ctx, id, &stderr)
+	t.logStderr(ctx, rt, id, &stderr)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package httptrigger
+package engine
 
 import (
 	"sync"
@@ -6,8 +6,8 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// memoryPool recycles the linear memories of short-lived instances (WAGI
-// runs a fresh instance per request). Without it, every request allocates
+// memoryPool recycles the linear memories of short-lived instances
+// (InstanceConfig.RecycleMemory: WAGI runs a fresh instance per request). Without it, every request allocates
 // its module's whole initial memory (128 KiB for a small C program) and the
 // garbage collector runs hundreds of times a second; with it, a request
 // re-zeroes a recycled buffer instead. It is a wazero MemoryAllocator, handed
@@ -24,12 +24,25 @@ type memoryPool struct {
 // to the garbage collector.
 const maxPooledMemory = 16 << 20
 
+// allocator is the wazero MemoryAllocator of one instance: it caps growth at
+// limit (InstanceConfig.MaxMemory) and, with a pool, recycles buffers.
+type allocator struct {
+	pool  *memoryPool // nil: plain Go slices
+	limit uint64      // 0: the module's own maximum
+}
+
 // Allocate implements experimental.MemoryAllocator.
-func (p *memoryPool) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
-	return &pooledMemory{pool: p, want: capBytes, max: maxBytes}
+func (a allocator) Allocate(capBytes, maxBytes uint64) experimental.LinearMemory {
+	if a.limit > 0 && a.limit < maxBytes {
+		maxBytes = a.limit
+	}
+	return &pooledMemory{pool: a.pool, want: min(capBytes, maxBytes), max: maxBytes}
 }
 
 func (p *memoryPool) get(capBytes int) []byte {
+	if p == nil {
+		return make([]byte, 0, capBytes)
+	}
 	if v, ok := p.pools.Load(capBytes); ok {
 		if b, ok := v.(*sync.Pool).Get().(*[]byte); ok {
 			return (*b)[:0]
@@ -40,7 +53,7 @@ func (p *memoryPool) get(capBytes int) []byte {
 
 // put zeroes the used part of b and keeps it for reuse.
 func (p *memoryPool) put(b []byte) {
-	if cap(b) > maxPooledMemory || cap(b) == 0 {
+	if p == nil || cap(b) > maxPooledMemory || cap(b) == 0 {
 		return
 	}
 	clear(b)
@@ -63,7 +76,10 @@ type pooledMemory struct {
 // size bytes whose first len(previous) bytes are the previous contents and
 // whose other bytes are zero, or nil past the maximum.
 func (m *pooledMemory) Reallocate(size uint64) []byte {
-	if size > m.max {
+	if size > m.max && m.buf != nil {
+		// Growth past the cap fails (memory.grow returns -1). The first
+		// call is the module's declared minimum, which instantiate has
+		// already checked against the cap for every memory it can see.
 		return nil
 	}
 	if m.buf == nil {
@@ -73,7 +89,7 @@ func (m *pooledMemory) Reallocate(size uint64) []byte {
 		m.buf = m.buf[:size]
 		return m.buf
 	}
-	grown := make([]byte, size, min(max(size, 2*uint64(cap(m.buf))), m.max))
+	grown := make([]byte, size, max(size, min(2*uint64(cap(m.buf)), m.max)))
 	copy(grown, m.buf)
 	m.pool.put(m.buf)
 	m.buf = grown
@@ -87,4 +103,17 @@ func (m *pooledMemory) Free() {
 		m.pool.put(m.buf)
 		m.buf = nil
 	}
+}
+
+// minPages returns the largest declared minimum of m's memories, imported
+// or defined, in pages.
+func (m *Module) minPages() uint32 {
+	var n uint32
+	for _, md := range m.compiled.ImportedMemories() {
+		n = max(n, md.Min())
+	}
+	for _, md := range m.compiled.ExportedMemories() {
+		n = max(n, md.Min())
+	}
+	return n
 }

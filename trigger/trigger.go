@@ -1,0 +1,60 @@
+// Package trigger is the small interface between what starts work (an HTTP
+// request, a message, the CLI, later a linked component or another host of
+// the lattice) and the Host that does it. A trigger knows components by name
+// and calls them through an Invoker; it never touches the engine, pools or
+// host state.
+package trigger
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/pool"
+)
+
+// Invoker runs components. *wasmhive.Host implements it.
+type Invoker interface {
+	// Invoke calls export of component with payload as its input through
+	// the Extism ABI, on a warm instance from the component's pool, and
+	// returns the output.
+	Invoke(ctx context.Context, component, export string, payload []byte) ([]byte, error)
+	// Run runs component as a command: a fresh instance, its _start once,
+	// with the given arguments, environment and standard streams.
+	Run(ctx context.Context, component string, cio CommandIO) error
+	// Describe tells what a trigger needs to know of component to drive it.
+	Describe(component string) (Info, error)
+}
+
+// CommandIO is what a command instance sees of the world for one run.
+type CommandIO struct {
+	Args           []string // argv, argv[0] first; nil means the component's name alone
+	Env            []string // "NAME=VALUE" entries, after the component's own
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer // nil means the component's defaults
+}
+
+// Info describes a component to a trigger.
+type Info struct {
+	Name    string
+	Pattern string          // "command", "reactor" or "library"
+	Exports map[string]bool // the exported functions
+	// Stats returns the counters of the component's instances.
+	Stats func() pool.Stats
+}
+
+// Stats is the counters of a component's instances.
+type Stats = pool.Stats
+
+// Errors a trigger maps to its own answers (an HTTP status, a NAK...).
+var (
+	// ErrSaturated: every instance was busy past the component's queue limits.
+	ErrSaturated = pool.ErrSaturated
+	// ErrClosed: the component or its Host is closed (shutting down).
+	ErrClosed = errors.New("closed")
+	// ErrTimeout: the call passed its deadline.
+	ErrTimeout = engine.ErrTimeout
+	// ErrCanceled: the call's context was canceled.
+	ErrCanceled = engine.ErrCanceled
+)
