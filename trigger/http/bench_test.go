@@ -8,8 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/internal/testguest"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
@@ -70,22 +69,21 @@ func benchServe(b *testing.B, h http.Handler) {
 
 func benchTrigger(b *testing.B, path string) {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, testConfig())
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{CacheDir: testCacheDir, Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer rt.Close(ctx)
-	mod, err := rt.CompileFile(ctx, path)
+	defer h.Close(ctx)
+	if _, err := h.AddComponent(ctx, "app", wasmhive.ComponentConfig{Module: path, Instances: wasmhive.Instances{Max: 1, Min: 1}}); err != nil {
+		b.Fatal(err)
+	}
+	trig, err := httptrigger.New(httptrigger.Config{Invoker: h,
+		Routes: []httptrigger.Route{{Path: "/", Component: "app"}},
+		Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
-	trig, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: mod,
-		Pool:   pool.Config{Max: 1, MinWarm: 1},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer trig.Close(ctx)
 	benchServe(b, trig)
 }
 

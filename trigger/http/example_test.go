@@ -7,34 +7,34 @@ import (
 	"log/slog"
 	"net/http/httptest"
 
-	"github.com/wasmhive/wasmhive/abi/extism"
-	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 
-// Serving a module over HTTP: the trigger is an http.Handler.
+// Serving a component over HTTP: the Host runs it, the trigger is an
+// http.Handler that routes requests to it.
 func Example() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache().WithHostModule(extism.HostModule()).WithHostModule(extism.BulkHostModule()))
+	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{NoCache: true, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		panic(err)
 	}
-	defer rt.Close(ctx)
-	mod, err := rt.CompileFile(ctx, "../../testdata/guests/http/handler_c.wasm")
+	defer h.Close(ctx) // after the server: the Host owns the instances
+	_, err = h.AddComponent(ctx, "hello", wasmhive.ComponentConfig{
+		Module:    "../../testdata/guests/http/handler_c.wasm", // exports handle_http: the handler convention
+		Instances: wasmhive.Instances{Max: 8, Min: 2},          // warm instances, 8 requests at once
+	})
 	if err != nil {
 		panic(err)
 	}
 	trig, err := httptrigger.New(httptrigger.Config{
-		Runtime: rt,
-		Module:  mod,                             // exports handle_http: the handler convention
-		Pool:    pool.Config{Max: 8, MinWarm: 2}, // warm instances, 8 requests at once
+		Invoker: h,
+		Routes:  []httptrigger.Route{{Path: "/", Component: "hello"}},
 		Logger:  slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		panic(err)
 	}
-	defer trig.Close(ctx)
 	srv := httptest.NewServer(trig) // or http.ListenAndServe(addr, trig)
 	defer srv.Close()
 
@@ -44,6 +44,6 @@ func Example() {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	fmt.Print(trig.Convention(), " ", resp.Status, " ", string(body))
+	fmt.Print(trig.Convention("/"), " ", resp.Status, " ", string(body))
 	// Output: handler 200 OK hello, world
 }

@@ -176,8 +176,8 @@ func New(cfg Config) (*Trigger, error) {
 		if !strings.HasPrefix(r.Path, "/") {
 			return nil, fmt.Errorf("route %q: a path must start with /", r.Path)
 		}
-		if r.Path != "/" {
-			r.Path = strings.TrimSuffix(r.Path, "/")
+		if r.Path = strings.TrimRight(r.Path, "/"); r.Path == "" {
+			r.Path = "/"
 		}
 		if seen[r.Path] {
 			return nil, fmt.Errorf("route %s: defined twice", r.Path)

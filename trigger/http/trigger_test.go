@@ -3,6 +3,8 @@ package httptrigger_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,9 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wasmhive/wasmhive/abi/extism"
-	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/internal/testguest"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
@@ -41,38 +41,51 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// testConfig is the engine configuration of the tests: the Extism host
-// modules (pdk/http handlers import the bulk-copy one), and a compilation cache shared by the tests (compiling the Go
-// handler guest once instead of once per test).
-func testConfig() engine.Config {
-	return engine.NewConfig().WithHostModule(extism.HostModule()).WithHostModule(extism.BulkHostModule()).
-		WithCacheDir(filepath.Join(os.TempDir(), "wasmhive-httptrigger-test-cache"))
-}
+// testCacheDir is the compilation cache shared by the tests: the Go handler
+// guest is compiled once instead of once per test.
+var testCacheDir = filepath.Join(os.TempDir(), "wasmhive-httptrigger-test-cache")
 
-// server is a trigger behind a real HTTP server on 127.0.0.1.
+// server is a trigger behind a real HTTP server on 127.0.0.1, serving
+// components of a Host.
 type server struct {
 	*httptest.Server
+	host *wasmhive.Host
 	trig *httptrigger.Trigger
-	log  *syncBuffer
+	log  *syncBuffer // the Host's log and the trigger's
 }
 
-// start serves the module at path with cfg (Runtime, Module and Logger are
-// filled in).
-func start(t *testing.T, path string, cfg httptrigger.Config) *server {
+// newHost makes a Host logging into logs (debug level), closed at the end
+// of the test.
+func newHost(t testing.TB, logs *syncBuffer) *wasmhive.Host {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, testConfig())
+	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{CacheDir: testCacheDir, Logger: testLogger(logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	mod, err := rt.CompileFile(ctx, path)
-	if err != nil {
+	t.Cleanup(func() { h.Close(ctx) })
+	return h
+}
+
+func testLogger(logs *syncBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// add adds the module at path to h as component name with the instance
+// settings in.
+func add(t testing.TB, h *wasmhive.Host, name, path string, in wasmhive.Instances) {
+	t.Helper()
+	if _, err := h.AddComponent(context.Background(), name, wasmhive.ComponentConfig{Module: path, Instances: in}); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	cfg.Runtime, cfg.Module = rt, mod
-	cfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// serve starts a trigger with cfg (Invoker and Logger filled in) on h
+// behind a real HTTP server.
+func serve(t *testing.T, h *wasmhive.Host, logs *syncBuffer, cfg httptrigger.Config) *server {
+	t.Helper()
+	cfg.Invoker = h
+	cfg.Logger = testLogger(logs)
 	trig, err := httptrigger.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -80,12 +93,27 @@ func start(t *testing.T, path string, cfg httptrigger.Config) *server {
 	srv := httptest.NewServer(trig)
 	t.Cleanup(func() {
 		srv.Close()
-		trig.Close(ctx)
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
 	})
-	return &server{Server: srv, trig: trig, log: logs}
+	return &server{Server: srv, host: h, trig: trig, log: logs}
+}
+
+// start serves the module at path as component "app" with the instance
+// settings in. cfg's first route, if any, gives its Convention and Export;
+// it is routed at "/".
+func start(t *testing.T, path string, in wasmhive.Instances, cfg httptrigger.Config) *server {
+	t.Helper()
+	logs := &syncBuffer{}
+	h := newHost(t, logs)
+	add(t, h, "app", path, in)
+	r := httptrigger.Route{Path: "/", Component: "app"}
+	if len(cfg.Routes) > 0 {
+		r.Convention, r.Export = cfg.Routes[0].Convention, cfg.Routes[0].Export
+	}
+	cfg.Routes = []httptrigger.Route{r}
+	return serve(t, h, logs, cfg)
 }
 
 type reply struct {
@@ -145,8 +173,8 @@ func (s *server) wantError(t *testing.T, r reply, status int, logged string) {
 }
 
 func TestWAGIEndToEnd(t *testing.T) {
-	s := start(t, wagi(t, "wagi_echo"), httptrigger.Config{})
-	if c := s.trig.Convention(); c != httptrigger.WAGI {
+	s := start(t, wagi(t, "wagi_echo"), wasmhive.Instances{}, httptrigger.Config{})
+	if c := s.trig.Convention("/"); c != httptrigger.WAGI {
 		t.Fatalf("convention = %s, want wagi (detected from _start)", c)
 	}
 	r := s.do(t, "POST", "/some/path%20x?a=1&b=2", strings.NewReader("the body"), "Content-Type", "text/x-test", "X-Custom-Thing", "v1", "Authorization", "Bearer secret")
@@ -189,7 +217,7 @@ func TestWAGIEndToEnd(t *testing.T) {
 // finished WAGI instances; a new instance must never see an earlier
 // request's data, in static data or in memory it grows.
 func TestWAGIMemoryStartsZeroed(t *testing.T) {
-	s := start(t, wagi(t, "wagi_memory"), httptrigger.Config{Pool: pool.Config{Max: 2}})
+	s := start(t, wagi(t, "wagi_memory"), wasmhive.Instances{Max: 2}, httptrigger.Config{})
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -213,7 +241,7 @@ func TestWAGIMemoryStartsZeroed(t *testing.T) {
 }
 
 func TestWAGIMalformedOutput(t *testing.T) {
-	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
+	s := start(t, wagi(t, "wagi_bad"), wasmhive.Instances{}, httptrigger.Config{})
 	for _, q := range []string{"malformed", "noheaders"} {
 		s.wantError(t, s.get(t, "/?"+q), 502, "malformed wagi response")
 		if r := s.get(t, "/"); r.status != 200 || r.body != "fine\n" {
@@ -223,7 +251,7 @@ func TestWAGIMalformedOutput(t *testing.T) {
 }
 
 func TestWAGITrapAndExitStatus(t *testing.T) {
-	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
+	s := start(t, wagi(t, "wagi_bad"), wasmhive.Instances{}, httptrigger.Config{})
 	s.wantError(t, s.get(t, "/?trap"), 500, "unreachable")
 	s.wantError(t, s.get(t, "/?exit3"), 500, "exited with status 3")
 	if r := s.get(t, "/"); r.status != 200 {
@@ -235,7 +263,7 @@ func TestWAGITrapAndExitStatus(t *testing.T) {
 }
 
 func TestWAGIStderrIsLogged(t *testing.T) {
-	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{})
+	s := start(t, wagi(t, "wagi_bad"), wasmhive.Instances{}, httptrigger.Config{})
 	r := s.get(t, "/?stderr")
 	if r.status != 200 {
 		t.Fatalf("status %d", r.status)
@@ -247,7 +275,7 @@ func TestWAGIStderrIsLogged(t *testing.T) {
 }
 
 func TestWAGITimeout(t *testing.T) {
-	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{Timeout: 200 * time.Millisecond})
+	s := start(t, wagi(t, "wagi_bad"), wasmhive.Instances{}, httptrigger.Config{Timeout: 200 * time.Millisecond})
 	s.wantError(t, s.get(t, "/?loop"), 504, "")
 	if r := s.get(t, "/"); r.status != 200 {
 		t.Fatalf("request after a timeout: %d", r.status)
@@ -255,7 +283,7 @@ func TestWAGITimeout(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
-	s := start(t, wagi(t, "wagi_echo"), httptrigger.Config{MaxBodyBytes: 16})
+	s := start(t, wagi(t, "wagi_echo"), wasmhive.Instances{}, httptrigger.Config{MaxBodyBytes: 16})
 	if r := s.do(t, "POST", "/", strings.NewReader(strings.Repeat("a", 16))); r.status != 200 {
 		t.Fatalf("body at the limit: %d", r.status)
 	}
@@ -268,7 +296,7 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestWAGISaturation(t *testing.T) {
-	s := start(t, wagi(t, "wagi_bad"), httptrigger.Config{Pool: pool.Config{Max: 1, QueueSize: -1}})
+	s := start(t, wagi(t, "wagi_bad"), wasmhive.Instances{Max: 1, Queue: -1}, httptrigger.Config{})
 	slow := make(chan reply, 1)
 	go func() { slow <- s.get(t, "/?sleep") }()
 	waitFor(t, "the slow request to run", func() bool { return s.trig.Stats().Active == 1 })
@@ -282,16 +310,26 @@ func TestWAGISaturation(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	s := start(t, wagi(t, "wagi_hello"), httptrigger.Config{})
+	s := start(t, wagi(t, "wagi_hello"), wasmhive.Instances{}, httptrigger.Config{})
 	s.get(t, "/")
 	r := s.get(t, httptrigger.HealthPath)
 	if r.status != 200 || !strings.Contains(r.body, `"status":"ok"`) || !strings.Contains(r.body, `"calls":1`) {
 		t.Fatalf("health: %d %q", r.status, r.body)
 	}
+	var health struct {
+		Status, Module, Convention string
+		Routes                     []struct{ Path, Component, Convention string }
+	}
+	if err := json.Unmarshal([]byte(r.body), &health); err != nil {
+		t.Fatalf("health %q: %v", r.body, err)
+	}
+	if health.Module != "app" || health.Convention != "wagi" || len(health.Routes) != 1 || health.Routes[0].Path != "/" {
+		t.Fatalf("health %+v: want module app, convention wagi, one route /", health)
+	}
 }
 
 func TestAccessLog(t *testing.T) {
-	s := start(t, wagi(t, "wagi_hello"), httptrigger.Config{})
+	s := start(t, wagi(t, "wagi_hello"), wasmhive.Instances{}, httptrigger.Config{})
 	r := s.get(t, "/x?y")
 	id := r.header.Get("X-Request-Id")
 	if !regexp.MustCompile(`msg="http request" id=` + regexp.QuoteMeta(id) + ` method=GET path=/x status=200 bytes=13 `).MatchString(s.log.String()) {
@@ -300,8 +338,8 @@ func TestAccessLog(t *testing.T) {
 }
 
 func TestHandlerEndToEnd(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{})
-	if c := s.trig.Convention(); c != httptrigger.Handler {
+	s := start(t, handlerGuest(t), wasmhive.Instances{}, httptrigger.Config{})
+	if c := s.trig.Convention("/"); c != httptrigger.Handler {
 		t.Fatalf("convention = %s, want handler (detected from handle_http)", c)
 	}
 	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" || r.header.Get("Content-Type") != "text/plain" {
@@ -332,7 +370,7 @@ func TestHandlerEndToEnd(t *testing.T) {
 // requests into shared chunks of 8 KiB), checking every echo, and that a
 // request's strings kept by the guest survive the requests after it.
 func TestHandlerRequestsOfEverySize(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: 1}, httptrigger.Config{})
 	if r := s.get(t, "/keep?first"); r.status != 200 || r.body != "" {
 		t.Fatalf("first /keep: %d %q", r.status, r.body)
 	}
@@ -352,7 +390,7 @@ func TestHandlerRequestsOfEverySize(t *testing.T) {
 }
 
 func TestHandlerInC(t *testing.T) {
-	s := start(t, testguest.Path(t, "http/handler_c.wasm"), httptrigger.Config{})
+	s := start(t, testguest.Path(t, "http/handler_c.wasm"), wasmhive.Instances{}, httptrigger.Config{})
 	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" || r.header.Get("Content-Type") != "text/plain" {
 		t.Fatalf("GET /: %d %v %q", r.status, r.header, r.body)
 	}
@@ -362,7 +400,7 @@ func TestHandlerInC(t *testing.T) {
 }
 
 func TestHandlerTrapIsIsolated(t *testing.T) {
-	s := start(t, testguest.Path(t, "http/handler_c.wasm"), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	s := start(t, testguest.Path(t, "http/handler_c.wasm"), wasmhive.Instances{Max: 1}, httptrigger.Config{})
 	s.get(t, "/")
 	s.wantError(t, s.get(t, "/trap"), 500, "unreachable")
 	if r := s.get(t, "/"); r.status != 200 || r.body != "hello, world\n" {
@@ -388,7 +426,7 @@ func count(t *testing.T, s *server) (string, int) {
 }
 
 func TestHandlerKeepsStateOnWarmInstance(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: 1}, httptrigger.Config{})
 	first, _ := count(t, s)
 	for want := 2; want <= 4; want++ {
 		id, n := count(t, s)
@@ -399,7 +437,7 @@ func TestHandlerKeepsStateOnWarmInstance(t *testing.T) {
 }
 
 func TestHandlerFreshPolicy(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1, Policy: pool.Fresh}})
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: 1, Fresh: true}, httptrigger.Config{})
 	seen := map[string]bool{}
 	for range 3 {
 		id, n := count(t, s)
@@ -412,7 +450,7 @@ func TestHandlerFreshPolicy(t *testing.T) {
 
 func TestHandlerConcurrentRequestsNeverShareAnInstance(t *testing.T) {
 	const max, clients, each = 3, 12, 15
-	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: max, QueueSize: clients, QueueTimeout: time.Minute}})
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: max, Queue: clients, QueueTimeout: time.Minute}, httptrigger.Config{})
 	var mu sync.Mutex
 	counts := map[string][]int{}
 	var wg sync.WaitGroup
@@ -461,11 +499,15 @@ func TestHandlerConcurrentRequestsNeverShareAnInstance(t *testing.T) {
 }
 
 func TestHandlerPanicIsIsolated(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1}})
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: 1}, httptrigger.Config{})
 	before, _ := count(t, s)
 	r := s.get(t, "/panic")
 	s.wantError(t, r, 500, "module failed")
-	s.wantError(t, r, 500, "handler panicked on purpose") // the guest's stderr, same id
+	// The guest's stderr goes to the Host's log, a line at a time, with the
+	// component's name (not the request id: the Host does not know it).
+	if !regexp.MustCompile(`msg="component output" component=app stream=stderr line=".*handler panicked on purpose`).MatchString(s.log.String()) {
+		t.Fatalf("the guest's panic message is not in the Host's log:\n%s", s.log.String())
+	}
 	after, n := count(t, s)
 	if after == before || n != 1 {
 		t.Fatalf("after a panic, instance %s count %d: want a new instance (not %s) at count 1", after, n, before)
@@ -476,8 +518,12 @@ func TestHandlerPanicIsIsolated(t *testing.T) {
 }
 
 func TestHandlerTimeout(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{Timeout: 300 * time.Millisecond, Pool: pool.Config{Max: 1}})
+	// Min 1: the replacement is made in the background, not within the
+	// next request's 300 ms (a Go guest's _initialize can take longer
+	// under the race detector).
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: 1, Min: 1}, httptrigger.Config{Timeout: 300 * time.Millisecond})
 	s.wantError(t, s.get(t, "/loop"), 504, "")
+	waitFor(t, "a warm replacement", func() bool { st := s.trig.Stats(); return st.Discarded == 1 && st.Idle == 1 })
 	if _, n := count(t, s); n != 1 {
 		t.Fatalf("after a timeout, count %d: want a new instance", n)
 	}
@@ -487,7 +533,7 @@ func TestHandlerTimeout(t *testing.T) {
 }
 
 func TestHandlerSaturation(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{Pool: pool.Config{Max: 1, QueueSize: 1, QueueTimeout: 50 * time.Millisecond}})
+	s := start(t, handlerGuest(t), wasmhive.Instances{Max: 1, Queue: 1, QueueTimeout: 50 * time.Millisecond}, httptrigger.Config{})
 	count(t, s) // warm
 	slow := make(chan reply, 1)
 	go func() { slow <- s.get(t, "/sleep") }()
@@ -505,19 +551,25 @@ func TestHandlerSaturation(t *testing.T) {
 	}
 }
 
+// TestHandlerBadOutputAndErrorReturn serves two exports of one component
+// on two routes.
 func TestHandlerBadOutputAndErrorReturn(t *testing.T) {
-	guest := handlerGuest(t)
-	raw := start(t, guest, httptrigger.Config{Export: "handle_raw"})
-	raw.wantError(t, raw.get(t, "/"), 502, "malformed handler response")
-	fail := start(t, guest, httptrigger.Config{Export: "handle_fail"})
-	fail.wantError(t, fail.get(t, "/"), 500, "handler refused the request")
-	if st := fail.trig.Stats(); st.Discarded != 0 {
-		t.Fatalf("stats %+v: an error return must not discard the instance", st)
+	logs := &syncBuffer{}
+	h := newHost(t, logs)
+	add(t, h, "app", handlerGuest(t), wasmhive.Instances{})
+	s := serve(t, h, logs, httptrigger.Config{Routes: []httptrigger.Route{
+		{Path: "/raw", Component: "app", Export: "handle_raw"},
+		{Path: "/fail", Component: "app", Export: "handle_fail"},
+	}})
+	s.wantError(t, s.get(t, "/raw"), 502, "malformed handler response")
+	s.wantError(t, s.get(t, "/fail"), 500, "handler refused the request")
+	if st := s.trig.Stats(); st.Discarded != 0 {
+		t.Fatalf("stats %+v: an error return or a malformed response must not discard the instance", st)
 	}
 }
 
 func TestHandlerBodyLimit(t *testing.T) {
-	s := start(t, handlerGuest(t), httptrigger.Config{MaxBodyBytes: 1000})
+	s := start(t, handlerGuest(t), wasmhive.Instances{}, httptrigger.Config{MaxBodyBytes: 1000})
 	if r := s.do(t, "POST", "/echo", strings.NewReader(strings.Repeat("a", 1000))); r.status != 200 {
 		t.Fatalf("body at the limit: %d", r.status)
 	}
@@ -525,38 +577,212 @@ func TestHandlerBodyLimit(t *testing.T) {
 }
 
 func TestResponseLimit(t *testing.T) {
-	h := start(t, handlerGuest(t), httptrigger.Config{MaxResponseBytes: 1000})
+	h := start(t, handlerGuest(t), wasmhive.Instances{}, httptrigger.Config{MaxResponseBytes: 1000})
 	if r := h.get(t, "/big?n=1000"); r.status != 200 || len(r.body) != 1000 {
 		t.Fatalf("handler response at the limit: %d, %d bytes", r.status, len(r.body))
 	}
 	h.wantError(t, h.get(t, "/big?n=1001"), 502, "exceeds the limit of 1000 bytes")
-	w := start(t, wagi(t, "wagi_echo"), httptrigger.Config{MaxResponseBytes: 1000})
+	w := start(t, wagi(t, "wagi_echo"), wasmhive.Instances{}, httptrigger.Config{MaxResponseBytes: 1000})
 	w.wantError(t, w.do(t, "POST", "/", strings.NewReader(strings.Repeat("z", 2000))), 502, "exceeds the limit of 1000 bytes")
 }
 
 func TestConventionErrors(t *testing.T) {
-	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, testConfig())
-	if err != nil {
-		t.Fatal(err)
+	h := newHost(t, &syncBuffer{})
+	add(t, h, "reactor", testguest.Path(t, "http/reactor.wasm"), wasmhive.Instances{})
+	add(t, h, "cmd", testguest.Path(t, "http/wagi_hello.wasm"), wasmhive.Instances{})
+	newTrig := func(r httptrigger.Route) error {
+		r.Path = "/"
+		_, err := httptrigger.New(httptrigger.Config{Invoker: h, Routes: []httptrigger.Route{r}})
+		return err
 	}
-	defer rt.Close(ctx)
-	reactor, err := rt.CompileFile(ctx, testguest.Path(t, "http/reactor.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: reactor}); err == nil || !strings.Contains(err.Error(), "exports neither handle_http") {
+	if err := newTrig(httptrigger.Route{Component: "reactor"}); err == nil || !strings.Contains(err.Error(), "exports neither handle_http") {
 		t.Fatalf("a module with neither export: err = %v", err)
 	}
-	if _, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: reactor, Convention: httptrigger.WAGI}); err == nil {
+	if err := newTrig(httptrigger.Route{Component: "reactor", Convention: httptrigger.WAGI}); err == nil {
 		t.Fatal("WAGI accepted a reactor")
 	}
-	cmd, err := rt.CompileFile(ctx, testguest.Path(t, "http/wagi_hello.wasm"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: cmd, Convention: httptrigger.Handler}); err == nil {
+	if err := newTrig(httptrigger.Route{Component: "cmd", Convention: httptrigger.Handler}); err == nil {
 		t.Fatal("the handler convention accepted a module without handle_http")
+	}
+	if err := newTrig(httptrigger.Route{Component: "cmd", Convention: httptrigger.Convention(7)}); err == nil || !strings.Contains(err.Error(), "unknown convention") {
+		t.Fatalf("an unknown convention: err = %v", err)
+	}
+	if _, err := httptrigger.New(httptrigger.Config{Invoker: h}); err == nil {
+		t.Fatal("a trigger without routes was accepted")
+	}
+	if _, err := httptrigger.New(httptrigger.Config{Routes: []httptrigger.Route{{Path: "/", Component: "cmd"}}}); err == nil {
+		t.Fatal("a trigger without an Invoker was accepted")
+	}
+}
+
+// routed serves the Go handler guest as component "api" on /api and /echo
+// and the WAGI echo command as "site" on /, and more routes if given.
+func routed(t *testing.T, more ...httptrigger.Route) *server {
+	t.Helper()
+	logs := &syncBuffer{}
+	h := newHost(t, logs)
+	add(t, h, "api", handlerGuest(t), wasmhive.Instances{Max: 2})
+	add(t, h, "site", wagi(t, "wagi_echo"), wasmhive.Instances{})
+	return serve(t, h, logs, httptrigger.Config{Routes: append([]httptrigger.Route{
+		{Path: "/", Component: "site"},
+		{Path: "/api/", Component: "api"},   // a trailing slash is the same prefix
+		{Path: "/echo//", Component: "api"}, // so are several
+	}, more...)})
+}
+
+func TestRoutesLongestPrefixWins(t *testing.T) {
+	s := routed(t)
+	if c := s.trig.Convention("/api/x"); c != httptrigger.Handler {
+		t.Errorf("Convention(/api/x) = %s, want handler", c)
+	}
+	if c := s.trig.Convention("/apix"); c != httptrigger.WAGI {
+		t.Errorf("Convention(/apix) = %s, want wagi", c)
+	}
+	// The handler sees the whole path, prefix included.
+	r := s.do(t, "POST", "/echo?q=1", strings.NewReader("to the api"))
+	if r.status != 200 || !strings.Contains(r.body, "path=/echo\n") || !strings.HasSuffix(r.body, "body=to the api") {
+		t.Fatalf("POST /echo: %d %q", r.status, r.body)
+	}
+	// /api and what is under it reach the handler: its own 404 for paths
+	// it does not know, not the trigger's.
+	for _, path := range []string{"/api", "/api/x"} {
+		if r := s.get(t, path); r.status != 404 || r.body != "not found: "+path {
+			t.Fatalf("GET %s: %d %q, want the handler's 404", path, r.status, r.body)
+		}
+	}
+	// /apix is not under /api, nor /echox under /echo: the WAGI command on /.
+	for _, path := range []string{"/apix", "/echox", "/", "/other/api/x"} {
+		r := s.get(t, path)
+		if r.status != 200 || !strings.Contains(r.body, "GATEWAY_INTERFACE=CGI/1.1\n") || !strings.Contains(r.body, "PATH_INFO="+path+"\n") {
+			t.Fatalf("GET %s: %d %q, want the WAGI echo", path, r.status, r.body)
+		}
+	}
+	// Each component counts its own calls; the trigger sums them.
+	api, _ := s.host.Component("api")
+	site, _ := s.host.Component("site")
+	if a, w, sum := api.Stats().Calls, site.Stats().Calls, s.trig.Stats().Calls; a != 3 || w != 4 || sum != 7 {
+		t.Fatalf("calls: api %d, site %d, trigger %d; want 3, 4, 7", a, w, sum)
+	}
+}
+
+// TestHostClosedIs503: once the Host is closed (shutting down), requests
+// get 503, not 500.
+func TestHostClosedIs503(t *testing.T) {
+	for _, guest := range []string{handlerGuest(t), wagi(t, "wagi_hello")} {
+		s := start(t, guest, wasmhive.Instances{}, httptrigger.Config{})
+		if r := s.get(t, "/"); r.status != 200 {
+			t.Fatalf("%s: GET / before Close: %d %q", filepath.Base(guest), r.status, r.body)
+		}
+		if err := s.host.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		r := s.get(t, "/")
+		s.wantError(t, r, 503, "")
+		if !strings.Contains(r.body, "shutting down") {
+			t.Fatalf("%s: after Close: %q", filepath.Base(guest), r.body)
+		}
+	}
+}
+
+func TestRoutesNoMatchIs404(t *testing.T) {
+	logs := &syncBuffer{}
+	h := newHost(t, logs)
+	add(t, h, "api", handlerGuest(t), wasmhive.Instances{})
+	add(t, h, "site", wagi(t, "wagi_hello"), wasmhive.Instances{})
+	s := serve(t, h, logs, httptrigger.Config{Routes: []httptrigger.Route{
+		{Path: "/api", Component: "api"},
+		{Path: "/web", Component: "site"},
+	}})
+	for _, path := range []string{"/", "/apix", "/we", "/other/api"} {
+		r := s.get(t, path)
+		s.wantError(t, r, 404, "")
+		if !strings.Contains(r.body, "no route for "+path) {
+			t.Fatalf("GET %s: %q does not say there is no route", path, r.body)
+		}
+		if c := s.trig.Convention(path); c != httptrigger.Auto {
+			t.Fatalf("Convention(%s) = %s, want auto (no route)", path, c)
+		}
+	}
+	if r := s.get(t, "/web/page"); r.status != 200 || r.body != "hello, world\n" {
+		t.Fatalf("GET /web/page: %d %q", r.status, r.body)
+	}
+	if r := s.get(t, "/api/"); r.status != 404 || r.body != "not found: /api/" {
+		t.Fatalf("GET /api/: %d %q, want the handler's 404", r.status, r.body)
+	}
+	// The health endpoint answers whatever the routes.
+	if r := s.get(t, httptrigger.HealthPath); r.status != 200 {
+		t.Fatalf("health without a / route: %d %q", r.status, r.body)
+	}
+}
+
+func TestRouteErrors(t *testing.T) {
+	h := newHost(t, &syncBuffer{})
+	add(t, h, "site", wagi(t, "wagi_hello"), wasmhive.Instances{})
+	for _, c := range []struct {
+		routes []httptrigger.Route
+		want   string
+	}{
+		{[]httptrigger.Route{{Path: "/a", Component: "site"}, {Path: "/b", Component: "site"}, {Path: "/a/", Component: "site"}}, "route /a: defined twice"},
+		{[]httptrigger.Route{{Path: "/", Component: "site"}, {Path: "/", Component: "site", Convention: httptrigger.WAGI}}, "route /: defined twice"},
+		{[]httptrigger.Route{{Path: "/", Component: "site"}, {Path: "//", Component: "site"}}, "route /: defined twice"},
+		{[]httptrigger.Route{{Path: "/a", Component: "site"}, {Path: "/a//", Component: "site"}}, "route /a: defined twice"},
+		{[]httptrigger.Route{{Path: "/", Component: "site"}, {Path: "/api", Component: "nosuch"}}, `route /api: no such component "nosuch"`},
+		{[]httptrigger.Route{{Path: "api", Component: "site"}}, "must start with /"},
+		{[]httptrigger.Route{{Path: "", Component: "site"}}, "must start with /"},
+	} {
+		_, err := httptrigger.New(httptrigger.Config{Invoker: h, Routes: c.routes})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("routes %+v: err = %v, want %q", c.routes, err, c.want)
+		}
+	}
+	_, err := httptrigger.New(httptrigger.Config{Invoker: h, Routes: []httptrigger.Route{{Path: "/", Component: "nosuch"}}})
+	if !errors.Is(err, wasmhive.ErrUnknownComponent) {
+		t.Errorf("a route to an unknown component: err = %v, want one matching ErrUnknownComponent", err)
+	}
+}
+
+func TestHealthListsRoutes(t *testing.T) {
+	s := routed(t, httptrigger.Route{Path: "/raw", Component: "api", Export: "handle_raw"})
+	s.get(t, "/api/count")
+	s.get(t, "/")
+	r := s.get(t, httptrigger.HealthPath)
+	if r.status != 200 || r.header.Get("Content-Type") != "application/json" {
+		t.Fatalf("health: %d %v %q", r.status, r.header, r.body)
+	}
+	type poolJSON struct{ Calls, Created uint64 }
+	var health struct {
+		Status, Module, Convention string
+		Pool                       poolJSON
+		Routes                     []struct {
+			Path, Component, Convention string
+			Pool                        poolJSON
+		}
+	}
+	if err := json.Unmarshal([]byte(r.body), &health); err != nil {
+		t.Fatalf("health %q: %v", r.body, err)
+	}
+	type route struct{ path, component, convention string }
+	var got []route
+	for _, r := range health.Routes {
+		got = append(got, route{r.Path, r.Component, r.Convention})
+	}
+	// Longest first; paths of one length in the order given.
+	want := []route{{"/echo", "api", "handler"}, {"/api", "api", "handler"}, {"/raw", "api", "handler"}, {"/", "site", "wagi"}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("health routes %v, want %v\n%s", got, want, r.body)
+	}
+	if health.Status != "ok" || health.Module != "site" || health.Convention != "wagi" {
+		t.Fatalf("health %+v: want ok, the / route's module site and convention wagi", health)
+	}
+	// Each route carries its component's counters; the top-level pool sums
+	// the components, each once.
+	for _, r := range health.Routes {
+		if r.Pool.Calls != 1 {
+			t.Fatalf("health: route %s has %d calls, want its component's 1", r.Path, r.Pool.Calls)
+		}
+	}
+	if health.Pool.Calls != 2 {
+		t.Fatalf("health calls: routes %+v, total %d; want 2\n%s", health.Routes, health.Pool.Calls, r.body)
 	}
 }
 
