@@ -28,7 +28,7 @@ type Component struct {
 	binders []func(*engine.InstanceConfig) // attach each granted capability's binding
 	env     []string
 	preopen []engine.Preopen
-	kernel  bool             // instances need Extism kernel state
+	kernel  bool                // instances need Extism kernel state
 	pool    *pool.Of[*instance] // reactors and plugins; nil for commands
 	runs    *pool.Of[*instance] // commands: bounds concurrent runs
 	closed  atomic.Bool

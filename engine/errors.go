@@ -4,14 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // ErrComponent is returned when a Component Model binary is given where a
 // core module is required. Components are recognised but cannot run yet.
 var ErrComponent = errors.New("this is a WebAssembly component (Component Model), which wasmhive cannot run yet; only core modules run")
 
-// ErrNotWasm is returned for bytes that do not start with the WebAssembly magic number.
-var ErrNotWasm = errors.New("not a WebAssembly binary (missing \\0asm magic number)")
+// ErrNotWasm is matched (errors.Is) by the error for bytes that do not start
+// with the WebAssembly magic number. It is the binary reader's error, so
+// errors of package inspect match it too.
+var ErrNotWasm = wasmbin.ErrNotWasm
 
 // LoadError reports a module that could not be read, decoded, validated or compiled.
 type LoadError struct {

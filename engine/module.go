@@ -1,19 +1,21 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // Pattern is how a module expects to be driven by its host.
@@ -49,16 +51,28 @@ func (p Pattern) String() string {
 	return "unknown"
 }
 
-// wasm binary preambles: magic then version (core modules) or version+layer (components).
-var (
-	wasmMagic         = []byte{0x00, 'a', 's', 'm'}
-	coreVersion       = []byte{0x01, 0x00, 0x00, 0x00}
-	componentLayerOne = []byte{0x01, 0x00}
-)
+// IsComponent reports whether b starts like a Component Model binary (the
+// WebAssembly magic number, any version, layer 1).
+func IsComponent(b []byte) bool { return wasmbin.IsComponent(b) }
 
-// IsComponent reports whether b starts like a Component Model binary.
-func IsComponent(b []byte) bool {
-	return len(b) >= 8 && bytes.Equal(b[:4], wasmMagic) && bytes.Equal(b[6:8], componentLayerOne)
+// DetectPattern applies wasmhive's pattern rules to a core module, given
+// the import module name of each of its function imports and the names of
+// its function exports, and says why (e.g. "exports _start"): a function
+// import from extism:host/env makes a library, an exported _start a
+// command, anything else a reactor. Module.Pattern and package inspect both
+// come from it.
+func DetectPattern(funcImportModules, funcExports []string) (p Pattern, reason string) {
+	switch {
+	case slices.Contains(funcImportModules, ExtismEnvModule):
+		return PatternLibrary, "imports " + ExtismEnvModule
+	case slices.Contains(funcExports, "_start"):
+		return PatternCommand, "exports _start"
+	case slices.Contains(funcExports, "_initialize"):
+		return PatternReactor, "exports _initialize"
+	case len(funcExports) > 0:
+		return PatternReactor, "exports functions and no _start"
+	}
+	return PatternReactor, "exports no _start (and no functions)"
 }
 
 // Module is a compiled core module, ready to instantiate any number of times.
@@ -113,21 +127,14 @@ func cleanPathError(err error) error {
 }
 
 // Compile validates and compiles wasm. name is used in errors and as argv[0]
-// by default. Components return ErrComponent; bytes that are not wasm return
+// by default. Components return ErrComponent; bytes that are not wasm match
 // ErrNotWasm (both wrapped in a *LoadError).
 func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
-	if len(wasm) < 8 || !bytes.Equal(wasm[:4], wasmMagic) {
-		if len(wasm) >= 4 && bytes.Equal(wasm[:4], wasmMagic) {
-			return nil, &LoadError{Module: name, Err: errors.New("truncated module: shorter than the 8-byte header")}
-		}
-		return nil, &LoadError{Module: name, Err: ErrNotWasm}
-	}
 	if IsComponent(wasm) {
 		return nil, &LoadError{Module: name, Err: ErrComponent}
 	}
-	if !bytes.Equal(wasm[4:8], coreVersion) {
-		return nil, &LoadError{Module: name, Err: fmt.Errorf("unsupported WebAssembly binary version % x", wasm[4:8])}
-	}
+	// The binary reader checks the header (magic number, length, version)
+	// and the structure before wazero sees the bytes.
 	wasm, err := precheck(wasm)
 	if err != nil {
 		return nil, &LoadError{Module: name, Err: err}
@@ -193,16 +200,18 @@ func (rt *Runtime) checkMemory(m *Module) error {
 }
 
 func detectPattern(cm wazero.CompiledModule) Pattern {
-	for _, f := range cm.ImportedFunctions() {
-		if mod, _, _ := f.Import(); mod == ExtismEnvModule {
-			return PatternLibrary
-		}
+	funcImports, funcExports := cm.ImportedFunctions(), cm.ExportedFunctions()
+	imports := make([]string, 0, len(funcImports))
+	for _, f := range funcImports {
+		mod, _, _ := f.Import()
+		imports = append(imports, mod)
 	}
-	exports := cm.ExportedFunctions()
-	if _, ok := exports["_start"]; ok {
-		return PatternCommand
+	exports := make([]string, 0, len(funcExports))
+	for name := range funcExports {
+		exports = append(exports, name)
 	}
-	return PatternReactor
+	p, _ := DetectPattern(imports, exports)
+	return p
 }
 
 // checkImports reports every function import of m that nothing provides

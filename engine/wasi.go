@@ -30,7 +30,7 @@ func (wasiHostModule) Define(rt *Runtime, b wazero.HostModuleBuilder) {
 func wasiModuleConfig(mc wazero.ModuleConfig, cfg InstanceConfig) (wazero.ModuleConfig, *wasip1.State, error) {
 	preopens := make([]wasip1.Preopen, len(cfg.Preopens))
 	for i, p := range cfg.Preopens {
-		preopens[i] = wasip1.Preopen{HostPath: p.HostPath, GuestPath: p.GuestPath, ReadOnly: p.ReadOnly}
+		preopens[i] = wasip1.Preopen(p) // same fields; see Preopen
 	}
 	st, err := wasip1.NewState(wasip1.Config{
 		Args: cfg.Args, Env: cfg.Env,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/wasmbin"
+	"github.com/wasmhive/wasmhive/wasip1"
 )
 
 // SchemaVersion is the version of the Report JSON schema. It changes only
@@ -22,7 +23,8 @@ import (
 // without changing it.
 const SchemaVersion = 1
 
-// Interaction patterns, as engine.Pattern names them.
+// Interaction patterns, as engine.Pattern's String names them (the values of
+// Report.Pattern).
 const (
 	PatternCommand   = "command"
 	PatternReactor   = "reactor"
@@ -36,8 +38,6 @@ const (
 	WASIPreview0  = "preview0/unstable" // imports wasi_unstable
 	WASIPreview1  = "preview1"          // imports wasi_snapshot_preview1
 	WASIPreview2  = "0.2"               // a component importing wasi:* interfaces at 0.2.x
-	wasiP1Module  = "wasi_snapshot_preview1"
-	wasiP0Module  = "wasi_unstable"
 	wasiInterface = "wasi:"
 )
 
@@ -280,36 +280,31 @@ func findGroup(gs []ImportGroup, module string) *ImportGroup {
 	return nil
 }
 
-// modulePattern applies the same rules as the engine (engine.detectPattern):
-// a function import from extism:host/env makes a library, an exported
-// _start a command, anything else a reactor.
+// modulePattern applies the engine's rules (engine.DetectPattern) to the
+// module's function imports and exports.
 func modulePattern(m *wasmbin.Module) (pattern, reason string) {
+	var imports, exports []string
 	for _, imp := range m.Imports {
-		if imp.Kind == wasmbin.KindFunc && imp.Module == engine.ExtismEnvModule {
-			return PatternLibrary, "imports " + engine.ExtismEnvModule
+		if imp.Kind == wasmbin.KindFunc {
+			imports = append(imports, imp.Module)
 		}
-	}
-	if m.ExportedFunc("_start") {
-		return PatternCommand, "exports _start"
-	}
-	if m.ExportedFunc("_initialize") {
-		return PatternReactor, "exports _initialize"
 	}
 	for _, e := range m.Exports {
 		if e.Kind == wasmbin.KindFunc {
-			return PatternReactor, "exports functions and no _start"
+			exports = append(exports, e.Name)
 		}
 	}
-	return PatternReactor, "exports no _start (and no functions)"
+	p, reason := engine.DetectPattern(imports, exports)
+	return p.String(), reason
 }
 
 func moduleWASI(m *wasmbin.Module) string {
 	var p1, p0 bool
 	for _, imp := range m.Imports {
 		switch imp.Module {
-		case wasiP1Module:
+		case wasip1.ModuleName:
 			p1 = true
-		case wasiP0Module:
+		case wasip1.Preview0ModuleName:
 			p0 = true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
 // WriteText writes the report for people: a summary, then imports, exports,
@@ -214,7 +215,7 @@ func memoryText(m Memory) string {
 	if b := bytesRange(m); b != "" {
 		s += " (" + b + ")"
 	}
-	if m.PageSize != 65536 {
+	if m.PageSize != wasmbin.DefaultPageSize {
 		s += fmt.Sprintf(", page size %d", m.PageSize)
 	}
 	if m.Shared {

@@ -15,6 +15,12 @@ import (
 // ModuleName is the import module name of WASI preview 1.
 const ModuleName = "wasi_snapshot_preview1"
 
+// Preview0ModuleName is the import module name of WASI's preview 0
+// ("wasi_unstable"), the snapshot before preview 1. This package does not
+// implement it; it is named here so that tools recognising WASI imports
+// (inspect, the Extism ABI's runtime initialisation) share one spelling.
+const Preview0ModuleName = "wasi_unstable"
+
 // HostModule defines the wasi_snapshot_preview1 functions. Lookup returns
 // the State of the instance calling; a nil State makes every function fail
 // with EBADF or ENOSYS (never a panic).

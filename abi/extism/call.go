@@ -8,6 +8,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/wasip1"
 )
 
 // PluginError reports a plugin function that returned non-zero (or exited
@@ -151,7 +152,7 @@ func Init(ctx context.Context, inst *engine.Instance) error {
 
 func importsWASI(m *engine.Module) bool {
 	for _, f := range m.Compiled().ImportedFunctions() {
-		if mod, _, _ := f.Import(); mod == "wasi_snapshot_preview1" || mod == "wasi_unstable" {
+		if mod, _, _ := f.Import(); mod == wasip1.ModuleName || mod == wasip1.Preview0ModuleName {
 			return true
 		}
 	}

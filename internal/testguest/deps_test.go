@@ -13,7 +13,7 @@ func TestGuestDepsIncludeImportedRepoPackages(t *testing.T) {
 	root, _ := filepath.Abs(Root(t))
 	dir := filepath.Join(root, "testdata", "guests", "http", "hello")
 	deps := guestDeps(root, dir, "http/hello", nil)
-	for _, want := range []string{dir, filepath.Join(root, "httpwire"), filepath.Join(root, "pdk", "http"), filepath.Join(root, "pdk")} {
+	for _, want := range []string{dir, filepath.Join(root, "internal", "httpwire"), filepath.Join(root, "pdk", "http"), filepath.Join(root, "pdk")} {
 		if !slices.Contains(deps, want) {
 			t.Errorf("deps of http/hello lack %s; got %v", want, deps)
 		}

@@ -1,9 +1,6 @@
 package wasmbin
 
-import (
-	"bytes"
-	"fmt"
-)
+import "fmt"
 
 // Component section ids (Component Model binary format).
 const (
@@ -56,7 +53,7 @@ type ComponentExtern struct {
 // IsComponent reports whether b starts with a Component Model header
 // (magic, any version, layer 1).
 func IsComponent(b []byte) bool {
-	return len(b) >= 8 && bytes.Equal(b[:4], magic) && b[6] == 0x01 && b[7] == 0x00
+	return len(b) >= 8 && HasMagic(b) && b[6] == 0x01 && b[7] == 0x00
 }
 
 // ParseComponent decodes a Component Model binary. Errors are *FormatError.

@@ -69,6 +69,10 @@ var (
 	coreVersion = []byte{0x01, 0x00, 0x00, 0x00}
 )
 
+// HasMagic reports whether b starts with the WebAssembly magic number
+// (\0asm), which core modules and components share.
+func HasMagic(b []byte) bool { return len(b) >= 4 && bytes.Equal(b[:4], magic) }
+
 // maxNesting bounds how deeply components may nest (components inside
 // components), so hostile input cannot exhaust the stack.
 const maxNesting = 16
@@ -123,7 +127,7 @@ func parseModule(b []byte, base int) (*Module, error) {
 }
 
 func checkHeader(r *reader) error {
-	if len(r.b) < 4 || !bytes.Equal(r.b[:4], magic) {
+	if !HasMagic(r.b) {
 		return r.errorf(notWasmMsg)
 	}
 	if len(r.b) < 8 {

@@ -1,4 +1,4 @@
-package wasmhive_test
+package compat_test
 
 import (
 	"bytes"
@@ -22,6 +22,7 @@ import (
 
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
 // goSDKDir returns the directory of the Extism Go SDK module, whose wasm/
@@ -39,7 +40,7 @@ func goSDKDir(t testing.TB) string {
 
 func sdkWasm(t testing.TB, name string) string {
 	if strings.HasPrefix(name, "testdata/") {
-		return name
+		return filepath.Join(testguest.Root(t), name)
 	}
 	return filepath.Join(goSDKDir(t), "wasm", name)
 }
@@ -47,7 +48,7 @@ func sdkWasm(t testing.TB, name string) string {
 // compatCase is one plugin call run on both the Extism Go SDK and wasmhive.
 type compatCase struct {
 	name     string
-	wasm     string   // main module, in the SDK's wasm/ folder (or a path under testdata/)
+	wasm     string   // main module, in the SDK's wasm/ folder (or a path under the repository's testdata/)
 	libs     []string // library modules, imported by their base name
 	function string
 	inputs   []string // one call per input (same instance)

@@ -1,4 +1,4 @@
-package wasmhive_test
+package compat_test
 
 import (
 	"bytes"
