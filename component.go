@@ -217,13 +217,20 @@ func (c *Component) startPools(ctx context.Context) error {
 		pc.New = func(context.Context) (*instance, error) {
 			return nil, errors.New("command instances are made per run")
 		}
-		// Instantiate once, so that a module that cannot run here is
-		// refused now rather than on every run.
-		probe, err := c.newInstance(ctx, nil, &trigger.CommandIO{})
-		if err != nil {
-			return err
+		// Check its imports now, so that a module that cannot run here is
+		// refused at load rather than on every run. (Instantiating a probe
+		// would cost a command run, which makes one instance, twice.)
+		if len(c.libs) == 0 {
+			if err := c.h.rt.CheckImports(c.main); err != nil {
+				return err
+			}
+		} else {
+			probe, err := c.newInstance(ctx, nil, &trigger.CommandIO{})
+			if err != nil {
+				return err
+			}
+			probe.Close(ctx)
 		}
-		probe.Close(ctx)
 		p, err := pool.NewOf(pc)
 		if err != nil {
 			return err
@@ -468,6 +475,33 @@ func (c *Component) Run(ctx context.Context, cio trigger.CommandIO) error {
 	_, err = in.inst.Call(ctx, "_start")
 	c.runs.Release(in, err)
 	return err
+}
+
+// CallRaw calls export with parameters and results encoded as wazero
+// encodes them (api.EncodeI32 and friends), for exports that are not Extism
+// functions (`wasmhive run --invoke`): on a warm instance of a reactor, or a
+// fresh one of a command (its _start does not run).
+func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64) ([]uint64, error) {
+	if c.closed.Load() {
+		return nil, ErrClosed
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	if c.pool == nil {
+		in, err := c.newInstance(ctx, nil, &trigger.CommandIO{})
+		if err != nil {
+			return nil, err
+		}
+		defer in.Close(ctx)
+		return in.inst.Call(ctx, export, params...)
+	}
+	in, err := c.pool.Get(ctx)
+	if err != nil {
+		return nil, c.poolError(export, err)
+	}
+	res, err := in.inst.Call(ctx, export, params...)
+	c.pool.Release(in, err)
+	return res, err
 }
 
 // Instance makes a dedicated instance of the component, outside its pool,

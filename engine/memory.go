@@ -107,13 +107,4 @@ func (m *pooledMemory) Free() {
 
 // minPages returns the largest declared minimum of m's memories, imported
 // or defined, in pages.
-func (m *Module) minPages() uint32 {
-	var n uint32
-	for _, md := range m.compiled.ImportedMemories() {
-		n = max(n, md.Min())
-	}
-	for _, md := range m.compiled.ExportedMemories() {
-		n = max(n, md.Min())
-	}
-	return n
-}
+func (m *Module) minPages() uint32 { return m.minMem }

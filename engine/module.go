@@ -80,6 +80,7 @@ type Module struct {
 	name     string
 	compiled wazero.CompiledModule
 	pattern  Pattern
+	minMem   uint32 // the largest declared minimum of its memories, in pages
 }
 
 // Name returns the name given to Compile.
@@ -135,7 +136,7 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 	}
 	// The binary reader checks the header (magic number, length, version)
 	// and the structure before wazero sees the bytes.
-	wasm, err := precheck(wasm)
+	wasm, minPages, err := precheck(wasm)
 	if err != nil {
 		return nil, &LoadError{Module: name, Err: err}
 	}
@@ -146,7 +147,7 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 		}
 		return nil, &LoadError{Module: name, Err: compileError(err)}
 	}
-	m := &Module{name: name, compiled: cm, pattern: detectPattern(cm)}
+	m := &Module{name: name, compiled: cm, pattern: detectPattern(cm), minMem: minPages}
 	if err := rt.checkMemory(m); err != nil {
 		cm.Close(ctx)
 		return nil, err
@@ -284,3 +285,8 @@ func FormatBytes(n uint64) string {
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
+
+// CheckImports reports, as an *UnresolvedImportsError, every function m
+// imports that no host module or named instance provides with the right
+// signature: what Instantiate would refuse, without instantiating.
+func (rt *Runtime) CheckImports(m *Module) error { return rt.checkImports(m, nil) }

@@ -15,10 +15,21 @@ import "github.com/wasmhive/wasmhive/internal/wasmbin"
 // custom sections whose payload is empty, which wazero v1.12 cannot read at
 // the very end of a module (it reports EOF for a valid module). Custom
 // sections carry no semantics, so dropping empty ones changes nothing.
-func precheck(wasm []byte) ([]byte, error) {
+func precheck(wasm []byte) ([]byte, uint32, error) {
 	m, err := wasmbin.ParseModule(wasm)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	// The largest declared minimum of any memory, imported or defined,
+	// exported or not (wazero's CompiledModule shows only exported ones).
+	var minPages uint64
+	for _, mem := range m.Memories {
+		minPages = max(minPages, mem.Min)
+	}
+	for _, imp := range m.Imports {
+		if imp.Kind == wasmbin.KindMemory {
+			minPages = max(minPages, imp.Memory.Min)
+		}
 	}
 	customs := m.CustomSections
 	for i := len(m.Sections) - 1; i >= 0; i-- {
@@ -32,5 +43,5 @@ func precheck(wasm []byte) ([]byte, error) {
 		}
 		wasm, customs = wasm[:s.Offset], customs[:len(customs)-1]
 	}
-	return wasm, nil
+	return wasm, uint32(min(minPages, 1<<32-1)), nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -17,7 +18,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/trigger"
 )
 
 func init() { commands = append(commands, newRunCmd) }
@@ -30,6 +33,8 @@ type runFlags struct {
 	invoke    string
 	timeout   time.Duration
 	maxMemory string
+	grants    []string
+	dataDir   string
 	noCache   bool
 }
 
@@ -106,6 +111,7 @@ func newRunCmd() *cobra.Command {
 	fl.StringVar(&f.invoke, "invoke", "", "call export `FUNC` instead of _start; ARGS are its numeric arguments")
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the guest after `DURATION` (e.g. 500ms, 5s) and exit 124; 0 means no limit")
 	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory at `SIZE` (e.g. 64MiB, 1GiB, 65536); memory.grow past it returns -1")
+	addGrantFlags(fl, &f.grants, &f.dataDir)
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the on-disk compilation cache")
 	return cmd
 }
@@ -118,14 +124,19 @@ const stopGrace = 250 * time.Millisecond
 func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error {
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
+	base := filepath.Base(path)
 	// DWARF only adds source positions to the stack trace -v prints, and
 	// reading it back from the cache dominates the warm start of big modules.
-	cfg := engine.NewConfig().WithDebugInfo(verbose)
+	hc := wasmhive.HostConfig{
+		App: strings.TrimSuffix(base, ".wasm"), DataDir: f.dataDir, NoCache: f.noCache, DebugInfo: verbose,
+		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+		Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
 	if f.timeout == 0 {
 		// Nothing but a signal stops the guest, and a signal kills the
 		// process the default way: wazero's termination checks in every loop
 		// would only slow guests down.
-		cfg = cfg.WithoutInterrupts()
+		hc.NoInterrupts = true
 	} else {
 		// Termination checks are compiled in: a signal stops the guest
 		// gracefully. (Without them a guest spinning in wasm code can hold up
@@ -133,15 +144,13 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		// SIGINT and SIGTERM to kill the process the default way.)
 		handleSignals()
 	}
-	if f.noCache {
-		cfg = cfg.WithoutCache()
-	}
+	cc := wasmhive.ComponentConfig{Module: path}
 	if f.maxMemory != "" {
-		n, err := parseSize(f.maxMemory)
+		n, err := parseMemory(f.maxMemory)
 		if err != nil {
 			return usageError{fmt.Errorf("--max-memory: %w", err)}
 		}
-		cfg = cfg.WithMaxMemory(n)
+		cc.Limits.Memory = n
 	}
 	if f.timeout < 0 {
 		return usageError{fmt.Errorf("--timeout %s: must not be negative", f.timeout)}
@@ -154,7 +163,11 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 	if err != nil {
 		return usageError{err}
 	}
-	rt, err := engine.NewRuntime(ctx, cfg)
+	cc.Dirs = dirsOf(preopens)
+	if cc.Grants, err = parseGrants(f.grants, nil); err != nil {
+		return usageError{err}
+	}
+	host, err := wasmhive.NewHost(ctx, hc)
 	if err != nil {
 		return err
 	}
@@ -163,34 +176,32 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 	var running atomic.Bool
 	defer func() {
 		if !running.Load() {
-			rt.Close(context.WithoutCancel(ctx))
+			host.Close(context.WithoutCancel(ctx))
 		}
 	}()
-	mod, err := compileFile(ctx, rt, path)
+	comp, err := addComponent(ctx, host, hc.App, cc)
 	if err != nil {
 		if errors.Is(err, engine.ErrNotWasm) && looksLikeWat(path) {
 			err = fmt.Errorf("%w; it looks like WebAssembly text: compile it first (e.g. wat2wasm)", err)
 		}
-		return usageError{err}
+		return guestError(err, verbose)
 	}
-	icfg := engine.InstanceConfig{
-		Args:     append([]string{filepath.Base(path)}, args...),
-		Env:      env,
-		Stdin:    cmd.InOrStdin(),
-		Stdout:   cmd.OutOrStdout(),
-		Stderr:   cmd.ErrOrStderr(),
-		Preopens: preopens,
-	}
+	mod := comp.Module()
 	var run func(context.Context) error
 	switch {
 	case f.invoke != "":
 		run = func(ctx context.Context) error {
-			return invoke(ctx, cmd.OutOrStdout(), rt, mod, icfg, f.invoke, args, verbose)
+			return invoke(ctx, cmd.OutOrStdout(), comp, f.invoke, args, verbose)
 		}
 	case !mod.HasExport("_start"):
 		return usageError{fmt.Errorf("%s exports no _start (it is a %s); call one of its exports with --invoke", mod.Name(), mod.Pattern())}
 	default:
-		run = func(ctx context.Context) error { return guestError(rt.RunCommand(ctx, mod, icfg), verbose) }
+		run = func(ctx context.Context) error {
+			return guestError(comp.Run(ctx, trigger.CommandIO{
+				Args: append([]string{base}, args...), Env: env,
+				Stdin: cmd.InOrStdin(), Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
+			}), verbose)
+		}
 	}
 	if f.timeout > 0 {
 		var cancel context.CancelFunc
@@ -210,13 +221,13 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 // peak memory (measured on a 2.5 MB Go-built module and a 21 MB C one).
 const compileGCPercent = 400
 
-// compileFile compiles path with the collector relaxed to compileGCPercent,
-// unless the user set GOGC, and restores it for the guest.
-func compileFile(ctx context.Context, rt *engine.Runtime, path string) (*engine.Module, error) {
+// addComponent compiles a component with the collector relaxed to
+// compileGCPercent, unless the user set GOGC, and restores it for the guest.
+func addComponent(ctx context.Context, h *wasmhive.Host, name string, cc wasmhive.ComponentConfig) (*wasmhive.Component, error) {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		defer debug.SetGCPercent(debug.SetGCPercent(compileGCPercent))
 	}
-	return rt.CompileFile(ctx, path)
+	return h.AddComponent(ctx, name, cc)
 }
 
 // looksLikeWat reports whether the file starts like the WebAssembly text format.
@@ -262,7 +273,8 @@ func supervise(ctx context.Context, name string, timeout time.Duration, run func
 }
 
 // invoke calls one export with numeric arguments and prints its results.
-func invoke(ctx context.Context, out io.Writer, rt *engine.Runtime, mod *engine.Module, icfg engine.InstanceConfig, name string, args []string, verbose bool) error {
+func invoke(ctx context.Context, out io.Writer, comp *wasmhive.Component, name string, args []string, verbose bool) error {
+	mod := comp.Module()
 	def, ok := mod.Compiled().ExportedFunctions()[name]
 	if !ok {
 		return usageError{fmt.Errorf("%s exports no function %q%s", mod.Name(), name, exportHint(mod))}
@@ -271,13 +283,7 @@ func invoke(ctx context.Context, out io.Writer, rt *engine.Runtime, mod *engine.
 	if err != nil {
 		return usageError{fmt.Errorf("--invoke %s: %w", name, err)}
 	}
-	icfg.Args = icfg.Args[:1]
-	inst, err := rt.Instantiate(ctx, mod, icfg)
-	if err != nil {
-		return guestError(err, verbose)
-	}
-	defer inst.Close(context.WithoutCancel(ctx))
-	res, err := inst.Call(ctx, name, params...)
+	res, err := comp.CallRaw(ctx, name, params...)
 	if err != nil {
 		return guestError(err, verbose)
 	}
