@@ -14,6 +14,8 @@ import (
 	"sync"
 
 	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/capability/keyvalue"
+	"github.com/wasmhive/wasmhive/capability/messaging"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/trigger"
 )
@@ -43,6 +45,13 @@ type HostConfig struct {
 	DebugInfo bool `yaml:"debug_info" json:"debug_info,omitempty"`
 	// Providers choose the implementation behind each capability.
 	Providers Providers `yaml:"providers" json:"providers"`
+	// KeyValue, when set, is the keyvalue provider instead of the one
+	// Providers.KeyValue names: a Go program's own Store. The Host does not
+	// close it.
+	KeyValue keyvalue.Store `yaml:"-" json:"-"`
+	// Messaging, when set, is the messaging provider instead of the one
+	// Providers.Messaging names. The Host does not close it.
+	Messaging messaging.Broker `yaml:"-" json:"-"`
 	// Logger receives the Host's and the components' logs; nil means
 	// slog.Default().
 	Logger *slog.Logger `yaml:"-" json:"-"`

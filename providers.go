@@ -134,6 +134,9 @@ func (p *providers) keyValue(ctx context.Context) (keyvalue.Store, error) {
 	if p.kv != nil {
 		return p.kv, nil
 	}
+	if s := p.h.cfg.KeyValue; s != nil {
+		return s, nil
+	}
 	kc := p.h.cfg.Providers.KeyValue
 	var (
 		store keyvalue.Store
@@ -217,6 +220,9 @@ func (h *Host) Broker(ctx context.Context) (messaging.Broker, error) {
 	defer p.mu.Unlock()
 	if p.broker != nil {
 		return p.broker, nil
+	}
+	if b := h.cfg.Messaging; b != nil {
+		return b, nil
 	}
 	nc, err := p.conn(ctx, false)
 	if err != nil {
