@@ -190,6 +190,9 @@ func TestHostAllowed(t *testing.T) {
 		{[]string{"*.example.com"}, "example.com", false},
 		{[]string{"*"}, "anything.org", true},
 		{[]string{"127.0.0.1"}, "127.0.0.2", false},
+		{[]string{"API.Example.com"}, "api.example.com", true},
+		{[]string{"[a-z].example.com"}, "a.example.com", false}, // invalid: no character classes
+		{[]string{"[bad", "ok.example.com"}, "ok.example.com", true},
 	} {
 		if got := extism.HostAllowed(c.globs, c.host); got != c.want {
 			t.Errorf("HostAllowed(%q, %q) = %v", c.globs, c.host, got)

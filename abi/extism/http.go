@@ -9,13 +9,16 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
+
+	"github.com/wasmhive/wasmhive/capability/httpclient/hostglob"
 )
 
 // ErrHostNotAllowed is matched (errors.Is) by the error of a call whose
-// plugin made an HTTP request to a host outside StateConfig.AllowedHosts.
-var ErrHostNotAllowed = errors.New("host not allowed")
+// plugin made an HTTP request to a host outside StateConfig.AllowedHosts. It
+// is the http capability's hostglob.ErrHostNotAllowed, so one test covers
+// both ways a guest reaches HTTP.
+var ErrHostNotAllowed = hostglob.ErrHostNotAllowed
 
 // HostNotAllowedError reports an HTTP request to a host that no allowed
 // glob matches.
@@ -37,13 +40,13 @@ type httpRequestJSON struct {
 	Headers map[string]string `json:"headers"`
 }
 
-// HostAllowed reports whether host matches one of the globs.
+// HostAllowed reports whether host matches one of the globs, as package
+// hostglob matches them (the http capability's matcher): '*' any run of
+// characters, '?' one, case-insensitive; an invalid glob (hostglob.Validate)
+// matches nothing.
 func HostAllowed(globs []string, host string) bool {
 	for _, g := range globs {
-		if g == host {
-			return true
-		}
-		if ok, err := path.Match(g, host); err == nil && ok {
+		if hostglob.Match(g, host) {
 			return true
 		}
 	}

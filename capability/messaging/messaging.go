@@ -10,20 +10,24 @@ import (
 	"time"
 )
 
-// Broker is a messaging provider. Implementations are safe for concurrent use.
+// Broker is a messaging provider. Implementations are safe for concurrent
+// use. Publish and Request do not keep body after they return (callers pass
+// bytes that alias guest memory).
 type Broker interface {
 	// Publish sends body to subject.
 	Publish(ctx context.Context, subject string, body []byte) error
 	// Request sends body to subject and waits up to timeout (and ctx) for
 	// one reply. No responder gives ErrNoResponders; the wait running out
-	// gives ErrTimeout.
+	// gives ErrTimeout; ctx ending first gives ctx's error.
 	Request(ctx context.Context, subject string, body []byte, timeout time.Duration) ([]byte, error)
 	// Subscribe calls h for each message on subject (a NATS pattern). With
 	// a non-empty queue, each message goes to one subscriber of the queue
 	// group. h's reply, when the message asks for one, is sent back.
 	Subscribe(subject, queue string, h Handler) (Subscription, error)
-	// Close drains subscriptions and releases the connection (and the
-	// embedded server, if the Broker started one).
+	// Close drains every subscription, waits for the handlers in flight,
+	// and releases what the Broker itself opened (a connection it dialled,
+	// an embedded server it started); a connection it was given stays open
+	// for its owner to close.
 	Close() error
 }
 
@@ -35,7 +39,8 @@ type Message struct {
 }
 
 // Handler handles one message; its result is the reply when msg.Reply is
-// set (an error sends no reply and is logged by the caller).
+// set. An error sends no reply; the Broker logs it. ctx ends when the
+// Broker closes.
 type Handler func(ctx context.Context, msg Message) ([]byte, error)
 
 // Subscription is an active subscription.
