@@ -85,7 +85,11 @@ func Define(rt *engine.Runtime, b wazero.HostModuleBuilder, name string, nargs i
 		params[i] = api.ValueTypeI64
 	}
 	b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-		st := extism.StateOf(ctx, rt, mod)
+		inst := rt.Caller(ctx, mod)
+		st, ok := extism.InstanceState(inst)
+		if !ok {
+			panic(fmt.Errorf("%s: the calling instance has no Extism kernel state", name))
+		}
 		var buf [4][]byte
 		args := buf[:0]
 		for i := 0; i < nargs; i++ {
@@ -100,7 +104,7 @@ func Define(rt *engine.Runtime, b wazero.HostModuleBuilder, name string, nargs i
 			}
 			args = append(args, v)
 		}
-		reply := f(ctx, rt.Caller(ctx, mod), args)
+		reply := f(ctx, inst, args)
 		if len(reply) == 0 {
 			reply = capwire.OK(nil)
 		}

@@ -47,8 +47,9 @@ type InstanceConfig struct {
 	// zeroed buffers and returns it there when the instance closes, for
 	// short-lived instances (one per request).
 	RecycleMemory bool
-	// state holds per-instance host state, attached with Key.Set.
-	state map[any]any
+	// state holds per-instance host state, attached with Key.Set and
+	// indexed by key.
+	state []any
 }
 
 // Instance is one instantiated module. It serves one call at a time: callers
@@ -57,7 +58,7 @@ type Instance struct {
 	rt      *Runtime
 	module  *Module
 	mod     api.Module
-	state   map[any]any // per-instance host state (see Key)
+	state   []any // per-instance host state (see Key)
 	funcs   map[string]api.Function
 	started atomic.Bool // a command's _start has run
 	broken  atomic.Bool // trapped, timed out, exited: never call again

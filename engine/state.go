@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -11,11 +12,20 @@ import (
 // with Set before instantiating, and finds it again from inside its host
 // functions with Get. It is the engine's only mechanism for per-instance
 // state: WASI, the Extism kernel and every capability use it.
-type Key[T any] struct{ name string }
+type Key[T any] struct {
+	name string
+	id   int // index into an instance's state
+}
+
+// keyIDs numbers keys, so that an instance's state is a slice indexed by
+// key rather than a map: a host function finds its state in a few
+// nanoseconds. Keys are made once per host module (package variables), so
+// the count stays small.
+var keyIDs atomic.Int64
 
 // NewKey returns a new Key; name is for debugging only (two keys with the
 // same name are still different keys).
-func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name} }
+func NewKey[T any](name string) *Key[T] { return &Key[T]{name: name, id: int(keyIDs.Add(1) - 1)} }
 
 // String returns the key's name.
 func (k *Key[T]) String() string { return k.name }
@@ -23,18 +33,16 @@ func (k *Key[T]) String() string { return k.name }
 // Set attaches v to every instance created from cfg. It copies cfg's state
 // before changing it, so copies of cfg made earlier keep theirs.
 func (k *Key[T]) Set(cfg *InstanceConfig, v T) {
-	m := make(map[any]any, len(cfg.state)+1)
-	for kk, vv := range cfg.state {
-		m[kk] = vv
-	}
-	m[k] = v
-	cfg.state = m
+	st := make([]any, max(len(cfg.state), k.id+1))
+	copy(st, cfg.state)
+	st[k.id] = v
+	cfg.state = st
 }
 
 // Of returns the value attached to inst, and whether there is one.
 func (k *Key[T]) Of(inst *Instance) (T, bool) {
-	if inst != nil {
-		if v, ok := inst.state[k].(T); ok {
+	if inst != nil && k.id < len(inst.state) {
+		if v, ok := inst.state[k.id].(T); ok {
 			return v, true
 		}
 	}

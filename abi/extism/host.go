@@ -35,6 +35,9 @@ func HostModules() []engine.HostModule { return []engine.HostModule{envModule{},
 
 var errNoState = errors.New("extism: this instance has no Extism state (State.Attach was not called for it)")
 
+// InstanceState returns the State attached to inst, if any.
+func InstanceState(inst *engine.Instance) (*State, bool) { return stateKey.Of(inst) }
+
 // StateOf returns the State of the instance a host function was called from
 // (ctx and mod are the host function's arguments). It panics, stopping the
 // call with an error, when that instance has no State.
