@@ -117,12 +117,10 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	ec := engine.NewConfig().WithDebugInfo(cfg.DebugInfo)
-	if cfg.NoInterrupts {
-		ec = ec.WithoutInterrupts()
-	}
-	for _, m := range append(append(extism.HostModules(), capabilityModules()...), user...) {
-		ec = ec.WithHostModule(m)
+	ec := engine.Config{
+		DebugInfo:    cfg.DebugInfo,
+		NoInterrupts: cfg.NoInterrupts,
+		HostModules:  append(append(extism.HostModules(), capabilityModules()...), user...),
 	}
 	rt, err := newRuntime(ctx, ec, cfg, h.log)
 	if err != nil {
@@ -137,15 +135,14 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 // can be used: without one (no cache directory, as under some service
 // managers, or one that cannot be written) it warns once and goes on.
 func newRuntime(ctx context.Context, ec engine.Config, cfg HostConfig, log *slog.Logger) (*engine.Runtime, error) {
-	if cfg.NoCache {
-		return engine.NewRuntime(ctx, ec.WithoutCache())
-	}
-	rt, err := engine.NewRuntime(ctx, ec.WithCacheDir(cfg.CacheDir))
-	if err == nil {
-		return rt, nil
+	ec.NoCache, ec.CacheDir = cfg.NoCache, cfg.CacheDir
+	rt, err := engine.NewRuntime(ctx, ec)
+	if err == nil || cfg.NoCache {
+		return rt, err
 	}
 	log.Warn("compilation cache unavailable; compiling without it", "error", err.Error())
-	return engine.NewRuntime(ctx, ec.WithoutCache())
+	ec.NoCache = true
+	return engine.NewRuntime(ctx, ec)
 }
 
 // Runtime returns the Host's engine runtime.

@@ -36,7 +36,7 @@ type runner struct {
 // runConfig is the engine configuration of `wasmhive run` without --timeout
 // and without -v (cmd/wasmhive/run.go): no termination checks, no DWARF.
 func runConfig() engine.Config {
-	return engine.NewConfig().WithoutInterrupts().WithDebugInfo(false)
+	return engine.Config{NoInterrupts: true, DebugInfo: false}
 }
 
 // newWasmhiveRunner compiles wasm once with cfg (caches off) and runs it
@@ -44,7 +44,7 @@ func runConfig() engine.Config {
 func newWasmhiveRunner(b *testing.B, wasm []byte, cfg engine.Config) runner {
 	b.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, cfg.WithoutCache())
+	rt, err := engine.NewRuntime(ctx, noCache(cfg))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +99,7 @@ func commandGuests(b *testing.B) []struct{ name, path, want string } {
 //
 // Sub-benchmarks, per guest: wasmhive (configured as `wasmhive run` without
 // --timeout: runConfig), wazero (plain wazero.NewRuntime, the baseline),
-// wasmhive-interruptible (engine.NewConfig(), as `run --timeout`, `call`,
+// wasmhive-interruptible (engine.Config{}, as `run --timeout`, `call`,
 // `serve` and the Go API: deadlines and cancellation stop a guest) and
 // wazero-interruptible (wazero with WithCloseOnContextDone(true), which makes
 // it check for termination on every loop iteration); pair (wasmhive vs
@@ -114,7 +114,7 @@ func BenchmarkRunCommand(b *testing.B) {
 		}
 		b.Run(g.name, func(b *testing.B) {
 			wh := newWasmhiveRunner(b, wasm, runConfig())
-			whi := newWasmhiveRunner(b, wasm, engine.NewConfig())
+			whi := newWasmhiveRunner(b, wasm, engine.Config{})
 			wz := newWazeroRunner(b, wasm, wazero.NewRuntimeConfig())
 			wzi := newWazeroRunner(b, wasm, wazero.NewRuntimeConfig().WithCloseOnContextDone(true))
 			defer wh.close(ctx)
@@ -216,7 +216,7 @@ func BenchmarkColdCompile(b *testing.B) {
 		b.Fatal(err)
 	}
 	wasmhive := func() error {
-		rt, err := engine.NewRuntime(ctx, runConfig().WithoutCache())
+		rt, err := engine.NewRuntime(ctx, noCache(runConfig()))
 		if err != nil {
 			return err
 		}
@@ -246,3 +246,6 @@ func BenchmarkColdCompile(b *testing.B) {
 	b.Run("wazero", loop(wazeroDefault))
 	b.Run("pair", func(b *testing.B) { pair(b, true, wasmhive, wazeroDefault) })
 }
+
+// noCache returns cfg with the on-disk compilation cache off.
+func noCache(cfg engine.Config) engine.Config { cfg.NoCache = true; return cfg }

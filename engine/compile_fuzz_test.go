@@ -30,7 +30,7 @@ func FuzzCompile(f *testing.F) {
 	f.Add([]byte("\x00asm\x0d\x00\x01\x00"))
 	f.Add([]byte("\x00asm\x01\x00"))
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache().WithCompilationWorkers(1).WithMaxMemory(64<<20))
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, CompilationWorkers: 1, MaxMemory: 64 << 20})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -67,7 +67,7 @@ var hostileCounts = []struct{ name, wasm string }{
 // *LoadError without allocating more than a few MiB.
 func TestCompileHostileCounts(t *testing.T) {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}

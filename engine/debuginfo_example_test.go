@@ -14,10 +14,10 @@ import (
 // Trap stack traces carry source positions only with debug info on (the
 // default) and only for modules built with DWARF, such as this C guest
 // built with clang -g (testdata/guests/clistart).
-func ExampleConfig_WithDebugInfo() {
+func ExampleConfig_debugInfo() {
 	ctx := context.Background()
 	for _, on := range []bool{true, false} {
-		rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache().WithDebugInfo(on))
+		rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, DebugInfo: on})
 		if err != nil {
 			log.Fatal(err)
 		}

@@ -20,7 +20,7 @@ func TestDebugInfo(t *testing.T) {
 	wasm := testguest.Path(t, "clistart/dbg.wasm")
 	dir := t.TempDir()
 	for i, on := range []bool{false, true, true, false} {
-		cfg := engine.NewConfig().WithCacheDir(dir).WithDebugInfo(on)
+		cfg := engine.Config{CacheDir: dir, DebugInfo: on}
 		rt, err := engine.NewRuntime(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)

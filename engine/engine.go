@@ -28,68 +28,44 @@ import (
 // PageSize is the size of one WebAssembly memory page.
 const PageSize = 65536
 
-// Config configures a Runtime. It is an immutable value: each With method
-// returns a changed copy. The zero value is not useful; start from NewConfig.
+// Config configures a Runtime. It is plain data: the zero value of every
+// field means its documented default (see RATIONALE.md).
 type Config struct {
-	cacheDir    string
-	noCache     bool
-	maxMemory   uint64
-	workers     int
-	hostModules []HostModule
-	noInterrupt bool
-	noDebugInfo bool
-}
-
-// WithoutInterrupts compiles guests without wazero's termination checks: a
-// call can then no longer be stopped by its context's deadline or
-// cancellation while the guest runs (only between host calls that honour
-// the context), but loop-heavy guests run several times faster (wazero
-// calls a trampoline at every loop iteration to make them interruptible).
-func (c Config) WithoutInterrupts() Config { c.noInterrupt = true; return c }
-
-// WithDebugInfo turns the use of a module's DWARF debug sections on (the
-// default) or off. With it on, trap stack traces (TrapError.Stack) carry
-// source positions ("0x2d58: file.c:9:12") for modules built with debug
-// info; the price is start-up time: wazero keeps a source map of every
-// compiled instruction and, from the on-disk cache, reads it back entry by
-// entry (a warm start of a 21 MB C module takes ~3x longer with it). Off,
-// stack traces still name every function (from the name section).
-//
-// The on-disk cache keeps the two settings apart (code compiled without
-// the source map is stored under a "nodwarf" subdirectory of the cache
-// directory), so turning it back on never reuses an entry that lacks it.
-func (c Config) WithDebugInfo(on bool) Config { c.noDebugInfo = !on; return c }
-
-// NewConfig returns the default configuration: compilation cache in
-// DefaultCacheDir, no memory limit beyond WebAssembly's own (4 GiB for
-// wasm32), and one compilation worker per CPU.
-func NewConfig() Config {
-	return Config{workers: goruntime.NumCPU()}
-}
-
-// WithCacheDir sets the directory of the compilation cache. An empty dir
-// means DefaultCacheDir.
-func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
-
-// WithoutCache turns the on-disk compilation cache off.
-func (c Config) WithoutCache() Config { c.noCache = true; return c }
-
-// WithMaxMemory caps the linear memory of every instance to bytes (rounded
-// down to whole 64 KiB pages). Growth past it fails inside the guest
-// (memory.grow returns -1); a module whose minimum exceeds it fails to load.
-// Zero means no limit beyond WebAssembly's own.
-func (c Config) WithMaxMemory(bytes uint64) Config { c.maxMemory = bytes; return c }
-
-// WithCompilationWorkers sets how many goroutines compile a module's
-// functions in parallel. Values below 1 mean 1.
-func (c Config) WithCompilationWorkers(n int) Config { c.workers = max(n, 1); return c }
-
-// WithHostModule adds a host module guests may import. Host modules are
-// defined once per Runtime; per-instance state is found with
-// Key.
-func (c Config) WithHostModule(h HostModule) Config {
-	c.hostModules = append(append([]HostModule(nil), c.hostModules...), h)
-	return c
+	// CacheDir is the directory of the on-disk compilation cache; empty
+	// means DefaultCacheDir().
+	CacheDir string
+	// NoCache turns the on-disk compilation cache off.
+	NoCache bool
+	// NoInterrupts compiles guests without wazero's termination checks: a
+	// call can then no longer be stopped by its context's deadline or
+	// cancellation while the guest runs (only between host calls that
+	// honour the context), but loop-heavy guests run several times faster
+	// (wazero calls a trampoline at every loop iteration to make them
+	// interruptible).
+	NoInterrupts bool
+	// DebugInfo reads modules' DWARF debug sections, so that trap stack
+	// traces (TrapError.Stack) carry source positions ("0x2d58:
+	// file.c:9:12") for modules built with debug info. The price is start-up
+	// time: wazero keeps a source map of every compiled instruction and,
+	// from the on-disk cache, reads it back entry by entry (a warm start of
+	// a 21 MB C module takes ~3x longer with it). Without it stack traces
+	// still name every function (from the name section). The on-disk cache
+	// keeps the two apart (code compiled without the source map is stored
+	// under a "nodwarf" subdirectory), so one never reuses the other's
+	// entries.
+	DebugInfo bool
+	// MaxMemory is a ceiling on the linear memory of every instance of the
+	// Runtime, in bytes (rounded down to whole 64 KiB pages): a module whose
+	// minimum exceeds it fails to compile. Zero means WebAssembly's own 4
+	// GiB. Per-instance caps below it are InstanceConfig.MaxMemory.
+	MaxMemory uint64
+	// CompilationWorkers is how many goroutines compile a module's
+	// functions in parallel; 0 means one per CPU.
+	CompilationWorkers int
+	// HostModules are the host modules guests may import, beside
+	// wasi_snapshot_preview1, which every Runtime defines. Per-instance
+	// state is found with a Key.
+	HostModules []HostModule
 }
 
 // HostModule is a set of host functions guests can import under one module
@@ -182,10 +158,13 @@ type Runtime struct {
 // NewRuntime creates a Runtime from cfg and defines its host modules
 // (wasi_snapshot_preview1 always, then cfg's).
 func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
-	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(!cfg.noInterrupt).WithCustomSections(true).
-		WithDebugInfoEnabled(!cfg.noDebugInfo)
-	if cfg.maxMemory > 0 {
-		pages := cfg.maxMemory / PageSize
+	if cfg.CompilationWorkers <= 0 {
+		cfg.CompilationWorkers = goruntime.NumCPU()
+	}
+	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(!cfg.NoInterrupts).WithCustomSections(true).
+		WithDebugInfoEnabled(cfg.DebugInfo)
+	if cfg.MaxMemory > 0 {
+		pages := cfg.MaxMemory / PageSize
 		if pages > 65536 {
 			pages = 65536
 		}
@@ -193,11 +172,11 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rt := &Runtime{cfg: cfg, hostNames: map[string]map[string]api.FunctionDefinition{}}
 	rt.maxPages = 65536
-	if cfg.maxMemory > 0 {
-		rt.maxPages = uint32(min(cfg.maxMemory/PageSize, 65536))
+	if cfg.MaxMemory > 0 {
+		rt.maxPages = uint32(min(cfg.MaxMemory/PageSize, 65536))
 	}
-	if !cfg.noCache {
-		dir := cfg.cacheDir
+	if !cfg.NoCache {
+		dir := cfg.CacheDir
 		if dir == "" {
 			var err error
 			if dir, err = DefaultCacheDir(); err != nil {
@@ -213,7 +192,7 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		rc = rc.WithCompilationCache(cache)
 	}
 	rt.wr = wazero.NewRuntimeWithConfig(ctx, rc)
-	hosts := append([]HostModule{wasiHostModule{}}, cfg.hostModules...)
+	hosts := append([]HostModule{wasiHostModule{}}, cfg.HostModules...)
 	for _, h := range hosts {
 		if err := rt.defineHost(ctx, h); err != nil {
 			rt.Close(ctx)
@@ -246,7 +225,7 @@ func (rt *Runtime) defineHost(ctx context.Context, h HostModule) error {
 // module, the termination checks and the CPU, but not whether DWARF was
 // read: code compiled without the source map goes to its own subdirectory.
 func cacheSubdir(dir string, cfg Config) string {
-	if cfg.noDebugInfo {
+	if !cfg.DebugInfo {
 		return filepath.Join(dir, "nodwarf")
 	}
 	return dir
@@ -254,7 +233,7 @@ func cacheSubdir(dir string, cfg Config) string {
 
 // compileCtx returns ctx with the configured number of compilation workers.
 func (rt *Runtime) compileCtx(ctx context.Context) context.Context {
-	return experimental.WithCompilationWorkers(ctx, rt.cfg.workers)
+	return experimental.WithCompilationWorkers(ctx, rt.cfg.CompilationWorkers)
 }
 
 // Close releases everything the Runtime holds, including its instances.

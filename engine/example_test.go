@@ -22,7 +22,7 @@ const (
 // Compile a module and look at what kind of module it is.
 func ExampleRuntime_CompileFile() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func ExampleRuntime_CompileFile() {
 // stdio of your choosing.
 func ExampleRuntime_RunCommand() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func ExampleRuntime_RunCommand() {
 // that trapped and why.
 func ExampleTrapError() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func ExampleTrapError() {
 // exports as often as needed.
 func ExampleInstance_Call() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -142,9 +142,9 @@ func ExampleInstance_Call() {
 
 // Limit memory: growth past the cap fails inside the guest (malloc returns
 // NULL), and a module that needs more than the cap does not load.
-func ExampleConfig_WithMaxMemory() {
+func ExampleConfig_maxMemory() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache().WithMaxMemory(64<<20))
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, MaxMemory: 64 << 20})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func compileFile(t *testing.T, rt *engine.Runtime, path string) *engine.Module {
 }
 
 func TestRunCommandTraps(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	m := compileFile(t, rt, cmdWasm)
 	for _, tc := range []struct{ mode, at, reason string }{
 		{"unreachable", "crash_unreachable", "unreachable"},
@@ -66,7 +66,7 @@ func TestRunCommandTraps(t *testing.T) {
 }
 
 func TestRunCommandExit(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	m := compileFile(t, rt, cmdWasm)
 	run := func(args ...string) error {
 		return rt.RunCommand(context.Background(), m, engine.InstanceConfig{Args: append([]string{"cmd.wasm"}, args...)})
@@ -89,7 +89,7 @@ func TestRunCommandExit(t *testing.T) {
 }
 
 func TestRunCommandDeadline(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	m := compileFile(t, rt, cmdWasm)
 	for _, mode := range []string{"loop", "sleep"} {
 		t.Run(mode, func(t *testing.T) {
@@ -134,7 +134,7 @@ func within(t *testing.T, d time.Duration, f func() error) error {
 }
 
 func TestReactorInitializeOnceAndCalls(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	m := compileFile(t, rt, reactorWasm)
 	if m.Pattern() != engine.PatternReactor {
 		t.Fatalf("pattern %v", m.Pattern())
@@ -180,7 +180,7 @@ func TestReactorInitializeOnceAndCalls(t *testing.T) {
 }
 
 func TestStartRunsOnce(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	m := compileFile(t, rt, cmdWasm)
 	ctx := context.Background()
 	inst, err := rt.Instantiate(ctx, m, engine.InstanceConfig{Args: []string{"cmd.wasm", "args"}})
@@ -197,7 +197,7 @@ func TestStartRunsOnce(t *testing.T) {
 }
 
 func TestLoadErrors(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache().WithMaxMemory(64<<20))
+	rt := newRuntime(t, engine.Config{NoCache: true, MaxMemory: 64 << 20})
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name string
@@ -235,7 +235,7 @@ func TestLoadErrors(t *testing.T) {
 }
 
 func TestUnresolvedImports(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	m := compileFile(t, rt, "../testdata/guests/cmd/imports.wasm")
 	_, err := rt.Instantiate(context.Background(), m, engine.InstanceConfig{})
 	var ue *engine.UnresolvedImportsError
@@ -265,7 +265,7 @@ func (envHost) Define(_ *engine.Runtime, b wazero.HostModuleBuilder) {
 // TestHostPanicIsOneLine: wazero appends a Go stack trace to a host
 // function's runtime panic; the engine's error must not carry it.
 func TestHostPanicIsOneLine(t *testing.T) {
-	rt := newRuntime(t, engine.NewConfig().WithoutCache().WithHostModule(envHost{}))
+	rt := newRuntime(t, engine.Config{NoCache: true, HostModules: []engine.HostModule{envHost{}}})
 	m := compileFile(t, rt, "../testdata/guests/cmd/imports.wasm")
 	err := rt.RunCommand(context.Background(), m, engine.InstanceConfig{})
 	if err == nil {
@@ -292,11 +292,12 @@ func TestDefaultCacheDir(t *testing.T) {
 	if want := "-" + runtime.GOOS + "-" + runtime.GOARCH; !strings.HasSuffix(dir, want) {
 		t.Errorf("%s does not end in %s", dir, want)
 	}
-	// A runtime with the cache on writes entries there; wazero keys them by
-	// its own version in a subdirectory.
-	rt := newRuntime(t, engine.NewConfig())
+	// A runtime with the cache on writes entries there (code compiled
+	// without DWARF, the default, under nodwarf/); wazero keys them by its
+	// own version in a subdirectory.
+	rt := newRuntime(t, engine.Config{})
 	compileFile(t, rt, reactorWasm)
-	entries, err := filepath.Glob(filepath.Join(dir, "wazero-*", "*"))
+	entries, err := filepath.Glob(filepath.Join(dir, "nodwarf", "wazero-*", "*"))
 	if err != nil || len(entries) == 0 {
 		t.Errorf("no cache entry under %s: %v", dir, err)
 	}

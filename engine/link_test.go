@@ -16,7 +16,7 @@ import (
 // one runtime.
 func TestInstantiateLinked(t *testing.T) {
 	ctx := context.Background()
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	lib := compileFile(t, rt, testguest.Path(t, "link/lib.wasm"))
 	main := compileFile(t, rt, testguest.Path(t, "link/main.wasm"))
 	for range 2 {
@@ -46,7 +46,7 @@ func TestInstantiateLinked(t *testing.T) {
 // nor a host provides is reported, each with why.
 func TestInstantiateLinkedUnresolved(t *testing.T) {
 	ctx := context.Background()
-	rt := newRuntime(t, engine.NewConfig().WithoutCache())
+	rt := newRuntime(t, engine.Config{NoCache: true})
 	lib := compileFile(t, rt, testguest.Path(t, "link/lib.wasm"))
 	bad := compileFile(t, rt, testguest.Path(t, "link/unresolved.wasm"))
 	l, err := rt.Instantiate(ctx, lib, engine.InstanceConfig{})

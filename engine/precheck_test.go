@@ -12,7 +12,7 @@ import (
 // past the end of such a module and reports EOF).
 func TestCompileTrailingEmptyCustomSection(t *testing.T) {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func TestPatternAndWASI(t *testing.T) {
 // module.
 func TestPatternAgreesWithEngine(t *testing.T) {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func makeDirs(t *testing.T) dirs {
 
 func newRuntime(t testing.TB) *engine.Runtime {
 	t.Helper()
-	rt, err := engine.NewRuntime(context.Background(), engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(context.Background(), engine.Config{NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}

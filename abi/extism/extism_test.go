@@ -22,9 +22,9 @@ import (
 func load(t *testing.T, cfg extism.StateConfig) (*engine.Instance, *extism.State) {
 	t.Helper()
 	ctx := context.Background()
-	ec := engine.NewConfig().WithoutCache()
+	ec := engine.Config{NoCache: true}
 	for _, h := range extism.HostModules() {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	rt, err := engine.NewRuntime(ctx, ec)
 	if err != nil {

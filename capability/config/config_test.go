@@ -45,9 +45,9 @@ func load(t *testing.T, b *config.Binding) func(fn, in string) result {
 	ctx := context.Background()
 	wasm := testguest.GoReactor(t, "capabilities/config")
 	shared.once.Do(func() {
-		ec := engine.NewConfig().WithoutCache()
+		ec := engine.Config{NoCache: true}
 		for _, h := range append(extism.HostModules(), config.HostModules()...) {
-			ec = ec.WithHostModule(h)
+			ec.HostModules = append(ec.HostModules, h)
 		}
 		if shared.rt, shared.err = engine.NewRuntime(ctx, ec); shared.err == nil {
 			shared.mod, shared.err = shared.rt.CompileFile(ctx, wasm)

@@ -43,9 +43,9 @@ func instance(t *testing.T, c *httpclient.Client) *guest {
 	ctx := context.Background()
 	wasm := testguest.GoReactor(t, "capabilities/httpclient")
 	shared.once.Do(func() {
-		ec := engine.NewConfig().WithoutCache()
+		ec := engine.Config{NoCache: true}
 		for _, h := range append(extism.HostModules(), httpclient.HostModules()...) {
-			ec = ec.WithHostModule(h)
+			ec.HostModules = append(ec.HostModules, h)
 		}
 		if shared.rt, shared.err = engine.NewRuntime(ctx, ec); shared.err == nil {
 			shared.mod, shared.err = shared.rt.CompileFile(ctx, wasm)

@@ -24,12 +24,12 @@ import (
 func newRuntime(t testing.TB) *engine.Runtime {
 	t.Helper()
 	ctx := context.Background()
-	ec := engine.NewConfig().WithoutCache()
+	ec := engine.Config{NoCache: true}
 	for _, h := range extism.HostModules() {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	for _, h := range keyvalue.HostModules() {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	rt, err := engine.NewRuntime(ctx, ec)
 	if err != nil {
@@ -173,9 +173,9 @@ func guestTags(t testing.TB, binding *keyvalue.Binding, tags ...string) *plugin 
 	defer shared.mu.Unlock()
 	ctx := context.Background()
 	if shared.rt == nil {
-		ec := engine.NewConfig().WithoutCache()
+		ec := engine.Config{NoCache: true}
 		for _, h := range append(extism.HostModules(), keyvalue.HostModules()...) {
-			ec = ec.WithHostModule(h)
+			ec.HostModules = append(ec.HostModules, h)
 		}
 		rt, err := engine.NewRuntime(ctx, ec)
 		if err != nil {
@@ -459,9 +459,9 @@ func TestRawABI(t *testing.T) {
 func ExampleHostModules() {
 	ctx := context.Background()
 	// A runtime serving the Extism kernel and the keyvalue capability.
-	ec := engine.NewConfig().WithoutCache()
+	ec := engine.Config{NoCache: true}
 	for _, h := range append(extism.HostModules(), keyvalue.HostModules()...) {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	rt, err := engine.NewRuntime(ctx, ec)
 	if err != nil {

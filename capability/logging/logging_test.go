@@ -82,9 +82,9 @@ func load(t *testing.T, b *logging.Binding) func(fn string, in any) string {
 	ctx := context.Background()
 	wasm := testguest.GoReactor(t, "capabilities/logging")
 	shared.once.Do(func() {
-		ec := engine.NewConfig().WithoutCache()
+		ec := engine.Config{NoCache: true}
 		for _, h := range append(extism.HostModules(), logging.HostModules()...) {
-			ec = ec.WithHostModule(h)
+			ec.HostModules = append(ec.HostModules, h)
 		}
 		if shared.rt, shared.err = engine.NewRuntime(ctx, ec); shared.err == nil {
 			shared.mod, shared.err = shared.rt.CompileFile(ctx, wasm)

@@ -83,12 +83,12 @@ type handler struct {
 func load(t testing.TB, path string, bucket keyvalue.Bucket) *handler {
 	t.Helper()
 	ctx := context.Background()
-	ec := engine.NewConfig().WithoutCache()
+	ec := engine.Config{NoCache: true}
 	for _, h := range extism.HostModules() {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	for _, h := range keyvalue.HostModules() {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	rt, err := engine.NewRuntime(ctx, ec)
 	if err != nil {

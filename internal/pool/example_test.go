@@ -15,7 +15,7 @@ import (
 // state in guest memory persists from one call to the next.
 func Example() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		panic(err)
 	}
@@ -70,7 +70,7 @@ func (s *session) Close(ctx context.Context) error { return s.inst.Close(ctx) }
 // own; here each instance counts the calls it served.
 func ExampleNewOf() {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		panic(err)
 	}

@@ -24,7 +24,7 @@ func (t *tagged) Close(ctx context.Context) error { return t.inst.Close(ctx) }
 // wrapper, host-side state and guest state together, and discards it as a
 // whole when the engine instance breaks.
 func TestOfKeepsPerInstanceState(t *testing.T) {
-	rt, mod := reactor(t, engine.NewConfig())
+	rt, mod := reactor(t, engine.Config{})
 	ctx := context.Background()
 	p, err := pool.NewOf(pool.ConfigOf[*tagged]{Max: 1, New: func(ctx context.Context) (*tagged, error) {
 		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{})
@@ -117,7 +117,7 @@ func TestNegativeQueueTimeoutWaitsForContext(t *testing.T) {
 // TestAdd: an instance made outside the pool serves the next call; one the
 // pool has no room for, or a broken one, is closed.
 func TestAdd(t *testing.T) {
-	rt, mod := reactor(t, engine.NewConfig())
+	rt, mod := reactor(t, engine.Config{})
 	ctx := context.Background()
 	newInst := func() *engine.Instance {
 		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{})

@@ -21,7 +21,7 @@ import (
 func reactor(t testing.TB, cfg engine.Config) (*engine.Runtime, *engine.Module) {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, cfg.WithoutCache())
+	rt, err := engine.NewRuntime(ctx, noCache(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func reactor(t testing.TB, cfg engine.Config) (*engine.Runtime, *engine.Module) 
 
 func newPool(t testing.TB, cfg pool.Config) (*pool.Pool, *engine.Runtime) {
 	t.Helper()
-	rt, mod := reactor(t, engine.NewConfig())
+	rt, mod := reactor(t, engine.Config{})
 	if cfg.New == nil {
 		cfg.New = func(ctx context.Context) (*engine.Instance, error) {
 			return rt.Instantiate(ctx, mod, engine.InstanceConfig{})
@@ -205,7 +205,7 @@ func TestTimeoutDiscardsInstance(t *testing.T) {
 }
 
 func TestMemoryLimitDiscardsInstance(t *testing.T) {
-	rt, mod := reactor(t, engine.NewConfig().WithMaxMemory(4*engine.PageSize))
+	rt, mod := reactor(t, engine.Config{MaxMemory: 4 * engine.PageSize})
 	p, err := pool.New(pool.Config{Max: 1, MemoryLimit: 4 * engine.PageSize, New: func(ctx context.Context) (*engine.Instance, error) {
 		return rt.Instantiate(ctx, mod, engine.InstanceConfig{})
 	}})
@@ -458,7 +458,7 @@ func TestConfigValidation(t *testing.T) {
 // a trivial export, give it back) against calling the same export on one
 // instance directly, and the pool's own take-and-return without a call.
 func BenchmarkPoolDo(b *testing.B) {
-	rt, mod := reactor(b, engine.NewConfig())
+	rt, mod := reactor(b, engine.Config{})
 	ctx := context.Background()
 	b.Run("direct", func(b *testing.B) {
 		inst, err := rt.Instantiate(ctx, mod, engine.InstanceConfig{})
@@ -527,7 +527,7 @@ func BenchmarkPoolDo(b *testing.B) {
 // both exist, the pool keeps the one that served (its state is in use) and
 // drops the surplus.
 func TestWarmingNeverEvictsTheServingInstance(t *testing.T) {
-	rt, mod := reactor(t, engine.NewConfig())
+	rt, mod := reactor(t, engine.Config{})
 	gate := make(chan struct{})
 	var calls atomic.Int32
 	p, err := pool.New(pool.Config{Max: 1, MinWarm: 1, New: func(ctx context.Context) (*engine.Instance, error) {
@@ -553,3 +553,6 @@ func TestWarmingNeverEvictsTheServingInstance(t *testing.T) {
 		t.Fatalf("stats %+v: want exactly Max=1 instance", s)
 	}
 }
+
+// noCache returns cfg with the on-disk compilation cache off.
+func noCache(cfg engine.Config) engine.Config { cfg.NoCache = true; return cfg }

@@ -32,7 +32,7 @@ func TestGoReactorTags(t *testing.T) {
 func callTag(t *testing.T, path string) int32 {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.NewConfig().WithoutCache())
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
 	if err != nil {
 		t.Fatal(err)
 	}
