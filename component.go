@@ -106,6 +106,9 @@ func (h *Host) load(ctx context.Context, name string, cfg ComponentConfig) (*Com
 		return nil, fmt.Errorf("component %s: %w", name, err)
 	}
 	if err := c.startPools(ctx); err != nil {
+		if c.runs != nil {
+			c.runs.Close(ctx)
+		}
 		c.closeModules(ctx)
 		return nil, err
 	}
@@ -210,33 +213,32 @@ func (c *Component) startPools(ctx context.Context) error {
 	if in.Fresh {
 		pc.Policy = pool.Fresh
 	}
-	if c.main.Pattern() == engine.PatternCommand {
+	if c.main.HasExport("_start") {
 		// Every run needs its own instance (its stdio and environment are
 		// fixed at instantiation): the pool only bounds how many run at once.
-		pc.Policy, pc.MinWarm, pc.IdleTimeout = pool.Fresh, 0, 0
-		pc.New = func(context.Context) (*instance, error) {
+		rc := pc
+		rc.Policy, rc.MinWarm, rc.IdleTimeout = pool.Fresh, 0, 0
+		rc.New = func(context.Context) (*instance, error) {
 			return nil, errors.New("command instances are made per run")
 		}
-		// Check its imports now, so that a module that cannot run here is
-		// refused at load rather than on every run. (Instantiating a probe
-		// would cost a command run, which makes one instance, twice.)
-		if len(c.libs) == 0 {
-			if err := c.h.rt.CheckImports(c.main); err != nil {
-				return err
-			}
-		} else {
-			probe, err := c.newInstance(ctx, nil, &trigger.CommandIO{})
-			if err != nil {
-				return err
-			}
-			probe.Close(ctx)
-		}
-		p, err := pool.NewOf(pc)
+		p, err := pool.NewOf(rc)
 		if err != nil {
 			return err
 		}
 		c.runs = p
-		return nil
+	}
+	if c.main.Pattern() == engine.PatternCommand {
+		// Check its imports now, so that a module that cannot run here is
+		// refused at load rather than on every run. (Instantiating a probe
+		// would cost a command run, which makes one instance, twice.)
+		if len(c.libs) == 0 {
+			return c.h.rt.CheckImports(c.main)
+		}
+		probe, err := c.newInstance(ctx, nil, &trigger.CommandIO{})
+		if err != nil {
+			return err
+		}
+		return probe.Close(ctx)
 	}
 	first, err := c.newInstance(ctx, nil, nil)
 	if err != nil {

@@ -98,17 +98,16 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 			return fail(fmt.Errorf("%s: http.routes: %w", m.File, err))
 		}
 		a.trig = trig
-		listen := m.HTTP.Listen
-		if cfg.Listen != "" {
-			listen = cfg.Listen
-		}
-		ln, err := net.Listen("tcp", listen)
+		ln, err := net.Listen("tcp", a.listen())
 		if err != nil {
 			var op *net.OpError
 			if errors.As(err, &op) && op.Err != nil {
 				err = op.Err
 			}
-			return fail(fmt.Errorf("%s: http.listen %s: %w", m.File, listen, err))
+			if cfg.Listen != "" {
+				return fail(fmt.Errorf("--listen %s: %w", cfg.Listen, err))
+			}
+			return fail(m.Errorf(m.HTTP.ListenLine, "http.listen", "%s: %v", m.HTTP.Listen, err))
 		}
 		a.ln = ln
 	}
@@ -137,6 +136,14 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		go func() { a.errc <- a.srv.Serve(a.ln) }()
 	}
 	return a, nil
+}
+
+// listen is the address the HTTP trigger listens on.
+func (a *App) listen() string {
+	if a.cfg.Listen != "" {
+		return a.cfg.Listen
+	}
+	return a.m.HTTP.Listen
 }
 
 // Host returns the app's Host.

@@ -158,8 +158,8 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 // compileError trims wazero's wording into one line.
 func compileError(err error) error {
 	msg := strings.TrimSpace(err.Error())
-	msg = strings.ReplaceAll(msg, "\n", "; ")
-	return errors.New(msg)
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ; ")), " ")
+	return errors.New(strings.ReplaceAll(msg, " ; ", "; "))
 }
 
 // wazeroMinOverLimit is how wazero v1.12 words a memory whose minimum

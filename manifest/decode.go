@@ -149,7 +149,7 @@ var httpFields = []field[file]{
 		if msg := checkListen(s); msg != "" {
 			d.add(v.Line, p, "%s", msg)
 		}
-		f.app.HTTP.Listen = s
+		f.app.HTTP.Listen, f.app.HTTP.ListenLine = s, v.Line
 	}},
 	{"routes", func(d *decoder, k, v *yaml.Node, p string, f *file) {
 		items, _ := d.list(v, p)

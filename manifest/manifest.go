@@ -67,6 +67,9 @@ type App struct {
 type HTTP struct {
 	// Listen is the TCP address (host:port) the HTTP trigger listens on.
 	Listen string
+	// ListenLine is the line of http.listen in the manifest (0 when the
+	// default applies).
+	ListenLine int
 	// Routes map URL path prefixes to components, in file order.
 	Routes []Route
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -56,6 +58,11 @@ func upApp(cmd *cobra.Command, f upFlags, path string) error {
 	verbose, _ := cmd.Flags().GetBool("verbose")
 	if f.shutdownTimeout < 0 {
 		return usageError{errors.New("--shutdown-timeout: want a duration of 0 or more")}
+	}
+	if f.listen != "" {
+		if _, _, err := net.SplitHostPort(f.listen); err != nil {
+			return usageError{fmt.Errorf("--listen %q: want HOST:PORT", f.listen)}
+		}
 	}
 	log, access, _, err := newLogs(cmd, f.logFormat, f.noAccessLog, verbose)
 	if err != nil {

@@ -494,7 +494,15 @@ func TestUpBadInput(t *testing.T) {
 		defer ln.Close()
 		addr := ln.Addr().String()
 		wantOneLine(t, up("--listen", addr, "--data-dir", t.TempDir(), "../../examples/kvcounter/app.yaml"), exitUsage,
-			"app.yaml: http.listen "+addr+": ", "address already in use")
+			"--listen "+addr+": ", "address already in use")
+		// Without --listen, the error points at http.listen's line.
+		dir := t.TempDir()
+		m := filepath.Join(dir, "app.yaml")
+		if err := os.WriteFile(m, []byte("version: 1\nname: busy\nhttp:\n  listen: "+addr+"\n  routes:\n    - path: /\n      component: web\ncomponents:\n  web:\n    module: "+
+			filepath.Join(testguest.Root(t), "testdata", "guests", "http", "handler_c.wasm")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		wantOneLine(t, up("--data-dir", dir, m), exitUsage, m+":4: http.listen: "+addr+": ", "address already in use")
 	})
 	t.Run("data dir in use", func(t *testing.T) {
 		// Two hosts cannot share the bolt store: the second is refused at
