@@ -14,7 +14,7 @@ import (
 func BenchmarkCallSmall(b *testing.B) {
 	ctx := context.Background()
 	input := []byte("hello world")
-	p := load(b, kernel(b))
+	p := load(b, kernel(b), wasmhive.PluginConfig{})
 	for _, fn := range []string{"echo", "echo_offset", "bulk_echo"} {
 		b.Run(fn, func(b *testing.B) {
 			b.ReportAllocs()
@@ -31,7 +31,7 @@ func BenchmarkCallSmall(b *testing.B) {
 func BenchmarkBulk64KiB(b *testing.B) {
 	ctx := context.Background()
 	input := bytes.Repeat([]byte("0123456789abcdef"), 4096)
-	p := load(b, kernel(b))
+	p := load(b, kernel(b), wasmhive.PluginConfig{})
 	b.SetBytes(int64(2 * len(input)))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -49,7 +49,7 @@ func BenchmarkConcurrent(b *testing.B) {
 	input := []byte("hello world")
 	wasm := sdkWasm(b, "count_vowels.wasm")
 	b.Run("plugin-mutex", func(b *testing.B) {
-		p := load(b, wasm)
+		p := load(b, wasm, wasmhive.PluginConfig{})
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
 				if _, err := p.Call(ctx, "count_vowels", input); err != nil {
@@ -60,7 +60,7 @@ func BenchmarkConcurrent(b *testing.B) {
 		})
 	})
 	b.Run("compiled-pool", func(b *testing.B) {
-		c, err := wasmhive.CompileFile(ctx, wasm)
+		c, err := wasmhive.CompileFile(ctx, wasm, wasmhive.PluginConfig{})
 		if err != nil {
 			b.Fatal(err)
 		}

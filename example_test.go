@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/wasmhive/wasmhive"
 )
@@ -16,7 +18,7 @@ import (
 // bytes out.
 func ExampleLoadFile() {
 	ctx := context.Background()
-	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/kernel.wasm")
+	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/kernel.wasm", wasmhive.PluginConfig{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -30,11 +32,17 @@ func ExampleLoadFile() {
 	// Output: hello world
 }
 
-// Configuration values reach the plugin through config_get.
-func ExampleWithConfig() {
+// A PluginConfig is plain data: here, the configuration values the plugin
+// reads through config_get, a cap on its linear memory and a timeout for
+// each call. Every field left zero means its documented default.
+func ExamplePluginConfig() {
 	ctx := context.Background()
-	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/kernel.wasm",
-		wasmhive.WithConfig(map[string]string{"greeting": "hi there"}))
+	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/kernel.wasm", wasmhive.PluginConfig{
+		Component: wasmhive.ComponentConfig{
+			Config: map[string]string{"greeting": "hi there"},
+			Limits: wasmhive.Limits{Memory: 16 << 20, Timeout: time.Second},
+		},
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -51,7 +59,7 @@ func ExampleWithConfig() {
 // A plugin's failure carries the message it set with error_set.
 func ExamplePluginError() {
 	ctx := context.Background()
-	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/kernel.wasm")
+	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/kernel.wasm", wasmhive.PluginConfig{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -77,7 +85,9 @@ func ExampleNewHostFunction() {
 			stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
 		}).InModule("env")
 
-	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/hostfn.wasm", wasmhive.WithHostFunctions(greet, add))
+	p, err := wasmhive.LoadFile(ctx, "testdata/guests/plugins/host/hostfn.wasm", wasmhive.PluginConfig{
+		Host: wasmhive.HostConfig{HostFunctions: []wasmhive.HostFunction{greet, add}},
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -95,7 +105,7 @@ func ExampleNewHostFunction() {
 // each call on an idle pooled instance.
 func ExampleCompiledPlugin_Call() {
 	ctx := context.Background()
-	c, err := wasmhive.CompileFile(ctx, "testdata/guests/plugins/host/kernel.wasm")
+	c, err := wasmhive.CompileFile(ctx, "testdata/guests/plugins/host/kernel.wasm", wasmhive.PluginConfig{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -119,12 +129,22 @@ func ExampleCompiledPlugin_Call() {
 	// Output: call 0, call 1, call 2, call 3
 }
 
-// WithMaxInstances bounds the instances CompiledPlugin.Call uses; Stats
-// shows them. With one instance, calls take turns on it and its variables
-// carry over.
-func ExampleWithMaxInstances() {
+// Compile a plugin from bytes. Instances.Max bounds the instances
+// CompiledPlugin.Call uses and Stats shows them: with one instance, calls
+// take turns on it and its variables carry over. Queue and QueueTimeout
+// let up to 16 calls wait for the busy instance as long as their context
+// allows (by default up to 4 x Max calls wait, at most 1s each, and the
+// others fail with ErrSaturated).
+func ExampleCompile() {
 	ctx := context.Background()
-	c, err := wasmhive.CompileFile(ctx, "testdata/guests/plugins/host/kernel.wasm", wasmhive.WithMaxInstances(1))
+	wasm, err := os.ReadFile("testdata/guests/plugins/host/kernel.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := wasmhive.Compile(ctx, wasm, wasmhive.PluginConfig{
+		Name:      "kernel",
+		Component: wasmhive.ComponentConfig{Instances: wasmhive.Instances{Max: 1, Queue: 16, QueueTimeout: -1}},
+	})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -148,4 +168,56 @@ func ExampleWithMaxInstances() {
 	s := c.Stats()
 	fmt.Printf("count %d; %d instance(s) created, %d calls\n", binary.LittleEndian.Uint64(out), s.Created, s.Calls)
 	// Output: count 11; 1 instance(s) created, 11 calls
+}
+
+// Load a plugin from bytes with initial plugin variables; the plugin's
+// changes to them persist from one call to the next.
+func ExampleLoad() {
+	ctx := context.Background()
+	wasm, err := os.ReadFile("testdata/guests/plugins/host/kernel.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	p, err := wasmhive.Load(ctx, wasm, wasmhive.PluginConfig{
+		Component: wasmhive.ComponentConfig{Vars: map[string][]byte{"count": binary.LittleEndian.AppendUint64(nil, 41)}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer p.Close(ctx)
+
+	for range 2 {
+		out, err := p.Call(ctx, "count", nil)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(binary.LittleEndian.Uint64(out))
+	}
+	// Output:
+	// 42
+	// 43
+}
+
+// A Host runs any number of components on one runtime, each with its own
+// configuration, grants and pool of warm instances.
+func ExampleNewHost() {
+	ctx := context.Background()
+	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer h.Close(ctx)
+
+	if _, err := h.AddComponent(ctx, "greeter", wasmhive.ComponentConfig{
+		Module: "testdata/guests/plugins/host/kernel.wasm",
+		Config: map[string]string{"greeting": "hello from the host"},
+	}); err != nil {
+		log.Fatal(err)
+	}
+	out, err := h.Invoke(ctx, "greeter", "config", nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(string(out))
+	// Output: hello from the host
 }

@@ -2,6 +2,7 @@ package wasmhive
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"sync"
 
@@ -32,11 +33,27 @@ type Plugin struct {
 
 // Load compiles wasm and makes one instance of it. Close the Plugin to
 // release everything.
-func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
-	c, err := Compile(ctx, wasm, opts...)
+func Load(ctx context.Context, wasm []byte, cfg PluginConfig) (*Plugin, error) {
+	c, err := Compile(ctx, wasm, cfg)
 	if err != nil {
 		return nil, err
 	}
+	return c.owned(ctx)
+}
+
+// LoadFile is Load with the module read from path; the plugin is named
+// after the file unless cfg.Name says otherwise.
+func LoadFile(ctx context.Context, path string, cfg PluginConfig) (*Plugin, error) {
+	c, err := CompileFile(ctx, path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.owned(ctx)
+}
+
+// owned makes the one instance of a plugin made by Load, which closes c
+// with it.
+func (c *CompiledPlugin) owned(ctx context.Context) (*Plugin, error) {
 	p, err := c.Instance(ctx)
 	if err != nil {
 		c.Close(ctx)
@@ -46,49 +63,42 @@ func Load(ctx context.Context, wasm []byte, opts ...Option) (*Plugin, error) {
 	return p, nil
 }
 
-// LoadFile is Load with the module read from path.
-func LoadFile(ctx context.Context, path string, opts ...Option) (*Plugin, error) {
-	wasm, opts, err := readPlugin(path, opts)
-	if err != nil {
-		return nil, err
-	}
-	return Load(ctx, wasm, opts...)
-}
-
-// readPlugin reads a plugin file and names the plugin after it (unless a
-// later WithName says otherwise).
-func readPlugin(path string, opts []Option) ([]byte, []Option, error) {
-	b, err := readModule(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	return b, append([]Option{WithName(filepath.Base(path))}, opts...), nil
-}
-
 // CompileFile is Compile with the module read from path; the plugin is named
-// after the file unless WithName says otherwise.
-func CompileFile(ctx context.Context, path string, opts ...Option) (*CompiledPlugin, error) {
-	wasm, opts, err := readPlugin(path, opts)
+// after the file unless cfg.Name says otherwise.
+func CompileFile(ctx context.Context, path string, cfg PluginConfig) (*CompiledPlugin, error) {
+	wasm, err := readModule(path)
 	if err != nil {
 		return nil, err
 	}
-	return Compile(ctx, wasm, opts...)
+	if cfg.Name == "" {
+		cfg.Name = filepath.Base(path)
+	}
+	return Compile(ctx, wasm, cfg)
 }
 
 // Compile compiles a plugin and checks that it can be instantiated: every
 // function it imports must be provided (by the Extism ABI, WASI, a library
 // or a host function), else the error names each missing one. The instance
-// made to check it is kept warm for the first Call.
-func Compile(ctx context.Context, wasm []byte, opts ...Option) (*CompiledPlugin, error) {
-	o := options{name: "plugin"}
-	for _, opt := range opts {
-		opt(&o)
+// made to check it is kept warm for the first Call. The plugin runs on a
+// Host of its own, made from cfg.Host, as a component made from
+// cfg.Component.
+func Compile(ctx context.Context, wasm []byte, cfg PluginConfig) (*CompiledPlugin, error) {
+	if cfg.Component.Module != "" || cfg.Component.Wasm != nil {
+		return nil, errors.New("PluginConfig.Component.Module and Wasm must be empty: the module is Compile's or Load's argument")
 	}
-	h, err := NewHost(ctx, o.hostConfig())
+	if wasm == nil {
+		wasm = []byte{}
+	}
+	if cfg.Name == "" {
+		cfg.Name = "plugin"
+	}
+	cc := cfg.Component
+	cc.Wasm = wasm
+	h, err := NewHost(ctx, cfg.Host)
 	if err != nil {
 		return nil, err
 	}
-	c, err := h.AddComponent(ctx, o.name, o.componentConfig(wasm))
+	c, err := h.AddComponent(ctx, cfg.Name, cc)
 	if err != nil {
 		h.Close(ctx)
 		return nil, err
@@ -168,12 +178,15 @@ func (p *Plugin) Close(ctx context.Context) error {
 }
 
 // Call runs one call on an instance from the CompiledPlugin's pool, so
-// concurrent calls run in parallel on up to WithMaxInstances instances
-// (default GOMAXPROCS); a call made while all are busy waits for one as long
-// as its context allows. Healthy instances stay warm for later calls, each
-// with its own variables and memory; one that trapped, timed out or exited
-// is discarded. Use Instance for a plugin whose variables one caller relies
-// on.
+// concurrent calls run in parallel on up to Instances.Max instances
+// (default GOMAXPROCS). A call made while all are busy waits for one as
+// Instances.Queue and QueueTimeout allow (default: up to 4 x Max calls wait,
+// 1s each; a negative QueueTimeout waits as long as ctx allows), then fails
+// with ErrSaturated; so a host function must not call the same
+// CompiledPlugin back, or with every instance busy it waits on itself.
+// Healthy instances stay warm for later calls, each with its own variables
+// and memory; one that trapped, timed out or exited is discarded. Use
+// Instance for a plugin whose variables one caller relies on.
 func (c *CompiledPlugin) Call(ctx context.Context, function string, input []byte) ([]byte, error) {
 	return c.c.Call(ctx, function, input)
 }

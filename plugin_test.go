@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -23,14 +24,34 @@ import (
 
 func kernel(t testing.TB) string { return testguest.Path(t, "plugins/host/kernel.wasm") }
 
-func load(t testing.TB, path string, opts ...wasmhive.Option) *wasmhive.Plugin {
+func load(t testing.TB, path string, cfg wasmhive.PluginConfig) *wasmhive.Plugin {
 	t.Helper()
-	p, err := wasmhive.LoadFile(context.Background(), path, opts...)
+	p, err := wasmhive.LoadFile(context.Background(), path, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close(context.Background()) })
 	return p
+}
+
+// noInterrupts compiles without termination checks, as the Extism Go SDK.
+var noInterrupts = wasmhive.PluginConfig{Host: wasmhive.HostConfig{NoInterrupts: true}}
+
+func withTimeout(d time.Duration) wasmhive.PluginConfig {
+	return wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Limits: wasmhive.Limits{Timeout: d}}}
+}
+
+func withMemory(n wasmhive.Size) wasmhive.PluginConfig {
+	return wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Limits: wasmhive.Limits{Memory: n}}}
+}
+
+// allowHosts grants HTTP to the hosts matching globs (none when empty).
+func allowHosts(globs ...string) wasmhive.PluginConfig {
+	return wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Grants: wasmhive.Grants{HTTP: &wasmhive.HTTPGrant{AllowedHosts: globs}}}}
+}
+
+func withLibrary(name, path string) wasmhive.PluginConfig {
+	return wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Libraries: []wasmhive.Library{{Name: name, Module: path}}}}
 }
 
 func count(t *testing.T, p interface {
@@ -45,7 +66,7 @@ func count(t *testing.T, p interface {
 }
 
 func TestVarsPersistAndSurviveATrap(t *testing.T) {
-	p := load(t, kernel(t), wasmhive.WithTimeout(time.Second))
+	p := load(t, kernel(t), withTimeout(time.Second))
 	if a, b := count(t, p), count(t, p); a != 1 || b != 2 {
 		t.Fatalf("counts %d, %d; want 1, 2", a, b)
 	}
@@ -60,7 +81,7 @@ func TestVarsPersistAndSurviveATrap(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	p := load(t, kernel(t), wasmhive.WithTimeout(50*time.Millisecond))
+	p := load(t, kernel(t), withTimeout(50*time.Millisecond))
 	_, err := p.Call(context.Background(), "busy", nil)
 	var te *engine.TimeoutError
 	if !errors.As(err, &te) || !errors.Is(err, engine.ErrTimeout) {
@@ -72,14 +93,14 @@ func TestTimeout(t *testing.T) {
 }
 
 func TestCancel(t *testing.T) {
-	p := load(t, kernel(t), wasmhive.WithInterrupts())
+	p := load(t, kernel(t), wasmhive.PluginConfig{}) // interruptible by default
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel)
 	if _, err := p.Call(ctx, "busy", nil); !errors.Is(err, engine.ErrCanceled) {
 		t.Fatalf("busy canceled: err = %v", err)
 	}
 	// Without interrupts, a context already done still stops a call before it starts.
-	q := load(t, kernel(t))
+	q := load(t, kernel(t), noInterrupts)
 	if _, err := q.Call(ctx, "echo", nil); !errors.Is(err, engine.ErrCanceled) {
 		t.Fatalf("call with a canceled context: err = %v", err)
 	}
@@ -92,7 +113,7 @@ func TestCancel(t *testing.T) {
 
 func TestConcurrentCalls(t *testing.T) {
 	ctx := context.Background()
-	c, err := wasmhive.CompileFile(ctx, kernel(t))
+	c, err := wasmhive.CompileFile(ctx, kernel(t), wasmhive.PluginConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,12 +158,14 @@ func TestConcurrentCalls(t *testing.T) {
 }
 
 // TestCompiledPluginPool: CompiledPlugin.Call runs on at most
-// WithMaxInstances instances, keeps healthy ones warm with their own
+// Instances.Max instances, keeps healthy ones warm with their own
 // variables, replaces one that trapped, and a call waiting for a busy
 // instance ends with its context.
 func TestCompiledPluginPool(t *testing.T) {
 	ctx := context.Background()
-	c, err := wasmhive.CompileFile(ctx, kernel(t), wasmhive.WithMaxInstances(1), wasmhive.WithInterrupts())
+	c, err := wasmhive.CompileFile(ctx, kernel(t), wasmhive.PluginConfig{
+		Component: wasmhive.ComponentConfig{Instances: wasmhive.Instances{Max: 1, QueueTimeout: -1}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,8 +235,72 @@ func TestCompiledPluginPool(t *testing.T) {
 	}
 }
 
+// TestQueue: with every instance busy, CompiledPlugin.Call waits as
+// Instances.Queue and QueueTimeout allow (by default 1s), then fails with
+// ErrSaturated.
+func TestQueue(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name      string
+		in        wasmhive.Instances
+		min, maxW time.Duration
+	}{
+		{"default", wasmhive.Instances{Max: 1}, time.Second, 10 * time.Second},
+		{"QueueTimeout", wasmhive.Instances{Max: 1, QueueTimeout: 50 * time.Millisecond}, 50 * time.Millisecond, 900 * time.Millisecond},
+		{"no queue", wasmhive.Instances{Max: 1, Queue: -1}, 0, 900 * time.Millisecond},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cp, err := wasmhive.CompileFile(ctx, kernel(t), wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Instances: c.in}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cp.Close(ctx)
+			bctx, stop := context.WithCancel(ctx)
+			busy := make(chan error, 1)
+			go func() { _, err := cp.Call(bctx, "busy", nil); busy <- err }()
+			for cp.Stats().Active != 1 {
+				time.Sleep(time.Millisecond)
+			}
+			start := time.Now()
+			_, err = cp.Call(ctx, "echo", nil)
+			waited := time.Since(start)
+			stop()
+			if !errors.Is(err, wasmhive.ErrSaturated) || waited < c.min || waited > c.maxW {
+				t.Errorf("call with the one instance busy: %v after %v, want ErrSaturated after %v to %v", err, waited, c.min, c.maxW)
+			}
+			if err := <-busy; !errors.Is(err, engine.ErrCanceled) {
+				t.Errorf("busy: err = %v, want canceled (guests are interruptible by default)", err)
+			}
+		})
+	}
+}
+
+// TestName: a plugin is named after its file unless PluginConfig.Name says
+// otherwise, and "plugin" when it has no file.
+func TestName(t *testing.T) {
+	ctx := context.Background()
+	p := load(t, kernel(t), wasmhive.PluginConfig{})
+	q := load(t, kernel(t), wasmhive.PluginConfig{Name: "k"})
+	wasm, err := os.ReadFile(kernel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := wasmhive.Load(ctx, wasm, wasmhive.PluginConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close(ctx)
+	if p.Name() != "kernel.wasm" || q.Name() != "k" || r.Name() != "plugin" {
+		t.Fatalf("names %q, %q, %q; want kernel.wasm, k, plugin", p.Name(), q.Name(), r.Name())
+	}
+	_, err = q.Call(ctx, "nope", nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "k: ") {
+		t.Fatalf("missing export: err = %v, want one starting k:", err)
+	}
+}
+
 func TestMissingHostFunction(t *testing.T) {
-	_, err := wasmhive.LoadFile(context.Background(), testguest.Path(t, "plugins/host/hostfn.wasm"))
+	_, err := wasmhive.LoadFile(context.Background(), testguest.Path(t, "plugins/host/hostfn.wasm"), wasmhive.PluginConfig{})
 	var ue *engine.UnresolvedImportsError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "extism:host/user.greet(i64) -> (i64)") || !strings.Contains(err.Error(), "env.add") {
 		t.Fatalf("err = %v, want an UnresolvedImportsError naming extism:host/user.greet and env.add", err)
@@ -233,7 +320,7 @@ func hostfnPlugin(t *testing.T) *wasmhive.Plugin {
 		func(_ context.Context, _ *wasmhive.CurrentPlugin, stack []uint64) {
 			stack[0] = uint64(uint32(stack[0]) + uint32(stack[1]))
 		}).InModule("env")
-	return load(t, testguest.Path(t, "plugins/host/hostfn.wasm"), wasmhive.WithHostFunctions(greet, add))
+	return load(t, testguest.Path(t, "plugins/host/hostfn.wasm"), wasmhive.PluginConfig{Host: wasmhive.HostConfig{HostFunctions: []wasmhive.HostFunction{greet, add}}})
 }
 
 func TestHostFunctions(t *testing.T) {
@@ -258,7 +345,7 @@ func TestHostFunctionRegistrationErrors(t *testing.T) {
 		{wasmhive.NewHostFunction("greet", func(context.Context, *wasmhive.CurrentPlugin, []byte) ([]byte, error) { return nil, nil }),
 			wasmhive.NewHostFunction("greet", func(context.Context, *wasmhive.CurrentPlugin, []byte) ([]byte, error) { return nil, nil })},
 	} {
-		if _, err := wasmhive.LoadFile(context.Background(), kernel(t), wasmhive.WithHostFunctions(fns...)); err == nil {
+		if _, err := wasmhive.LoadFile(context.Background(), kernel(t), wasmhive.PluginConfig{Host: wasmhive.HostConfig{HostFunctions: fns}}); err == nil {
 			t.Errorf("%s.%s: loaded, want an error", fns[0].Module, fns[0].Name)
 		}
 	}
@@ -285,7 +372,7 @@ func TestHTTP(t *testing.T) {
 		b, _ := json.Marshal(map[string]any{"method": "post", "url": srv.URL + path, "headers": map[string]string{"X-Plugin": "kernel"}})
 		return b
 	}
-	p := load(t, kernel(t), wasmhive.WithAllowedHosts("127.0.0.1"))
+	p := load(t, kernel(t), allowHosts("127.0.0.1"))
 	out, err := p.Call(context.Background(), "http", req("/hello"))
 	if err != nil || string(out) != "POST /hello kernel" {
 		t.Fatalf("http = %q, %v", out, err)
@@ -304,8 +391,8 @@ func TestHTTP(t *testing.T) {
 	mu.Lock()
 	before := hits
 	mu.Unlock()
-	for _, opts := range [][]wasmhive.Option{nil, {wasmhive.WithAllowedHosts("*.example.com", "localhost")}} {
-		d := load(t, kernel(t), opts...)
+	for _, cfg := range []wasmhive.PluginConfig{{}, allowHosts(), allowHosts("*.example.com", "localhost")} {
+		d := load(t, kernel(t), cfg)
 		if _, err := d.Call(context.Background(), "http", req("/denied")); !errors.Is(err, wasmhive.ErrHostNotAllowed) {
 			t.Fatalf("denied: err = %v", err)
 		}
@@ -318,7 +405,7 @@ func TestHTTP(t *testing.T) {
 }
 
 func TestMemoryLimit(t *testing.T) {
-	p := load(t, kernel(t), wasmhive.WithMemoryLimit(256<<10))
+	p := load(t, kernel(t), withMemory(256<<10))
 	if out, err := p.Call(context.Background(), "echo", make([]byte, 64<<10)); err != nil || len(out) != 64<<10 {
 		t.Fatalf("64 KiB echo under a 256 KiB limit: %d bytes, %v", len(out), err)
 	}
@@ -326,13 +413,13 @@ func TestMemoryLimit(t *testing.T) {
 		t.Fatalf("512 KiB input over a 256 KiB limit: err = %v, want ErrKernelMemoryFull", err)
 	}
 	// A module whose memory minimum exceeds the limit fails to load.
-	if _, err := wasmhive.LoadFile(context.Background(), kernel(t), wasmhive.WithMemoryLimit(64<<10)); err == nil || !strings.Contains(err.Error(), "limit") {
+	if _, err := wasmhive.LoadFile(context.Background(), kernel(t), withMemory(64<<10)); err == nil || !strings.Contains(err.Error(), "limit") {
 		t.Fatalf("2-page module under a 1-page limit: err = %v", err)
 	}
 }
 
 func TestGarbageLengths(t *testing.T) {
-	p := load(t, kernel(t))
+	p := load(t, kernel(t), wasmhive.PluginConfig{})
 	for _, fn := range []string{"garbage_output", "garbage_load", "garbage_store", "garbage_bulk"} {
 		_, err := p.Call(context.Background(), fn, []byte("x"))
 		var he *wasmhive.HostError
@@ -351,7 +438,7 @@ func TestGarbageLengths(t *testing.T) {
 }
 
 func TestClosed(t *testing.T) {
-	p, err := wasmhive.LoadFile(context.Background(), kernel(t))
+	p, err := wasmhive.LoadFile(context.Background(), kernel(t), wasmhive.PluginConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +446,7 @@ func TestClosed(t *testing.T) {
 	if _, err := p.Call(context.Background(), "echo", nil); !errors.Is(err, wasmhive.ErrClosed) {
 		t.Fatalf("call after close: err = %v", err)
 	}
-	c, err := wasmhive.CompileFile(context.Background(), kernel(t))
+	c, err := wasmhive.CompileFile(context.Background(), kernel(t), wasmhive.PluginConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,16 +465,22 @@ func TestClosed(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	ctx := context.Background()
-	if _, err := wasmhive.Load(ctx, []byte("not wasm")); !errors.Is(err, engine.ErrNotWasm) {
+	if _, err := wasmhive.Load(ctx, []byte("not wasm"), wasmhive.PluginConfig{}); !errors.Is(err, engine.ErrNotWasm) {
 		t.Errorf("garbage bytes: err = %v", err)
 	}
-	if _, err := wasmhive.LoadFile(ctx, "/nonexistent/plugin.wasm"); err == nil || !strings.Contains(err.Error(), "no such file") {
+	if _, err := wasmhive.LoadFile(ctx, "/nonexistent/plugin.wasm", wasmhive.PluginConfig{}); err == nil || !strings.Contains(err.Error(), "no such file") {
 		t.Errorf("missing file: err = %v", err)
 	}
-	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.WithLibraryFile("lib", "/nonexistent/lib.wasm")); err == nil || !strings.Contains(err.Error(), "library lib") {
+	if _, err := wasmhive.Load(ctx, nil, wasmhive.PluginConfig{}); !errors.Is(err, engine.ErrNotWasm) {
+		t.Errorf("no bytes: err = %v", err)
+	}
+	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Module: "other.wasm"}}); err == nil || !strings.Contains(err.Error(), "must be empty") {
+		t.Errorf("Component.Module set: err = %v", err)
+	}
+	if _, err := wasmhive.LoadFile(ctx, kernel(t), withLibrary("lib", "/nonexistent/lib.wasm")); err == nil || !strings.Contains(err.Error(), "library lib") {
 		t.Errorf("missing library: err = %v", err)
 	}
-	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.WithDir("/nonexistent/dir", "/data")); err == nil || !strings.Contains(err.Error(), "/nonexistent/dir") {
+	if _, err := wasmhive.LoadFile(ctx, kernel(t), wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Dirs: []wasmhive.Dir{{Host: "/nonexistent/dir", Guest: "/data"}}}}); err == nil || !strings.Contains(err.Error(), "/nonexistent/dir") {
 		t.Errorf("missing preopen: err = %v", err)
 	}
 }
@@ -396,7 +489,7 @@ func TestLoadErrors(t *testing.T) {
 // several times in one CompiledPlugin, each instance with its own library.
 func TestLinkingManyInstances(t *testing.T) {
 	ctx := context.Background()
-	c, err := wasmhive.CompileFile(ctx, sdkWasm(t, "main.wasm"), wasmhive.WithLibraryFile("lib", sdkWasm(t, "lib.wasm")))
+	c, err := wasmhive.CompileFile(ctx, sdkWasm(t, "main.wasm"), withLibrary("lib", sdkWasm(t, "lib.wasm")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +511,7 @@ func TestLinkingManyInstances(t *testing.T) {
 			}
 		}
 	}
-	if _, err := wasmhive.CompileFile(ctx, sdkWasm(t, "main.wasm"), wasmhive.WithLibraryFile("lib", kernel(t))); err == nil || !strings.Contains(err.Error(), "lib.capitalize") {
+	if _, err := wasmhive.CompileFile(ctx, sdkWasm(t, "main.wasm"), withLibrary("lib", kernel(t))); err == nil || !strings.Contains(err.Error(), "lib.capitalize") {
 		t.Fatalf("a library without the import: err = %v, want one naming lib.capitalize", err)
 	}
 }
@@ -436,8 +529,10 @@ func TestHTTPTimeout(t *testing.T) {
 	defer srv.Close()
 	defer close(release)
 	req, _ := json.Marshal(map[string]string{"url": srv.URL})
-	for _, opt := range []wasmhive.Option{wasmhive.WithTimeout(100 * time.Millisecond), wasmhive.WithInterrupts()} {
-		p := load(t, kernel(t), wasmhive.WithAllowedHosts("127.0.0.1"), opt)
+	timeout := allowHosts("127.0.0.1")
+	timeout.Component.Limits.Timeout = 100 * time.Millisecond
+	for _, cfg := range []wasmhive.PluginConfig{timeout, allowHosts("127.0.0.1")} {
+		p := load(t, kernel(t), cfg)
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		_, err := p.Call(ctx, "http", req)
 		cancel()
@@ -446,7 +541,9 @@ func TestHTTPTimeout(t *testing.T) {
 		}
 	}
 	// Without interrupts the context still stops the blocked host call.
-	p := load(t, kernel(t), wasmhive.WithAllowedHosts("127.0.0.1"))
+	cfg := allowHosts("127.0.0.1")
+	cfg.Host.NoInterrupts = true
+	p := load(t, kernel(t), cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if _, err := p.Call(ctx, "http", req); !errors.Is(err, engine.ErrTimeout) {
@@ -457,7 +554,7 @@ func TestHTTPTimeout(t *testing.T) {
 // TestWasmCallCtors: a WASI module without _initialize has its
 // __wasm_call_ctors run once, before the first call.
 func TestWasmCallCtors(t *testing.T) {
-	p := load(t, testguest.Path(t, "plugins/host/ctors.wasm"))
+	p := load(t, testguest.Path(t, "plugins/host/ctors.wasm"), wasmhive.PluginConfig{})
 	for range 2 {
 		out, err := p.Call(context.Background(), "ctors", nil)
 		if err != nil || len(out) != 1 || out[0] != 1 {

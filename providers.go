@@ -228,7 +228,7 @@ func (h *Host) Broker(ctx context.Context) (messaging.Broker, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.broker = natsbroker.New(nc, natsbroker.WithLogger(h.log.With("provider", "messaging")))
+	p.broker = natsbroker.New(nc, natsbroker.Config{Logger: h.log.With("provider", "messaging")})
 	return p.broker, nil
 }
 

@@ -18,7 +18,7 @@ func BenchmarkCountVowels(b *testing.B) {
 	input := []byte("hello world")
 	wasm := sdkWasm(b, "count_vowels.wasm")
 	b.Run("wasmhive", func(b *testing.B) {
-		p := load(b, wasm)
+		p := load(b, wasm, likeExtism)
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := p.Call(ctx, "count_vowels", input); err != nil {
@@ -51,11 +51,11 @@ func BenchmarkCountVowelsSizes(b *testing.B) {
 		input := bytes.Repeat([]byte("a quick brown fox "), size/18+1)[:size]
 		for _, mode := range []string{"wasmhive", "wasmhive-interruptible"} {
 			b.Run(fmt.Sprintf("%d/%s", size, mode), func(b *testing.B) {
-				var opts []wasmhive.Option
+				cfg := likeExtism
 				if mode == "wasmhive-interruptible" {
-					opts = append(opts, wasmhive.WithInterrupts())
+					cfg = wasmhive.PluginConfig{} // the default
 				}
-				p := load(b, wasm, opts...)
+				p := load(b, wasm, cfg)
 				b.SetBytes(int64(size))
 				for b.Loop() {
 					if _, err := p.Call(ctx, "count_vowels", input); err != nil {

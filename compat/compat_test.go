@@ -216,25 +216,18 @@ func runOnSDK(t *testing.T, c compatCase) (outs [][]byte, errs []error, vars map
 
 func runOnHive(t *testing.T, c compatCase) (outs [][]byte, errs []error, vars map[string][]byte) {
 	ctx := context.Background()
-	opts := []wasmhive.Option{wasmhive.WithConfig(c.config), wasmhive.WithVars(c.vars)}
+	cfg := wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Config: c.config, Vars: c.vars, Limits: wasmhive.Limits{Timeout: c.timeout}}}
 	for _, l := range c.libs {
-		opts = append(opts, wasmhive.WithLibraryFile(strings.TrimSuffix(l, ".wasm"), sdkWasm(t, l)))
+		cfg.Component.Libraries = append(cfg.Component.Libraries, wasmhive.Library{Name: strings.TrimSuffix(l, ".wasm"), Module: sdkWasm(t, l)})
 	}
 	for h, g := range c.dirs {
-		if dir, ok := strings.CutPrefix(h, "ro:"); ok {
-			opts = append(opts, wasmhive.WithReadOnlyDir(filepath.Join(goSDKDir(t), dir), g))
-		} else {
-			opts = append(opts, wasmhive.WithDir(filepath.Join(goSDKDir(t), h), g))
-		}
+		dir, ro := strings.CutPrefix(h, "ro:")
+		cfg.Component.Dirs = append(cfg.Component.Dirs, wasmhive.Dir{Host: filepath.Join(goSDKDir(t), dir), Guest: g, ReadOnly: ro})
 	}
 	if c.hosts != nil {
-		_, fns := c.hosts()
-		opts = append(opts, wasmhive.WithHostFunctions(fns...))
+		_, cfg.Host.HostFunctions = c.hosts()
 	}
-	if c.timeout > 0 {
-		opts = append(opts, wasmhive.WithTimeout(c.timeout))
-	}
-	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, c.wasm), opts...)
+	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, c.wasm), cfg)
 	if err != nil {
 		t.Fatalf("wasmhive: %v", err)
 	}
@@ -267,7 +260,7 @@ func TestExtismCompatExit(t *testing.T) {
 		sdkCode, _, sdkErr := sp.Call("_start", nil)
 		sp.Close(ctx)
 
-		p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "exit.wasm"), wasmhive.WithConfig(cfg))
+		p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "exit.wasm"), wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Config: cfg}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -298,10 +291,10 @@ func TestExtismCompatHostMultiple(t *testing.T) {
 			return append([]byte(prefix), in...), nil
 		}
 	}
-	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "host_multiple.wasm"), wasmhive.WithHostFunctions(
+	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "host_multiple.wasm"), wasmhive.PluginConfig{Host: wasmhive.HostConfig{HostFunctions: []wasmhive.HostFunction{
 		wasmhive.NewHostFunction("hostGreenMessage", msg("🟢:")),
 		wasmhive.NewHostFunction("hostPurpleMessage", msg("🟣:")),
-	))
+	}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +312,7 @@ func TestExtismCompatHostMultiple(t *testing.T) {
 func TestExtismCompatLog(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
-	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "log.wasm"), wasmhive.WithLogger(newTextLogger(&buf, "WARN")))
+	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "log.wasm"), wasmhive.PluginConfig{Host: wasmhive.HostConfig{Logger: newTextLogger(&buf, "WARN")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,7 +337,7 @@ func TestExtismCompatLog(t *testing.T) {
 // the Extism ABI inside _start.
 func TestExtismCompatStdCommand(t *testing.T) {
 	ctx := context.Background()
-	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "std_command.wasm"))
+	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "std_command.wasm"), wasmhive.PluginConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +368,7 @@ func TestExtismCompatHTTP(t *testing.T) {
 	}
 	defer sp.Close(ctx)
 	_, sdkOut, sdkErr := sp.Call("http_get", req)
-	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "http_headers.wasm"), wasmhive.WithAllowedHosts("127.0.0.*"))
+	p, err := wasmhive.LoadFile(ctx, sdkWasm(t, "http_headers.wasm"), allowHosts("127.0.0.*"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +387,7 @@ func TestExtismCompatHTTP(t *testing.T) {
 	}
 
 	// Denied: no glob matches.
-	p2, err := wasmhive.LoadFile(ctx, sdkWasm(t, "http_headers.wasm"), wasmhive.WithAllowedHosts("example.com"))
+	p2, err := wasmhive.LoadFile(ctx, sdkWasm(t, "http_headers.wasm"), allowHosts("example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,6 +397,11 @@ func TestExtismCompatHTTP(t *testing.T) {
 	}
 	// The plugin survives a denied request.
 	p2.Close(ctx)
+}
+
+// allowHosts is a plugin allowed HTTP requests to the hosts matching globs.
+func allowHosts(globs ...string) wasmhive.PluginConfig {
+	return wasmhive.PluginConfig{Component: wasmhive.ComponentConfig{Grants: wasmhive.Grants{HTTP: &wasmhive.HTTPGrant{AllowedHosts: globs}}}}
 }
 
 // newTextLogger returns a text slog.Logger writing to w at level ("DEBUG", "WARN"...).

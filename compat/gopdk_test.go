@@ -73,13 +73,18 @@ func TestExtismGoPDK(t *testing.T) {
 	defer srv.Close()
 
 	var logs bytes.Buffer
-	p := load(t, wasm,
-		wasmhive.WithConfig(map[string]string{"name": "Bob"}),
-		wasmhive.WithAllowedHosts("127.0.0.1"),
-		wasmhive.WithLogger(newTextLogger(&logs, "INFO")),
-		wasmhive.WithHostFunctions(wasmhive.NewHostFunction("reverse", func(_ context.Context, _ *wasmhive.CurrentPlugin, in []byte) ([]byte, error) {
-			return reverseBytes(in), nil
-		})))
+	p := load(t, wasm, wasmhive.PluginConfig{
+		Component: wasmhive.ComponentConfig{
+			Config: map[string]string{"name": "Bob"},
+			Grants: wasmhive.Grants{HTTP: &wasmhive.HTTPGrant{AllowedHosts: []string{"127.0.0.1"}}},
+		},
+		Host: wasmhive.HostConfig{
+			Logger: newTextLogger(&logs, "INFO"),
+			HostFunctions: []wasmhive.HostFunction{wasmhive.NewHostFunction("reverse", func(_ context.Context, _ *wasmhive.CurrentPlugin, in []byte) ([]byte, error) {
+				return reverseBytes(in), nil
+			})},
+		},
+	})
 
 	sdkHost := sdk.NewHostFunctionWithStack("reverse", func(_ context.Context, p *sdk.CurrentPlugin, s []uint64) {
 		b, err := p.ReadBytes(s[0])

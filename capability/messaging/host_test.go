@@ -48,9 +48,9 @@ func newEnv(t testing.TB) *env {
 	defer cancel()
 	wasm := testguest.GoReactor(t, "capabilities/messaging")
 	shared.once.Do(func() {
-		ec := engine.NewConfig().WithoutCache()
+		ec := engine.Config{NoCache: true}
 		for _, h := range append(extism.HostModules(), messaging.HostModules()...) {
-			ec = ec.WithHostModule(h)
+			ec.HostModules = append(ec.HostModules, h)
 		}
 		if shared.rt, shared.err = engine.NewRuntime(ctx, ec); shared.err == nil {
 			shared.mod, shared.err = shared.rt.CompileFile(ctx, wasm)
@@ -75,7 +75,7 @@ func (e *env) broker(t testing.TB) *natsbroker.Broker {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	b := natsbroker.New(nc)
+	b := natsbroker.New(nc, natsbroker.Config{})
 	t.Cleanup(func() { b.Close() })
 	return b
 }
@@ -266,7 +266,7 @@ func TestAttachErrors(t *testing.T) {
 	if err := messaging.Attach(&icfg, &messaging.Binding{}); err == nil || !strings.Contains(err.Error(), "no broker") {
 		t.Errorf("Attach without a broker: %v", err)
 	}
-	b := natsbroker.New(nil)
+	b := natsbroker.New(nil, natsbroker.Config{})
 	if err := messaging.Attach(&icfg, &messaging.Binding{Broker: b, Subjects: []string{"a.>.b"}}); err == nil || !strings.Contains(err.Error(), "a.>.b") {
 		t.Errorf("Attach with a bad pattern: %v", err)
 	}

@@ -77,37 +77,40 @@ passes, 134 when the plugin traps.`,
 func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
-	// Interruptible, so that --timeout and Ctrl-C stop a plugin that loops.
-	opts := []wasmhive.Option{wasmhive.WithStdout(cmd.ErrOrStderr()), wasmhive.WithStderr(cmd.ErrOrStderr()), wasmhive.WithInterrupts(), wasmhive.WithDebugInfo(verbose)}
-	if !f.noCache {
-		opts = append(opts, wasmhive.WithCompilationCache(""))
-	}
-	config := map[string]string{}
+	// Guests are interruptible by default, so that --timeout and Ctrl-C
+	// stop a plugin that loops. Plugin logging is off unless --log-level.
+	cfg := wasmhive.PluginConfig{Host: wasmhive.HostConfig{
+		NoCache:   f.noCache,
+		DebugInfo: verbose,
+		Logger:    slog.New(slog.DiscardHandler),
+		Stdout:    cmd.ErrOrStderr(),
+		Stderr:    cmd.ErrOrStderr(),
+	}}
+	cc := &cfg.Component
+	cc.Config = map[string]string{}
 	for _, kv := range f.config {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || k == "" {
 			return usageError{fmt.Errorf("--config %q: want KEY=VALUE", kv)}
 		}
-		config[k] = v
+		cc.Config[k] = v
 	}
-	opts = append(opts, wasmhive.WithConfig(config), wasmhive.WithAllowedHosts(f.allowHosts...))
+	if len(f.allowHosts) > 0 {
+		cc.Grants.HTTP = &wasmhive.HTTPGrant{AllowedHosts: f.allowHosts}
+	}
 	preopens, err := parsePreopens(f.dirs, f.roDirs)
 	if err != nil {
 		return usageError{err}
 	}
 	for _, p := range preopens {
-		if p.ReadOnly {
-			opts = append(opts, wasmhive.WithReadOnlyDir(p.HostPath, p.GuestPath))
-		} else {
-			opts = append(opts, wasmhive.WithDir(p.HostPath, p.GuestPath))
-		}
+		cc.Dirs = append(cc.Dirs, wasmhive.Dir{Host: p.HostPath, Guest: p.GuestPath, ReadOnly: p.ReadOnly})
 	}
 	for _, l := range f.links {
 		name, file, ok := strings.Cut(l, "=")
 		if !ok || name == "" || file == "" {
 			return usageError{fmt.Errorf("--link %q: want NAME=FILE", l)}
 		}
-		opts = append(opts, wasmhive.WithLibraryFile(name, file))
+		cc.Libraries = append(cc.Libraries, wasmhive.Library{Name: name, Module: file})
 	}
 	if f.timeout < 0 {
 		return usageError{errors.New("--timeout must not be negative")}
@@ -117,14 +120,14 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 		if err != nil {
 			return usageError{fmt.Errorf("--max-memory: %w", err)}
 		}
-		opts = append(opts, wasmhive.WithMemoryLimit(n))
+		cc.Limits.Memory = wasmhive.Size(n)
 	}
 	if f.logLevel != "" && f.logLevel != "off" {
 		level, err := parseLogLevel(f.logLevel)
 		if err != nil {
 			return usageError{err}
 		}
-		opts = append(opts, wasmhive.WithLogger(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))))
+		cfg.Host.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	}
 	if f.inputSet && f.inputFile != "" {
 		return usageError{errors.New("--input and --input-file are exclusive")}
@@ -134,7 +137,7 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 		return usageError{err}
 	}
 
-	p, err := wasmhive.LoadFile(ctx, path, opts...)
+	p, err := wasmhive.LoadFile(ctx, path, cfg)
 	if err != nil {
 		return callError(err, verbose)
 	}
@@ -147,7 +150,7 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 		ctx, cancel = context.WithTimeout(ctx, f.timeout)
 		defer cancel()
 	}
-	handleSignals() // the plugin is interruptible (WithInterrupts)
+	handleSignals() // the plugin is interruptible (no NoInterrupts)
 	var out []byte
 	err = supervise(ctx, p.Name(), f.timeout, func(ctx context.Context) error {
 		var err error

@@ -446,3 +446,20 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestCommittedGoBuildIsCurrent checks that kvcounter.wasm, the build the
+// app manifest runs, is what its sources build to today: a change to
+// go/main.go or to the Go PDK must come with `bash build.sh`.
+func TestCommittedGoBuildIsCurrent(t *testing.T) {
+	fresh, err := os.ReadFile(goGuest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := os.ReadFile("kvcounter.wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fresh, committed) {
+		t.Fatalf("examples/kvcounter/kvcounter.wasm (%d bytes) is not what go/ builds to now (%d bytes): run examples/kvcounter/build.sh and commit it", len(committed), len(fresh))
+	}
+}

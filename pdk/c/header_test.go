@@ -33,9 +33,9 @@ func run(t *testing.T, name string, hosts []engine.HostModule, bind func(*engine
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ec := engine.NewConfig().WithoutCache()
+	ec := engine.Config{NoCache: true}
 	for _, h := range append(extism.HostModules(), hosts...) {
-		ec = ec.WithHostModule(h)
+		ec.HostModules = append(ec.HostModules, h)
 	}
 	rt, err := engine.NewRuntime(ctx, ec)
 	if err != nil {
@@ -151,7 +151,7 @@ func TestMessagingHelpers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	broker := natsbroker.New(nc)
+	broker := natsbroker.New(nc, natsbroker.Config{})
 	defer broker.Close()
 
 	out := run(t, "msg", messaging.HostModules(), func(cfg *engine.InstanceConfig) {

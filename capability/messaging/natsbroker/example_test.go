@@ -24,7 +24,7 @@ func Example() {
 	}
 	defer nc.Close()
 
-	b := natsbroker.New(nc)
+	b := natsbroker.New(nc, natsbroker.Config{})
 	defer b.Close()
 	b.Subscribe("greet.*", "greeters", func(_ context.Context, m messaging.Message) ([]byte, error) {
 		return []byte("hello " + strings.TrimPrefix(m.Subject, "greet.")), nil

@@ -38,31 +38,22 @@ type Broker struct {
 
 var _ messaging.Broker = (*Broker)(nil)
 
-// Option configures a Broker.
-type Option func(*Broker)
-
-// WithLogger sets where handler failures are logged; the default discards
-// them.
-func WithLogger(l *slog.Logger) Option {
-	return func(b *Broker) {
-		if l != nil {
-			b.log = l
-		}
-	}
-}
-
-// WithConcurrency lets up to n handlers of one subscription run at once.
-// The default, 1, handles a subscription's messages one at a time, in the
-// order they arrive; more trades that order for throughput.
-func WithConcurrency(n int) Option {
-	return func(b *Broker) { b.concurrency = max(n, 1) }
+// Config configures a Broker. It is plain data: the zero value of every
+// field means its documented default.
+type Config struct {
+	// Logger receives handler failures; nil discards them.
+	Logger *slog.Logger
+	// Concurrency is how many handlers of one subscription may run at
+	// once; 0 (or 1) handles a subscription's messages one at a time, in
+	// the order they arrive. More trades that order for throughput.
+	Concurrency int
 }
 
 // New returns a Broker over nc.
-func New(nc *nats.Conn, opts ...Option) *Broker {
-	b := &Broker{nc: nc, log: slog.New(slog.DiscardHandler), concurrency: 1, subs: map[*subscription]struct{}{}}
-	for _, o := range opts {
-		o(b)
+func New(nc *nats.Conn, cfg Config) *Broker {
+	b := &Broker{nc: nc, log: cfg.Logger, concurrency: max(cfg.Concurrency, 1), subs: map[*subscription]struct{}{}}
+	if b.log == nil {
+		b.log = slog.New(slog.DiscardHandler)
 	}
 	b.ctx, b.cancel = context.WithCancel(context.Background())
 	return b

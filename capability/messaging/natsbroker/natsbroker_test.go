@@ -1,9 +1,11 @@
 package natsbroker_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strings"
 	"sync"
@@ -30,14 +32,19 @@ func server(t *testing.T, cfg natsserver.Config) *natsserver.Server {
 	return s
 }
 
-func broker(t *testing.T, s *natsserver.Server, opts ...natsbroker.Option) *natsbroker.Broker {
+func broker(t *testing.T, s *natsserver.Server) *natsbroker.Broker {
+	t.Helper()
+	return brokerWith(t, s, natsbroker.Config{})
+}
+
+func brokerWith(t *testing.T, s *natsserver.Server, cfg natsbroker.Config) *natsbroker.Broker {
 	t.Helper()
 	nc, err := s.Connect(t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	b := natsbroker.New(nc, opts...)
+	b := natsbroker.New(nc, cfg)
 	t.Cleanup(func() { b.Close() })
 	return b
 }
@@ -183,7 +190,7 @@ func TestConcurrency(t *testing.T) {
 	s := server(t, natsserver.Config{})
 	pub := broker(t, s)
 	for _, c := range []struct{ n, want int32 }{{1, 1}, {4, 4}} {
-		b := broker(t, s, natsbroker.WithConcurrency(int(c.n)))
+		b := brokerWith(t, s, natsbroker.Config{Concurrency: int(c.n)})
 		var running, peak atomic.Int32
 		var wg sync.WaitGroup
 		wg.Add(8)
@@ -303,24 +310,58 @@ func TestSubscribeErrors(t *testing.T) {
 	}
 }
 
+// TestHandlerPanic: a panicking or failing handler is logged to
+// Config.Logger and the subscription goes on.
 func TestHandlerPanic(t *testing.T) {
 	s := server(t, natsserver.Config{})
-	client, svc := broker(t, s), broker(t, s)
+	var logs syncBuffer
+	client := broker(t, s)
+	svc := brokerWith(t, s, natsbroker.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if _, err := svc.Subscribe("p", "", func(_ context.Context, m messaging.Message) ([]byte, error) {
-		if string(m.Body) == "panic" {
+		switch string(m.Body) {
+		case "panic":
 			panic("boom")
+		case "fail":
+			return nil, errors.New("cannot")
 		}
 		return []byte("fine"), nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	flush(t, svc)
-	if _, err := client.Request(ctx(t), "p", []byte("panic"), 100*time.Millisecond); !errors.Is(err, messaging.ErrTimeout) {
-		t.Fatalf("request to a panicking handler: err = %v", err)
+	for _, body := range []string{"panic", "fail"} {
+		if _, err := client.Request(ctx(t), "p", []byte(body), 100*time.Millisecond); !errors.Is(err, messaging.ErrTimeout) {
+			t.Fatalf("request to a handler that does %s: err = %v", body, err)
+		}
 	}
+	// One handler at a time: once "fine" is answered, the two before it
+	// have been handled and logged.
 	if out, err := client.Request(ctx(t), "p", nil, 5*time.Second); err != nil || string(out) != "fine" {
 		t.Fatalf("request after a panic = %q, %v", out, err)
 	}
+	for _, want := range []string{`msg="message handler panicked" subject=p panic=boom`, `msg="message handler failed" subject=p err=cannot`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("log lacks %q:\n%s", want, logs.String())
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the handlers' goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestDial(t *testing.T) {
@@ -335,7 +376,7 @@ func TestDial(t *testing.T) {
 		t.Fatal(err)
 	}
 	flush(t, in)
-	if out, err := natsbroker.New(nc).Request(ctx(t), "dial.echo", []byte("tcp"), 5*time.Second); err != nil || string(out) != "tcp" {
+	if out, err := natsbroker.New(nc, natsbroker.Config{}).Request(ctx(t), "dial.echo", []byte("tcp"), 5*time.Second); err != nil || string(out) != "tcp" {
 		t.Fatalf("request over TCP = %q, %v", out, err)
 	}
 
