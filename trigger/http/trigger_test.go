@@ -839,3 +839,20 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// TestWAGIUnderAPrefix: a CGI script mounted under a route prefix sees the
+// prefix as SCRIPT_NAME and the rest of the path as PATH_INFO (RFC 3875
+// section 4.1.13).
+func TestWAGIUnderAPrefix(t *testing.T) {
+	s := routed(t, httptrigger.Route{Path: "/cgi", Component: "site"})
+	for path, want := range map[string][2]string{
+		"/cgi":       {"/cgi", ""},
+		"/cgi/a/b":   {"/cgi", "/a/b"},
+		"/elsewhere": {"", "/elsewhere"},
+	} {
+		r := s.get(t, path)
+		if r.status != 200 || !strings.Contains(r.body, "SCRIPT_NAME="+want[0]+"\n") || !strings.Contains(r.body, "PATH_INFO="+want[1]+"\n") {
+			t.Errorf("GET %s: %d %q, want SCRIPT_NAME=%s PATH_INFO=%s", path, r.status, r.body, want[0], want[1])
+		}
+	}
+}

@@ -21,7 +21,7 @@ func (t *Trigger) serveWAGI(ctx context.Context, rt *route, w http.ResponseWrite
 	var stderr guestStderr
 	err := t.cfg.Invoker.Run(ctx, rt.Component, trigger.CommandIO{
 		Args:   CGIArgs(rt.info.Name, r.URL.RawQuery),
-		Env:    CGIEnv(r, id, len(body)),
+		Env:    CGIEnv(r, rt.Path, id, len(body)),
 		Stdin:  bytes.NewReader(body),
 		Stdout: stdout,
 		Stderr: &stderr,
@@ -99,12 +99,18 @@ func urlUnescape(s string) (string, error) {
 }
 
 // CGIEnv returns the CGI 1.1 meta-variables (RFC 3875 section 4.1) of r for
-// a script mounted at "/", plus WAGI's X_FULL_URL and X_RAW_PATH_INFO and
+// a script mounted at the route prefix mount ("/" or "/api"): SCRIPT_NAME is
+// the prefix ("" for "/"), PATH_INFO the rest of the path; plus WAGI's X_FULL_URL and X_RAW_PATH_INFO and
 // wasmhive's X_REQUEST_ID. Each request header becomes HTTP_<NAME> (upper
 // case, '-' as '_'), except Content-Type and Content-Length (CONTENT_TYPE,
 // CONTENT_LENGTH), Authorization (credentials are not passed, as the RFC
 // advises; AUTH_TYPE carries its scheme) and Proxy (the "httpoxy" attack).
-func CGIEnv(r *http.Request, id string, bodyLen int) []string {
+func CGIEnv(r *http.Request, mount, id string, bodyLen int) []string {
+	script, pathInfo := "", r.URL.Path
+	if mount != "/" && mount != "" {
+		script, pathInfo = mount, strings.TrimPrefix(r.URL.Path, mount)
+	}
+	rawInfo := strings.TrimPrefix(r.URL.EscapedPath(), script)
 	host, port, err := net.SplitHostPort(r.Host)
 	if err != nil {
 		host = r.Host
@@ -129,16 +135,16 @@ func CGIEnv(r *http.Request, id string, bodyLen int) []string {
 		"SERVER_NAME="+host,
 		"SERVER_PORT="+port,
 		"REQUEST_METHOD="+r.Method,
-		"SCRIPT_NAME=",
-		"PATH_INFO="+r.URL.Path,
+		"SCRIPT_NAME="+script,
+		"PATH_INFO="+pathInfo,
 		"QUERY_STRING="+r.URL.RawQuery,
 		"REMOTE_ADDR="+remoteAddr,
 		"REMOTE_HOST="+remoteAddr,
 		"REMOTE_PORT="+remotePort,
 		"REQUEST_URI="+r.URL.RequestURI(),
 		"X_FULL_URL="+scheme+"://"+r.Host+r.URL.RequestURI(),
-		"X_RAW_PATH_INFO="+r.URL.EscapedPath(),
-		"X_MATCHED_ROUTE=/...",
+		"X_RAW_PATH_INFO="+rawInfo,
+		"X_MATCHED_ROUTE="+script+"/...",
 		"X_REQUEST_ID="+id,
 	)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead || bodyLen > 0 {
