@@ -133,7 +133,8 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 			IdleTimeout:       2 * time.Minute,
 			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		}
-		go func() { a.errc <- a.srv.Serve(a.ln) }()
+		srv, ln := a.srv, a.ln
+		go func() { a.errc <- srv.Serve(ln) }()
 	}
 	return a, nil
 }
