@@ -304,7 +304,7 @@ func TestLoadFixture(t *testing.T) {
 		Version: 1,
 		Name:    "fixture",
 		DataDir: filepath.Join(xdg, "wasmhive", "apps", "fixture"),
-		HTTP: HTTP{Listen: "127.0.0.1:0", Routes: []Route{
+		HTTP: HTTP{Listen: "127.0.0.1:0", ListenLine: 5, Routes: []Route{
 			{Path: "/", Component: "web", Convention: httptrigger.Auto, Export: "handle_http", Line: 7},
 			{Path: "/cgi", Component: "cgi", Convention: httptrigger.WAGI, Line: 9},
 		}},
