@@ -4,7 +4,9 @@
 //
 //	go run ./bench/http [-duration 3s] [-conns 32]
 //
-// Cases, each answering GET / with "hello, world\n":
+// Cases, each answering GET / with "hello, world\n"; every case but native
+// is served as `wasmhive serve` serves it: a wasmhive.Host with the module as
+// its one component, routed at "/" by the HTTP trigger (trigger/http):
 //
 //	native          a Go net/http handler (the ceiling on this machine)
 //	reactor         the handler convention: the Go guest testdata/guests/http/hello
@@ -52,6 +54,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/httpwire"
@@ -118,10 +121,9 @@ func run() error {
 	if err := buildGuest(root, router, "handler"); err != nil {
 		return err
 	}
-	ecfg := engine.NewConfig().WithCacheDir(filepath.Join(tmp, "cache"))
-	for _, h := range extism.HostModules() {
-		ecfg = ecfg.WithHostModule(h)
-	}
+	// The runtimes of the measurements without HTTP (micro): the engine and
+	// the Extism kernel, built by hand, without a Host.
+	ecfg := engine.Config{CacheDir: filepath.Join(tmp, "cache"), HostModules: extism.HostModules()}
 	rt, err := engine.NewRuntime(ctx, ecfg)
 	if err != nil {
 		return err
@@ -129,7 +131,9 @@ func run() error {
 	defer rt.Close(ctx)
 	// A cache of its own: the compiled code differs, and the engine's cache
 	// directory does not tell the two apart.
-	rtNoInt, err := engine.NewRuntime(ctx, ecfg.WithoutInterrupts().WithCacheDir(filepath.Join(tmp, "cache-noint")))
+	noInt := ecfg
+	noInt.NoInterrupts, noInt.CacheDir = true, filepath.Join(tmp, "cache-noint")
+	rtNoInt, err := engine.NewRuntime(ctx, noInt)
 	if err != nil {
 		return err
 	}
@@ -145,25 +149,34 @@ func run() error {
 		name string
 		h    func() (http.Handler, func(), error)
 	}
-	trig := func(path string, pc pool.Config, rts ...*engine.Runtime) func() (http.Handler, func(), error) {
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// Each trigger case serves its module the way `wasmhive serve` does: a
+	// Host with one component, routed at "/" by the HTTP trigger.
+	trig := func(path string, inst wasmhive.Instances, hc wasmhive.HostConfig) func() (http.Handler, func(), error) {
 		return func() (http.Handler, func(), error) {
-			rt := rt
-			if len(rts) > 0 {
-				rt = rts[0]
-			}
-			mod, err := rt.CompileFile(ctx, path)
+			hc.Logger = quiet
+			h, err := wasmhive.NewHost(ctx, hc)
 			if err != nil {
 				return nil, nil, err
 			}
-			t, err := httptrigger.New(httptrigger.Config{Runtime: rt, Module: mod, Pool: pc,
-				Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
-			if err != nil {
+			if _, err := h.AddComponent(ctx, "app", wasmhive.ComponentConfig{Module: path, Instances: inst}); err != nil {
+				h.Close(ctx)
 				return nil, nil, err
 			}
-			return t, func() { t.Close(ctx) }, nil
+			t, err := httptrigger.New(httptrigger.Config{Invoker: h,
+				Routes: []httptrigger.Route{{Path: "/", Component: "app"}}, Logger: quiet})
+			if err != nil {
+				h.Close(ctx)
+				return nil, nil, err
+			}
+			return t, func() { h.Close(ctx) }, nil
 		}
 	}
-	reactorPool := pool.Config{Max: max, MinWarm: max, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second}
+	hostCfg := wasmhive.HostConfig{CacheDir: filepath.Join(tmp, "cache")}
+	// A cache of its own: the compiled code differs, and the engine's cache
+	// directory does not tell the two apart.
+	hostNoInt := wasmhive.HostConfig{CacheDir: filepath.Join(tmp, "cache-noint"), NoInterrupts: true}
+	reactorPool := wasmhive.Instances{Max: max, Min: max, Queue: 4 * *conns, QueueTimeout: 10 * time.Second}
 	cases := []caseDef{
 		{"native", func() (http.Handler, func(), error) {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -171,11 +184,11 @@ func run() error {
 				w.Write(body)
 			}), func() {}, nil
 		}},
-		{"reactor", trig(handler, reactorPool)},
-		{"reactor-noint", trig(handler, reactorPool, rtNoInt)},
-		{"reactor-router", trig(router, reactorPool)},
-		{"reactor-c", trig(filepath.Join(guests, "handler_c.wasm"), reactorPool)},
-		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), pool.Config{Max: *conns, QueueSize: 4 * *conns, QueueTimeout: 10 * time.Second})},
+		{"reactor", trig(handler, reactorPool, hostCfg)},
+		{"reactor-noint", trig(handler, reactorPool, hostNoInt)},
+		{"reactor-router", trig(router, reactorPool, hostCfg)},
+		{"reactor-c", trig(filepath.Join(guests, "handler_c.wasm"), reactorPool, hostCfg)},
+		{"wagi", trig(filepath.Join(guests, "wagi_hello.wasm"), wasmhive.Instances{Max: *conns, Queue: 4 * *conns, QueueTimeout: 10 * time.Second}, hostCfg)},
 	}
 	// Start every server first, then run the cases in turn, round after
 	// round: a change in what else the machine runs hits every case alike.

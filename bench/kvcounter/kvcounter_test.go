@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/capability/keyvalue"
+	"github.com/wasmhive/wasmhive/capability/keyvalue/kvtest"
+)
+
+// The in-memory store keeps the keyvalue contract, as every provider does.
+func TestMemStoreConformance(t *testing.T) {
+	kvtest.Run(t, func(t *testing.T) keyvalue.Store { return newMemStore() })
+}
+
+// The native contender answers what the three guests answer, byte for byte,
+// for the requests of examples/kvcounter/README.md: the benchmark compares
+// the same work.
+func TestNativeMatchesGuests(t *testing.T) {
+	ctx := context.Background()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := loadApp(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	requests := []struct{ method, target string }{
+		{"GET", "/hits"},
+		{"GET", "/hits?amount=2"},
+		{"GET", "/hits?amount=-10"},
+		{"GET", "/hits?amount=lots"},
+		{"GET", "/hits?amount="},
+		{"GET", "/hits?amount"},
+		{"GET", "/hits?x=1&amount=%2D5&amount=7"},
+		{"GET", "/hits?amount=+1"},
+		{"GET", "/hits?amount=9223372036854775808"},
+		{"GET", "/hits?amount=0"},
+		{"GET", "/any//path/"},
+		{"GET", "/any/path"},
+		{"GET", "/"},
+		{"GET", "/a%20b"},
+		{"GET", "/a:b"},
+		{"GET", "/big?amount=9223372036854775807"},
+		{"GET", "/big"},
+		{"GET", "/q?amount=%22%5C%0A%01"},
+		{"GET", "/" + strings.Repeat("k", keyvalue.MaxKeyBytes)},
+		{"POST", "/hits"},
+		{"HEAD", "/hits"},
+		{"DELETE", "/hits"},
+	}
+	type answer struct {
+		status             int
+		contentType, allow string
+		body               string
+	}
+	serve := func(h http.Handler) []answer {
+		var out []answer
+		for _, r := range requests {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, httptest.NewRequest(r.method, "http://127.0.0.1"+r.target, nil))
+			out = append(out, answer{w.Code, w.Header().Get("Content-Type"), w.Header().Get("Allow"), w.Body.String()})
+		}
+		return out
+	}
+	nb, err := newMemStore().Open(ctx, app.bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := serve(nativeHandler(nb))
+	if want[0].body != "{\"counter\":1}\n" || want[1].body != "{\"counter\":3}\n" {
+		t.Fatalf("native handler: %q, %q", want[0].body, want[1].body)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	cache := t.TempDir()
+	for name, rel := range guests {
+		t.Run(name, func(t *testing.T) {
+			cc := app.cfg
+			cc.Module = filepath.Join(root, rel)
+			host, trig, err := serveGuest(ctx, wasmhive.HostConfig{KeyValue: newMemStore(), CacheDir: cache, DataDir: t.TempDir(), Logger: log}, app.component, cc, log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer host.Close(ctx)
+			got := serve(trig)
+			for i := range requests {
+				if got[i] != want[i] {
+					t.Errorf("%s %s:\n guest  %+v\n native %+v", requests[i].method, requests[i].target, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestParseCounter(t *testing.T) {
+	for body, want := range map[string]int64{"{\"counter\":0}\n": 0, "{\"counter\":-7}\n": -7, "{\"counter\":9223372036854775807}\n": 1<<63 - 1} {
+		if n, err := parseCounter([]byte(body)); err != nil || n != want {
+			t.Errorf("parseCounter(%q) = %d, %v; want %d", body, n, err, want)
+		}
+	}
+	for _, body := range []string{"", "{\"counter\":1}", "{\"counter\":}\n", "{\"counter\":x}\n", "{\"error\":\"x\"}\n", "{\"counter\":1}\n\n"} {
+		if n, err := parseCounter([]byte(body)); err == nil {
+			t.Errorf("parseCounter(%q) = %d, want an error", body, n)
+		}
+	}
+}
+
+// FuzzReadResponse: the load generator's response reader never panics, and
+// what it accepts is a status and exactly Content-Length body bytes.
+func FuzzReadResponse(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 14\r\nContent-Type: application/json\r\n\r\n{\"counter\":1}\n"))
+	f.Add([]byte("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 3\r\n\r\nabc"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"))
+	f.Add([]byte("HTTP/1.0 2x0\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		status, body, err := readResponse(bufio.NewReader(bytes.NewReader(data)), nil)
+		if err != nil {
+			return
+		}
+		if status < 0 || status > 999 {
+			t.Fatalf("status %d", status)
+		}
+		if !bytes.Contains(data, body) {
+			t.Fatalf("body %q is not in the input", body)
+		}
+	})
+}
