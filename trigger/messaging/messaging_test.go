@@ -39,7 +39,9 @@ func (i *invoker) Invoke(ctx context.Context, component, export string, payload 
 	return bytes.ToUpper(msg.Body), nil
 }
 
-func (i *invoker) Run(context.Context, string, trigger.CommandIO) error { return errors.New("no commands") }
+func (i *invoker) Run(context.Context, string, trigger.CommandIO) error {
+	return errors.New("no commands")
+}
 
 func (i *invoker) Describe(component string) (trigger.Info, error) {
 	switch component {
