@@ -21,5 +21,6 @@ func hostDeleteMany(keys uint64) uint64              { panic(notWasm) }
 func kernelAlloc(n uint64) uint64  { panic(notWasm) }
 func kernelFree(h uint64)          { panic(notWasm) }
 func kernelLength(h uint64) uint64 { panic(notWasm) }
+func kernelStoreU64(h, v uint64)   { panic(notWasm) }
 func bulkRead(h, ptr, n uint64)    { panic(notWasm) }
 func bulkWrite(h, ptr, n uint64)   { panic(notWasm) }

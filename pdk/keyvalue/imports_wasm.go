@@ -43,6 +43,9 @@ func kernelAlloc(n uint64) uint64
 //go:wasmimport extism:host/env free
 func kernelFree(h uint64)
 
+//go:wasmimport extism:host/env store_u64
+func kernelStoreU64(h, v uint64)
+
 //go:wasmimport extism:host/env length_unsafe
 func kernelLength(h uint64) uint64
 

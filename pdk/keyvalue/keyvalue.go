@@ -16,13 +16,16 @@
 // Parameters and replies travel through the Extism kernel's memory blocks
 // (alloc, length, free) and wasmhive's bulk copies (wasmhive:host/bulk):
 // every wasmhive host has both, and a module importing wasmhive:keyvalue
-// runs on wasmhive only anyway, so a call costs seven host calls whatever
-// the pdk's build tags.
+// runs on wasmhive only anyway, so a call with one parameter costs seven
+// host calls whatever the pdk's build tags. Replies the caller does not keep
+// (Increment, Set, Exists...) are read into a buffer of the package, so those
+// functions cost no allocation when they succeed.
 //
 // Outside GOOS=wasip1 the package compiles but its functions panic.
 package keyvalue
 
 import (
+	"encoding/binary"
 	"errors"
 	"runtime"
 	"unsafe"
@@ -95,8 +98,8 @@ func noMemory(op string) error {
 	return &Error{Op: op, Message: "keyvalue " + op + ": " + ErrKernelMemoryFull.Error()}
 }
 
-// reply reads and frees the reply block h of the function op. An ERROR
-// reply becomes an *Error.
+// reply reads and frees the reply block h of the function op, into new
+// memory (the payload may be kept). An ERROR reply becomes an *Error.
 func reply(op string, h uint64) (byte, []byte, error) {
 	var b []byte
 	if h != 0 {
@@ -104,6 +107,47 @@ func reply(op string, h uint64) (byte, []byte, error) {
 			b = make([]byte, n)
 			bulkRead(h, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), n)
 		}
+		kernelFree(h)
+	}
+	return parseReply(op, b)
+}
+
+// scratch receives the small replies whose payload the caller does not
+// keep (Increment, Set, Exists...): reading them costs no allocation, which
+// in a guest run with interruption checks costs dearly. A module is
+// single-threaded and no call reads scratch after another one started.
+var scratch [64]byte
+
+// replyTemp is reply for a payload the caller uses before its next call of
+// the package and then drops: small replies are read into scratch.
+func replyTemp(op string, h uint64) (byte, []byte, error) {
+	var n uint64
+	if h != 0 {
+		n = kernelLength(h)
+	}
+	if n > uint64(len(scratch)) || n == 0 {
+		return replyLarge(op, h, n)
+	}
+	b := scratch[:n]
+	bulkRead(h, uint64(uintptr(unsafe.Pointer(&scratch))), n)
+	kernelFree(h)
+	if b[0] > capwire.StatusNone {
+		return parseReply(op, b) // an ERROR or a malformed reply
+	}
+	return b[0], b[1:], nil
+}
+
+// replyLarge is replyTemp for a reply that does not fit in scratch (or is
+// empty, which is malformed).
+//
+//go:noinline
+func replyLarge(op string, h, n uint64) (byte, []byte, error) {
+	var b []byte
+	if n > 0 {
+		b = make([]byte, n)
+		bulkRead(h, uint64(uintptr(unsafe.Pointer(unsafe.SliceData(b)))), n)
+	}
+	if h != 0 {
 		kernelFree(h)
 	}
 	return parseReply(op, b)
@@ -150,7 +194,7 @@ func Set(key string, value []byte) error {
 		release(k)
 		return noMemory("set")
 	}
-	_, _, err := reply("set", hostSet(k, v))
+	_, _, err := replyTemp("set", hostSet(k, v))
 	release(v)
 	release(k)
 	return err
@@ -162,7 +206,7 @@ func Delete(key string) error {
 	if !ok {
 		return noMemory("delete")
 	}
-	_, _, err := reply("delete", hostDelete(k))
+	_, _, err := replyTemp("delete", hostDelete(k))
 	release(k)
 	return err
 }
@@ -173,7 +217,7 @@ func Exists(key string) (bool, error) {
 	if !ok {
 		return false, noMemory("exists")
 	}
-	_, p, err := reply("exists", hostExists(k))
+	_, p, err := replyTemp("exists", hostExists(k))
 	release(k)
 	if err != nil {
 		return false, err
@@ -227,24 +271,35 @@ func parseListKeys(p []byte) ([]string, string, error) {
 // and returns the new value, atomically against every other caller. The
 // value is stored as decimal text: Get reads "42".
 func Increment(key string, delta int64) (int64, error) {
-	var buf [8]byte
-	k, ok1 := argString(key)
-	d, ok2 := arg(capwire.AppendI64(buf[:0], delta))
-	if !ok1 || !ok2 {
-		release(d)
-		release(k)
-		return 0, noMemory("increment")
+	k, ok := argString(key)
+	// The delta travels in an 8-byte block, written by one store_u64.
+	d := kernelAlloc(8)
+	if !ok || d == 0 {
+		return 0, incrementNoMemory(k, d)
 	}
-	_, p, err := reply("increment", hostIncrement(k, d))
+	kernelStoreU64(d, uint64(delta))
+	_, p, err := replyTemp("increment", hostIncrement(k, d))
+	kernelFree(d)
+	release(k)
+	if err != nil || len(p) != 8 {
+		return 0, incrementFailed(err)
+	}
+	return int64(binary.LittleEndian.Uint64(p)), nil
+}
+
+//go:noinline
+func incrementNoMemory(k, d uint64) error {
 	release(d)
 	release(k)
+	return noMemory("increment")
+}
+
+//go:noinline
+func incrementFailed(err error) error {
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if len(p) != 8 {
-		return 0, malformed("increment")
-	}
-	return capwire.NewReader(p).I64(), nil
+	return malformed("increment")
 }
 
 // CompareAndSwap sets key to new if its value is old, atomically, and
@@ -260,7 +315,7 @@ func CompareAndSwap(key string, old, new []byte) (bool, error) {
 		release(k)
 		return false, noMemory("compare_and_swap")
 	}
-	_, p, err := reply("compare_and_swap", hostCompareAndSwap(k, o, n))
+	_, p, err := replyTemp("compare_and_swap", hostCompareAndSwap(k, o, n))
 	release(n)
 	release(o)
 	release(k)
@@ -337,7 +392,7 @@ func SetMany(entries []Entry) error {
 	if !ok {
 		return noMemory("set_many")
 	}
-	_, _, err := reply("set_many", hostSetMany(m))
+	_, _, err := replyTemp("set_many", hostSetMany(m))
 	release(m)
 	return err
 }
@@ -349,7 +404,7 @@ func DeleteMany(keys []string) error {
 	if !ok {
 		return noMemory("delete_many")
 	}
-	_, _, err := reply("delete_many", hostDeleteMany(m))
+	_, _, err := replyTemp("delete_many", hostDeleteMany(m))
 	release(m)
 	return err
 }
