@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
 // cliPath is the wasmhive binary built once for this package's tests.
@@ -104,5 +106,24 @@ func TestExecutePanicIsOneLine(t *testing.T) {
 	code = execute(context.Background(), []string{"-v", "boom"}, nil, &out, &errb)
 	if code != exitInternal || !strings.Contains(errb.String(), "goroutine") {
 		t.Errorf("-v: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+// TestVersion: `wasmhive --version` and `wasmhive version` print the same
+// line.
+func TestVersion(t *testing.T) {
+	flag, verb := runCLI(t, nil, "--version"), runCLI(t, nil, "version")
+	if flag.Code != 0 || verb.Code != 0 || flag.Stdout != verb.Stdout || !strings.HasPrefix(flag.Stdout, "wasmhive ") || strings.Count(flag.Stdout, "\n") != 1 {
+		t.Errorf("--version %+v, version %+v", flag, verb)
+	}
+}
+
+// TestNoCacheDirectory: with no HOME and no XDG_CACHE_HOME (as under some
+// service managers) the compilation cache is skipped with one warning and
+// the module still runs.
+func TestNoCacheDirectory(t *testing.T) {
+	res := runCLIEnv(t, []string{"HOME=", "XDG_CACHE_HOME="}, nil, "run", testguest.Path(t, "../../examples/hello/hello.wasm"))
+	if res.Code != 0 || !strings.Contains(res.Stderr, "compilation cache unavailable") || strings.Count(res.Stderr, "\n") != 1 {
+		t.Errorf("exit %d, stdout %q, stderr %q", res.Code, res.Stdout, res.Stderr)
 	}
 }

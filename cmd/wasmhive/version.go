@@ -17,8 +17,13 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print wasmhive's version",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(cmd.OutOrStdout(), "wasmhive %s (%s, %s/%s)\n", version.String(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprintln(cmd.OutOrStdout(), versionLine())
 			return nil
 		},
 	}
+}
+
+// versionLine is what `wasmhive version` and `wasmhive --version` print.
+func versionLine() string {
+	return fmt.Sprintf("wasmhive %s (%s, %s/%s)", version.String(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

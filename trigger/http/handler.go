@@ -48,6 +48,11 @@ func (t *Trigger) serveHandler(ctx context.Context, rt *route, w http.ResponseWr
 	if int64(len(resp.Body)) > t.cfg.MaxResponseBytes {
 		return &BadResponseError{Convention: Handler, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
 	}
+	for _, f := range resp.Header {
+		if err := checkHeader(Handler, f.Name, f.Value); err != nil {
+			return err
+		}
+	}
 	h := w.Header()
 	for _, f := range resp.Header {
 		k := http.CanonicalHeaderKey(f.Name)
@@ -70,6 +75,39 @@ func (t *Trigger) putEnc(hb *handlerBuf) {
 	}
 	hb.resp = httpwire.Response{Header: hb.resp.Header[:0]}
 	t.encs.Put(hb)
+}
+
+// checkHeader refuses a response header a guest may not send: a name that
+// is not an HTTP token, or a value with a control byte (a CR or LF would
+// split the response; net/http turns only those into spaces).
+func checkHeader(c Convention, name, value string) error {
+	if name == "" {
+		return &BadResponseError{Convention: c, Reason: "a response header has no name"}
+	}
+	for i := 0; i < len(name); i++ {
+		if !isTokenByte(name[i]) {
+			return &BadResponseError{Convention: c, Reason: "response header name " + strconv.Quote(name) + " is not an HTTP token"}
+		}
+	}
+	for i := 0; i < len(value); i++ {
+		if b := value[i]; (b < 0x20 && b != '\t') || b == 0x7f {
+			return &BadResponseError{Convention: c, Reason: "response header " + name + " has a control byte in its value"}
+		}
+	}
+	return nil
+}
+
+// isTokenByte reports whether b may appear in an HTTP token (RFC 9110 tchar).
+func isTokenByte(b byte) bool {
+	switch {
+	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
+		return true
+	}
+	switch b {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
+		return true
+	}
+	return false
 }
 
 // skipResponseHeader tells the headers a guest may not set (name is

@@ -32,7 +32,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"sort"
@@ -498,7 +497,10 @@ func (e *BadResponseError) Error() string {
 	return fmt.Sprintf("malformed %s response: %s", e.Convention, e.Reason)
 }
 
-// limitedBuffer is a bytes.Buffer that refuses writes past limit.
+// limitedBuffer is a bytes.Buffer that keeps up to limit bytes and drops
+// the rest, noting that it did. The writer is told every write succeeded:
+// a guest whose output is cut must not fail for it (a 500), since the
+// answer is the trigger's 502 for an oversized response.
 type limitedBuffer struct {
 	bytes.Buffer
 	limit    int64
@@ -508,7 +510,7 @@ type limitedBuffer struct {
 func (b *limitedBuffer) Write(p []byte) (int, error) {
 	if int64(b.Len()+len(p)) > b.limit {
 		b.exceeded = true
-		return 0, io.ErrShortWrite
+		return len(p), nil
 	}
 	return b.Buffer.Write(p)
 }

@@ -856,3 +856,27 @@ func TestWAGIUnderAPrefix(t *testing.T) {
 		}
 	}
 }
+
+// TestBadResponseHeadersAre502: a guest cannot put a control byte or a
+// non-token name into the response (CR/LF would split it).
+func TestBadResponseHeadersAre502(t *testing.T) {
+	s := start(t, handlerGuest(t), wasmhive.Instances{}, httptrigger.Config{})
+	if r := s.get(t, "/header?name=X-Ok&v=fine%09tab"); r.status != 200 || r.header.Get("X-Ok") != "fine\ttab" {
+		t.Fatalf("a valid header: %d %q %v", r.status, r.body, r.header)
+	}
+	for _, q := range []string{"name=X-A&v=a%01b", "name=X-A&v=a%0D%0AInjected:%201", "name=Bad%20Name&v=x", "name=X-A&v=del%7F"} {
+		r := s.get(t, "/header?"+q)
+		s.wantError(t, r, 502, "malformed handler response: response header")
+		if r.header.Get("Injected") != "" {
+			t.Errorf("%s: a header was injected", q)
+		}
+	}
+}
+
+// TestWAGIOutputFarOverTheLimitIs502: a CGI script whose output passes the
+// limit by far (its writes are cut) still gets the 502 of an oversized
+// response, not a 500 for a write that failed under it.
+func TestWAGIOutputFarOverTheLimitIs502(t *testing.T) {
+	w := start(t, wagi(t, "wagi_echo"), wasmhive.Instances{}, httptrigger.Config{MaxResponseBytes: 1000})
+	w.wantError(t, w.do(t, "POST", "/", strings.NewReader(strings.Repeat("z", 200<<10))), 502, "exceeds the limit of 1000 bytes")
+}

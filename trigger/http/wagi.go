@@ -40,6 +40,13 @@ func (t *Trigger) serveWAGI(ctx context.Context, rt *route, w http.ResponseWrite
 	if int64(len(respBody)) > t.cfg.MaxResponseBytes {
 		return &BadResponseError{Convention: WAGI, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
 	}
+	for name, values := range header {
+		for _, v := range values {
+			if err := checkHeader(WAGI, name, v); err != nil {
+				return err
+			}
+		}
+	}
 	h := w.Header()
 	for name, values := range header {
 		if skipResponseHeader(name) {

@@ -83,6 +83,11 @@ func init() {
 			// this one's: a test that request strings outlive the call.
 			w.Write([]byte(kept))
 			kept = r.Query
+		case "/header":
+			// Sets the header named by ?name to ?v, as given: the trigger
+			// must refuse names and values a response cannot carry.
+			w.Header().Add(r.QueryValue("name"), r.QueryValue("v"))
+			w.Write([]byte("header set"))
 		case "/big":
 			n, _ := strconv.Atoi(r.QueryValue("n"))
 			w.Write([]byte(strings.Repeat("x", n)))
