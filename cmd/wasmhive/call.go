@@ -24,6 +24,7 @@ type callFlags struct {
 	input      string
 	inputSet   bool
 	inputFile  string
+	maxInput   string
 	config     []string
 	allowHosts []string
 	dirs       []string
@@ -62,6 +63,7 @@ passes, 134 when the plugin traps.`,
 	fl.SetInterspersed(true)
 	fl.StringVarP(&f.input, "input", "i", "", "the input `TEXT`")
 	fl.StringVar(&f.inputFile, "input-file", "", "read the input from `FILE`")
+	fl.StringVar(&f.maxInput, "max-input", "64MiB", "refuse an input larger than `SIZE`")
 	fl.StringArrayVar(&f.config, "config", nil, "set config `KEY=VALUE` for config_get (repeatable)")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "allow HTTP requests to hosts matching `GLOB` (repeatable), e.g. '*.example.com'")
 	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write (repeatable)")
@@ -132,9 +134,9 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	if f.inputSet && f.inputFile != "" {
 		return usageError{errors.New("--input and --input-file are exclusive")}
 	}
-	input, err := readCallInput(cmd.InOrStdin(), f)
+	maxInput, err := wasmhive.ParseSize(f.maxInput)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("--max-input: %w", err)}
 	}
 
 	p, err := wasmhive.LoadFile(ctx, path, cfg)
@@ -153,7 +155,15 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	handleSignals() // the plugin is interruptible (no NoInterrupts)
 	var out []byte
 	err = supervise(ctx, p.Name(), f.timeout, func(ctx context.Context) error {
-		var err error
+		// The input is read under --timeout too: a pipe that never closes
+		// must not hold the call past it.
+		input, err := readCallInput(ctx, cmd.InOrStdin(), f, int64(maxInput))
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return usageError{err}
+		}
 		out, err = p.Call(ctx, function, input)
 		return err
 	})
@@ -164,30 +174,59 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	return err
 }
 
-func readCallInput(stdin io.Reader, f callFlags) ([]byte, error) {
-	switch {
-	case f.inputSet:
+// readCallInput reads the call's input: --input, --input-file or stdin, at
+// most max bytes, giving up when ctx is done (the read goes on in the
+// background, abandoned: the process is about to exit).
+func readCallInput(ctx context.Context, stdin io.Reader, f callFlags, max int64) ([]byte, error) {
+	if f.inputSet {
+		if int64(len(f.input)) > max {
+			return nil, fmt.Errorf("--input is larger than --max-input (%s)", wasmhive.Size(max))
+		}
 		return []byte(f.input), nil
+	}
+	var (
+		r    io.Reader
+		what string
+	)
+	switch {
 	case f.inputFile != "":
-		b, err := os.ReadFile(f.inputFile)
+		file, err := os.Open(f.inputFile)
 		if err != nil {
 			return nil, fmt.Errorf("--input-file: %w", cleanPathErr(err))
 		}
-		return b, nil
-	}
-	if stdin == nil {
+		defer file.Close()
+		r, what = file, "--input-file "+f.inputFile
+	case stdin == nil:
 		return nil, nil
-	}
-	if file, ok := stdin.(*os.File); ok {
-		if fi, err := file.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			return nil, nil // a terminal: no input rather than waiting for one
+	default:
+		if file, ok := stdin.(*os.File); ok {
+			if fi, err := file.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				return nil, nil // a terminal: no input rather than waiting for one
+			}
 		}
+		r, what = stdin, "stdin"
 	}
-	b, err := io.ReadAll(stdin)
-	if err != nil {
-		return nil, fmt.Errorf("read input from stdin: %w", err)
+	type result struct {
+		b   []byte
+		err error
 	}
-	return b, nil
+	done := make(chan result, 1)
+	go func() {
+		b, err := io.ReadAll(io.LimitReader(r, max+1))
+		done <- result{b, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case res := <-done:
+		switch {
+		case res.err != nil:
+			return nil, fmt.Errorf("read the input from %s: %w", what, res.err)
+		case int64(len(res.b)) > max:
+			return nil, fmt.Errorf("the input from %s is larger than --max-input (%s)", what, wasmhive.Size(max))
+		}
+		return res.b, nil
+	}
 }
 
 func cleanPathErr(err error) error {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmhive/wasmhive/internal/testguest"
 )
@@ -203,5 +204,36 @@ func TestCallExitStatus(t *testing.T) {
 	r = runCLI(t, nil, "call", "--config", "code=0", exit, "_start")
 	if r.Code != 0 {
 		t.Fatalf("proc_exit(0): code %d stderr %q", r.Code, r.Stderr)
+	}
+}
+
+// TestCallInputLimits: the input is bounded in size (--max-input) and read
+// under --timeout, so `yes |` or a pipe that never closes cannot take the
+// host down or hold it past the timeout.
+func TestCallInputLimits(t *testing.T) {
+	k := kernelWasm(t)
+	big := strings.NewReader(strings.Repeat("y\n", 1000))
+	r := runCLI(t, big, "call", "--max-input", "1KiB", k, "echo")
+	if r.Code != exitUsage || !strings.Contains(r.Stderr, "larger than --max-input (1KiB)") || strings.Count(r.Stderr, "\n") != 1 {
+		t.Errorf("stdin over --max-input: %+v", r)
+	}
+	r = runCLI(t, nil, "call", "--max-input", "4", "--input", "hello", k, "echo")
+	if r.Code != exitUsage || !strings.Contains(r.Stderr, "--input is larger than --max-input") {
+		t.Errorf("--input over --max-input: %+v", r)
+	}
+	if r := runCLI(t, strings.NewReader("fits"), "call", "--max-input", "4", k, "echo"); r.Code != 0 || r.Stdout != "fits" {
+		t.Errorf("input at --max-input: %+v", r)
+	}
+	// A pipe whose writer never closes it: the timeout still ends the call.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pw.Close()
+	defer pr.Close()
+	start := time.Now()
+	r = runCLI(t, pr, "call", "--timeout", "300ms", k, "echo")
+	if r.Code != exitTimeout || time.Since(start) > 20*time.Second {
+		t.Errorf("a pipe that never closes: exit %d after %s, stderr %q", r.Code, time.Since(start), r.Stderr)
 	}
 }
