@@ -136,12 +136,12 @@ func match(g, h string) bool {
 	star, mark := -1, 0
 	for hi < len(h) {
 		switch {
+		case gi < len(g) && g[gi] == '*': // before the literal case: a '*' in h is not one in g
+			star, mark = gi, hi
+			gi++
 		case gi < len(g) && (g[gi] == '?' || g[gi] == h[hi]):
 			gi++
 			hi++
-		case gi < len(g) && g[gi] == '*':
-			star, mark = gi, hi
-			gi++
 		case star >= 0:
 			gi = star + 1
 			mark++
