@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"net/http"
 	"os"
@@ -32,47 +31,7 @@ var urlRE = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
 // running.
 func startServe(t *testing.T, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{done: make(chan error, 1)}
-	p.cmd = exec.Command(cliPath, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
-	p.cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+cacheHome(t))
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.logs.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := urlRE.FindStringSubmatch(line); m != nil {
-				select {
-				case urlc <- m[1]:
-				default:
-				}
-			}
-		}
-		p.done <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		if t.Failed() {
-			t.Logf("serve log:\n%s", p.log())
-		}
-	})
-	select {
-	case p.url = <-urlc:
-	case err := <-p.done:
-		t.Fatalf("wasmhive serve exited before listening: %v\n%s", err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("wasmhive serve did not listen within 60 s\n%s", p.log())
-	}
-	return p
+	return startProc(t, nil, urlRE, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
 }
 
 func (p *serveProc) log() string {
