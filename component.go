@@ -11,6 +11,7 @@ import (
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/capability"
+	"github.com/wasmhive/wasmhive/claims"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/pool"
 	"github.com/wasmhive/wasmhive/trigger"
@@ -28,10 +29,14 @@ type Component struct {
 	binders []func(*engine.InstanceConfig) // attach each granted capability's binding
 	env     []string
 	preopen []engine.Preopen
+	conf    resolvedConfig      // Config and ConfigFrom's values, merged (secrets.go)
 	kernel  bool                // instances need Extism kernel state
 	pool    *pool.Of[*instance] // reactors and plugins; nil for commands
 	runs    *pool.Of[*instance] // commands: bounds concurrent runs
 	closed  atomic.Bool
+	limits  violations // counts of limit violations (limits.go)
+	// claims are the main module's verified claims, nil when it is unsigned (claims.go).
+	claims *claims.Claims
 }
 
 type compiledLib struct {
@@ -74,6 +79,9 @@ func (h *Host) load(ctx context.Context, name string, cfg ComponentConfig) (*Com
 		}
 		wasm, modName = b, filepath.Base(cfg.Module)
 	}
+	if err := c.checkClaims(wasm); err != nil {
+		return nil, &engine.LoadError{Module: modName, Err: err}
+	}
 	for _, l := range cfg.Libraries {
 		lw := l.Wasm
 		lname := l.Name
@@ -83,6 +91,10 @@ func (h *Host) load(ctx context.Context, name string, cfg ComponentConfig) (*Com
 				return nil, fmt.Errorf("library %s: %w", l.Name, err)
 			}
 			lw = b
+		}
+		if err := c.checkLibraryClaims(l.Name, lw); err != nil {
+			c.closeModules(ctx)
+			return nil, &engine.LoadError{Module: lname, Err: err}
 		}
 		m, err := h.rt.Compile(ctx, lname, lw)
 		if err != nil {
@@ -103,6 +115,12 @@ func (h *Host) load(ctx context.Context, name string, cfg ComponentConfig) (*Com
 	}
 	if err := c.prepare(ctx); err != nil {
 		c.closeModules(ctx)
+		var ce *ConfigError
+		var pe *PrivateDirError
+		if errors.As(err, &ce) || errors.As(err, &pe) {
+			// The configuration is what is wrong, as with a bad module.
+			return nil, &engine.LoadError{Module: name, Err: err}
+		}
 		return nil, fmt.Errorf("component %s: %w", name, err)
 	}
 	if err := c.startPools(ctx); err != nil {
@@ -158,6 +176,9 @@ func (c *Component) checkGrants() error {
 // prepare turns the configuration into what every instance gets: the
 // environment, preopens and capability bindings.
 func (c *Component) prepare(ctx context.Context) error {
+	if err := c.resolveConfig(); err != nil {
+		return err
+	}
 	keys := make([]string, 0, len(c.cfg.Env))
 	for k := range c.cfg.Env {
 		keys = append(keys, k)
@@ -173,11 +194,14 @@ func (c *Component) prepare(ctx context.Context) error {
 		}
 		c.preopen = append(c.preopen, engine.Preopen{HostPath: d.Host, GuestPath: guest, ReadOnly: d.ReadOnly})
 	}
+	if err := c.preparePrivateDir(); err != nil {
+		return err
+	}
 	c.kernel = c.main.Pattern() != engine.PatternCommand || importsAny(c.main, func(mod string) bool {
 		_, isCap := capability.Of(mod)
 		return isCap || mod == extism.EnvModule
 	})
-	binders, err := c.h.prov.bind(ctx, c.name, c.cfg)
+	binders, err := c.h.prov.bind(ctx, c.name, c.bindConfig())
 	if err != nil {
 		return err
 	}
@@ -294,16 +318,16 @@ func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio
 	icfg := engine.InstanceConfig{
 		Args:      []string{c.main.Name()},
 		Env:       c.env,
-		Stdout:    h.cfg.Stdout,
-		Stderr:    h.cfg.Stderr,
+		Stdout:    c.conf.stdout,
+		Stderr:    c.conf.stderr,
 		Preopens:  c.preopen,
 		MaxMemory: uint64(c.cfg.Limits.Memory),
 	}
 	if icfg.Stdout == nil {
-		icfg.Stdout = &lineLogger{log: h.log.With("component", c.name), stream: "stdout"}
+		icfg.Stdout = &lineLogger{log: c.conf.log, stream: "stdout"}
 	}
 	if icfg.Stderr == nil {
-		icfg.Stderr = &lineLogger{log: h.log.With("component", c.name), stream: "stderr"}
+		icfg.Stderr = &lineLogger{log: c.conf.log, stream: "stderr"}
 	}
 	if cio != nil {
 		if cio.Args != nil {
@@ -328,16 +352,17 @@ func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio
 		}
 		sc := extism.StateConfig{
 			Name:           c.name,
-			Config:         c.cfg.Config,
+			Config:         c.conf.values,
 			AllowedHosts:   c.allowedHosts(),
 			MaxKernelBytes: c.kernelBytes(),
 			MaxVarBytes:    int64(c.cfg.Limits.MaxVarBytes),
-			Logger:         h.log.With("component", c.name),
+			Logger:         c.conf.log,
 			Vars:           vars,
 		}
 		if g := c.cfg.Grants.HTTP; g != nil {
 			sc.MaxHTTPResponseBytes = int64(g.MaxResponseBytes)
 		}
+		c.extismHTTP(&sc)
 		st = extism.NewState(sc)
 		st.Attach(&icfg)
 	}
@@ -414,6 +439,9 @@ func (c *Component) Call(ctx context.Context, function string, input []byte) ([]
 	if err := ctx.Err(); err != nil {
 		return nil, contextError(c.name, function, err)
 	}
+	if err := c.checkRequest(function, input); err != nil {
+		return nil, err // before taking an instance
+	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	in, err := c.pool.Get(ctx)
@@ -430,7 +458,8 @@ func (c *Component) call(ctx context.Context, in *instance, function string, inp
 	if err := ctx.Err(); err != nil {
 		return nil, contextError(c.name, function, err)
 	}
-	return extism.Call(ctx, in.inst, in.st, function, input)
+	out, err := c.callLimited(ctx, in, function, input)
+	return out, c.redactErr(err)
 }
 
 // poolError maps a pool failure to the error a caller branches on.
@@ -468,6 +497,7 @@ func (c *Component) Run(ctx context.Context, cio trigger.CommandIO) error {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
+	defer c.redactStderr(&cio)()
 	in, err := c.runs.GetNew(ctx, func(ctx context.Context) (*instance, error) {
 		return c.newInstance(ctx, nil, &cio)
 	})
@@ -476,7 +506,7 @@ func (c *Component) Run(ctx context.Context, cio trigger.CommandIO) error {
 	}
 	_, err = in.inst.Call(ctx, "_start")
 	c.runs.Release(in, err)
-	return err
+	return c.redactErr(c.observe(err))
 }
 
 // CallRaw calls export with parameters and results encoded as wazero
@@ -495,7 +525,8 @@ func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64
 			return nil, err
 		}
 		defer in.Close(ctx)
-		return in.inst.Call(ctx, export, params...)
+		res, err := in.inst.Call(ctx, export, params...)
+		return res, c.redactErr(c.observe(err))
 	}
 	in, err := c.pool.Get(ctx)
 	if err != nil {
@@ -503,7 +534,7 @@ func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64
 	}
 	res, err := in.inst.Call(ctx, export, params...)
 	c.pool.Release(in, err)
-	return res, err
+	return res, c.redactErr(c.observe(err))
 }
 
 // Instance makes a dedicated instance of the component, outside its pool,
@@ -541,6 +572,7 @@ func (c *Component) close(ctx context.Context) {
 	if c.runs != nil {
 		c.runs.Close(ctx)
 	}
+	c.conf.flush()
 	c.closeModules(ctx)
 }
 

@@ -21,12 +21,22 @@ type ComponentConfig struct {
 	// Config holds the values the component reads with wasmhive:config/store
 	// and Extism's config_get.
 	Config map[string]string `yaml:"config" json:"config,omitempty"`
+	// ConfigFrom holds config values read when the component loads, from
+	// the host's environment or a file, beside Config's literal ones (a key
+	// may be in only one of them). Secret values reach only this component
+	// and never appear in logs, errors, inspect or a printed manifest.
+	ConfigFrom map[string]ConfigSource `yaml:"-" json:"-"`
 	// Env holds the WASI environment variables the component sees; it sees
 	// no other.
 	Env map[string]string `yaml:"env" json:"env,omitempty"`
 	// Dirs are the host directories the component may reach through WASI;
 	// it reaches no other file.
 	Dirs []Dir `yaml:"dirs" json:"dirs,omitempty"`
+	// PrivateDir, when set, is the guest path (e.g. /data) of the
+	// component's own directory: <data dir>/components/<name> on the host,
+	// created (0700) at load, seen by no other component. Inside it,
+	// escapes by "..", absolute paths, symlinks and hard links are refused.
+	PrivateDir string `yaml:"private_dir" json:"private_dir,omitempty"`
 	// Grants are the capabilities the component may use. Importing one that
 	// is not granted fails at load.
 	Grants Grants `yaml:"grants" json:"grants"`
@@ -41,6 +51,19 @@ type ComponentConfig struct {
 	// imports from module Name are served by an instance of the library.
 	// Libraries are instantiated in order and may import from earlier ones.
 	Libraries []Library `yaml:"libraries" json:"libraries,omitempty"`
+}
+
+// ConfigSource says where a config value comes from: exactly one of Env and
+// File is set.
+type ConfigSource struct {
+	// Env names an environment variable of the host process.
+	Env string `yaml:"env" json:"env,omitempty"`
+	// File is the path of a file whose contents (one trailing newline
+	// dropped) are the value.
+	File string `yaml:"file" json:"file,omitempty"`
+	// Secret keeps the value out of logs, errors, inspect and printed
+	// manifests.
+	Secret bool `yaml:"secret" json:"secret,omitempty"`
 }
 
 // Dir is a host directory made visible to a component.
@@ -119,14 +142,42 @@ type LoggingGrant struct{}
 
 // Limits bound one component's calls. Zero means the default.
 type Limits struct {
-	// Memory caps each instance's linear memory; 0 means no cap beyond
-	// WebAssembly's own 4 GiB.
+	// Memory caps each instance's linear memory (and its Extism kernel
+	// memory); 0 means no cap beyond WebAssembly's own 4 GiB through the Go
+	// API, app.DefaultMemory in `wasmhive serve` and `up`.
 	Memory Size `yaml:"memory" json:"memory,omitempty"`
 	// Timeout bounds one call; 0 means none (a trigger may set its own).
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
 	// MaxVarBytes caps an instance's Extism variable store; 0 means 1 MiB.
 	MaxVarBytes Size `yaml:"max_var_bytes" json:"max_var_bytes,omitempty"`
+	// RequestBytes caps a call's input (an HTTP request body, a message);
+	// 0 means the trigger's own cap only.
+	RequestBytes Size `yaml:"request_bytes" json:"request_bytes,omitempty"`
+	// ResponseBytes caps a call's output; 0 means the trigger's own cap
+	// only.
+	ResponseBytes Size `yaml:"response_bytes" json:"response_bytes,omitempty"`
+	// KeyValueValueBytes caps one keyvalue value written; 0 means
+	// DefaultKeyValueValueBytes.
+	KeyValueValueBytes Size `yaml:"keyvalue_value_bytes" json:"keyvalue_value_bytes,omitempty"`
+	// KeyValueKeysPerCall caps the keys one call reads, writes or lists;
+	// 0 means DefaultKeyValueKeysPerCall.
+	KeyValueKeysPerCall int `yaml:"keyvalue_keys_per_call" json:"keyvalue_keys_per_call,omitempty"`
+	// HTTPRequestsPerCall caps the outgoing HTTP requests of one call; 0
+	// means DefaultHTTPRequestsPerCall.
+	HTTPRequestsPerCall int `yaml:"http_requests_per_call" json:"http_requests_per_call,omitempty"`
+	// MessagesPerSecond caps the messages the component publishes or sends
+	// as requests, across all its instances (a burst of as many is
+	// allowed); 0 means DefaultMessagesPerSecond.
+	MessagesPerSecond int `yaml:"messages_per_second" json:"messages_per_second,omitempty"`
 }
+
+// Defaults of the Limits whose zero value means a default.
+const (
+	DefaultKeyValueValueBytes  Size = 1 << 20
+	DefaultKeyValueKeysPerCall      = 10000
+	DefaultHTTPRequestsPerCall      = 100
+	DefaultMessagesPerSecond        = 1000
+)
 
 // Instances sizes a component's pool of warm instances.
 type Instances struct {

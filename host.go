@@ -45,6 +45,9 @@ type HostConfig struct {
 	DebugInfo bool `yaml:"debug_info" json:"debug_info,omitempty"`
 	// Providers choose the implementation behind each capability.
 	Providers Providers `yaml:"providers" json:"providers"`
+	// Claims is the policy on modules' signed claims, checked when a
+	// component is added.
+	Claims ClaimsPolicy `yaml:"claims" json:"claims"`
 	// KeyValue, when set, is the keyvalue provider instead of the one
 	// Providers.KeyValue names: a Go program's own Store. The Host does not
 	// close it.
@@ -62,6 +65,17 @@ type HostConfig struct {
 	// output and error, unless a call says otherwise; nil means the
 	// Logger, a line at a time.
 	Stdout, Stderr io.Writer `yaml:"-" json:"-"`
+}
+
+// ClaimsPolicy is what a Host asks of modules' signed claims (a wascap JWT
+// embedded in the module). A module that carries claims always has them
+// verified: its hash, signature and validity times.
+type ClaimsPolicy struct {
+	// Require refuses modules that carry no claims.
+	Require bool `yaml:"require" json:"require,omitempty"`
+	// TrustedIssuers are the account public keys (A...) whose signatures
+	// are accepted; empty accepts any issuer whose signature verifies.
+	TrustedIssuers []string `yaml:"trusted_issuers" json:"trusted_issuers,omitempty"`
 }
 
 // DefaultDataDir returns the data directory of app:
@@ -252,7 +266,8 @@ func (h *Host) Describe(component string) (trigger.Info, error) {
 	for n := range c.main.Compiled().ExportedFunctions() {
 		exports[n] = true
 	}
-	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports, Stats: c.Stats}, nil
+	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports, Stats: c.Stats,
+		MaxRequestBytes: int64(c.cfg.Limits.RequestBytes), MaxResponseBytes: int64(c.cfg.Limits.ResponseBytes)}, nil
 }
 
 // Close closes every component, then the providers and the runtime.

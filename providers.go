@@ -77,7 +77,7 @@ func (p *providers) bind(ctx context.Context, component string, cfg ComponentCon
 		if err != nil {
 			return nil, fmt.Errorf("keyvalue bucket %s: %w", name, err)
 		}
-		b := &keyvalue.Binding{Bucket: bucket}
+		b := &keyvalue.Binding{Bucket: bucket, MaxValueBytes: cfg.Limits.keyValueValueBytes(), MaxKeysPerCall: cfg.Limits.keyValueKeysPerCall()}
 		binders = append(binders, func(ic *engine.InstanceConfig) { keyvalue.Attach(ic, b) })
 	}
 	if g.HTTP != nil {
@@ -89,7 +89,7 @@ func (p *providers) bind(ctx context.Context, component string, cfg ComponentCon
 		if err != nil {
 			return nil, err
 		}
-		b := &httpclient.Binding{Client: client}
+		b := &httpclient.Binding{Client: client, MaxRequestsPerCall: cfg.Limits.httpRequestsPerCall()}
 		binders = append(binders, func(ic *engine.InstanceConfig) { httpclient.Attach(ic, b) })
 	}
 	if g.Messaging != nil {
@@ -97,7 +97,8 @@ func (p *providers) bind(ctx context.Context, component string, cfg ComponentCon
 		if err != nil {
 			return nil, fmt.Errorf("messaging: %w", err)
 		}
-		b := &messaging.Binding{Broker: broker, Subjects: g.Messaging.Subjects, Timeout: g.Messaging.Timeout}
+		b := &messaging.Binding{Broker: broker, Subjects: g.Messaging.Subjects, Timeout: g.Messaging.Timeout,
+			Rate: messaging.NewRate(cfg.Limits.messagesPerSecond())} // shared by the component's instances
 		var probe engine.InstanceConfig
 		if err := messaging.Attach(&probe, b); err != nil {
 			return nil, err
@@ -109,7 +110,7 @@ func (p *providers) bind(ctx context.Context, component string, cfg ComponentCon
 		binders = append(binders, func(ic *engine.InstanceConfig) { config.Attach(ic, b) })
 	}
 	if g.Logging != nil {
-		b := &logging.Binding{Logger: p.h.log.With("component", component)}
+		b := &logging.Binding{Logger: componentLogger(p.h.log, component, cfg)}
 		binders = append(binders, func(ic *engine.InstanceConfig) { logging.Attach(ic, b) })
 	}
 	return binders, nil

@@ -69,7 +69,7 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 	}
 	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{
 		App: m.Name, DataDir: dataDir, NoCache: cfg.NoCache, DebugInfo: cfg.DebugInfo,
-		Providers: m.Providers, Logger: a.log,
+		Providers: m.Providers, Claims: m.Claims, Logger: a.log,
 	})
 	if err != nil {
 		return nil, err
@@ -80,10 +80,11 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		return nil, err
 	}
 	for _, c := range m.Components {
-		if _, err := h.AddComponent(ctx, c.Name, c.Config); err != nil {
+		if _, err := h.AddComponent(ctx, c.Name, WithDefaultMemory(c.Config)); err != nil {
 			return fail(m.Errorf(c.Line, "components."+c.Name, "%v", err))
 		}
 	}
+	checkAppMemory(a.log, m)
 	if len(m.HTTP.Routes) > 0 {
 		routes := make([]httptrigger.Route, len(m.HTTP.Routes))
 		for i, r := range m.HTTP.Routes {
@@ -127,12 +128,7 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		a.msgs = t
 	}
 	if a.ln != nil {
-		a.srv = &http.Server{
-			Handler:           a.trig,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
-		}
+		a.srv = httptrigger.NewServer(a.trig, a.log)
 		srv, ln := a.srv, a.ln
 		go func() { a.errc <- srv.Serve(ln) }()
 	}

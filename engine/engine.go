@@ -239,6 +239,7 @@ func (rt *Runtime) compileCtx(ctx context.Context) context.Context {
 // Close releases everything the Runtime holds, including its instances.
 func (rt *Runtime) Close(ctx context.Context) error {
 	err := rt.wr.Close(ctx)
+	rt.mem.close()
 	if rt.cache != nil {
 		if cerr := rt.cache.Close(ctx); err == nil {
 			err = cerr

@@ -121,3 +121,33 @@ func (e *CanceledError) Error() string {
 
 // Is makes errors.Is(err, ErrCanceled) true.
 func (e *CanceledError) Is(target error) bool { return target == ErrCanceled }
+
+// ErrLimit is matched (errors.Is) by a LimitError.
+var ErrLimit = errors.New("limit exceeded")
+
+// LimitError reports a call that went past one of its component's limits
+// (request or response bytes, a keyvalue value's size, keys or HTTP
+// requests per call, messages per second). A host function that finds a
+// limit passed ends the call with it (panic(*LimitError)); the call fails
+// with it and the instance is discarded.
+type LimitError struct {
+	Module   string // the component (or module) whose limit it is
+	Function string // the export that was running, when known
+	Limit    string // the limit's name as the manifest spells it, e.g. "keyvalue_keys_per_call"
+	Max      uint64 // the limit
+	Got      uint64 // what the call asked for (0 when not a count)
+}
+
+func (e *LimitError) Error() string {
+	where := e.Module
+	if e.Function != "" {
+		where += ": " + e.Function
+	}
+	if e.Got > 0 {
+		return fmt.Sprintf("%s: limit %s exceeded (%d, the limit is %d)", where, e.Limit, e.Got, e.Max)
+	}
+	return fmt.Sprintf("%s: limit %s exceeded (the limit is %d)", where, e.Limit, e.Max)
+}
+
+// Is makes errors.Is(err, ErrLimit) true.
+func (e *LimitError) Is(target error) bool { return target == ErrLimit }

@@ -20,6 +20,10 @@ type Preopen struct {
 	HostPath  string // directory on the host
 	GuestPath string // path the guest sees, e.g. "/data" or "."
 	ReadOnly  bool
+	// Private applies a private directory's rules on top of the sandbox:
+	// no hard links, no renames out, no guest-made symbolic links with
+	// "..". See wasip1.Preopen.Private.
+	Private bool
 }
 
 // InstanceConfig is what one instance sees of the world. The zero value is an
@@ -62,6 +66,9 @@ type Instance struct {
 	funcs   map[string]api.Function
 	started atomic.Bool // a command's _start has run
 	broken  atomic.Bool // trapped, timed out, exited: never call again
+	seq     uint64      // numbers the outermost calls, for CallCounter
+	counts  []callCount // CallCounter counts, indexed by counter
+	grow    *growth     // refused memory growth; nil without a memory cap
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -84,25 +91,22 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 			return nil, &LoadError{Module: m.name, Err: memoryOverLimit(minPages, uint32(min(limit, 65536)))}
 		}
 	}
-	if cfg.MaxMemory > 0 || cfg.RecycleMemory {
-		a := allocator{limit: cfg.MaxMemory / PageSize * PageSize}
-		if cfg.RecycleMemory {
-			a.pool = &rt.mem
-		}
-		ictx = experimental.WithMemoryAllocator(ictx, a)
-	}
+	grow := newGrowth(cfg.MaxMemory)
+	a := rt.memoryAllocator(&cfg)
+	ictx = experimental.WithMemoryAllocator(ictx, grow.watch(a))
 	mc, wasi, err := rt.moduleConfig(cfg)
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}
 	}
 	wasiKey.Set(&cfg, wasi)
-	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]api.Function{}}
+	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]api.Function{}, grow: grow}
 	mod, err := rt.wr.InstantiateModule(ictx, m.compiled, mc)
 	if err != nil {
 		wasi.Close()
 		return nil, inst.convertError("instantiate", err)
 	}
 	inst.mod = mod
+	a.watch(mod)
 	rt.instances.Store(mod, inst)
 	if m.pattern != PatternCommand && m.HasExport("_initialize") {
 		if _, err := inst.Call(ctx, "_initialize"); err != nil {
@@ -137,7 +141,11 @@ func (i *Instance) Memory() api.Memory { return i.mod.Memory() }
 
 // Broken reports whether the instance trapped, timed out, exited or was
 // closed: it must not be called again.
-func (i *Instance) Broken() bool { return i.broken.Load() }
+func (i *Instance) Broken() bool {
+	// A call's deadline can close the module just after the call returned
+	// (wazero watches the context from another goroutine).
+	return i.broken.Load() || (i.mod != nil && i.mod.IsClosed())
+}
 
 // Function returns the exported function name, or nil.
 func (i *Instance) Function(name string) api.Function {
@@ -159,6 +167,13 @@ var ErrBroken = errors.New("instance is no longer usable (it trapped, exited or 
 
 // Call calls the exported function name with params encoded as wazero
 // encodes them (api.EncodeI32 and friends) and returns its results.
+//
+// A host function that finds a limit passed ends the call with
+// panic(*LimitError): Call returns a copy with Module and Function filled
+// in. A call that traps or exits after memory.grow was refused at
+// InstanceConfig.MaxMemory returns a *LimitError for the memory limit
+// (MemoryLimit) instead of the trap or exit status that followed. Either
+// way, as after any failure, the instance is broken.
 func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]uint64, error) {
 	if i.broken.Load() {
 		return nil, ErrBroken
@@ -171,7 +186,13 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 		return nil, &callError{module: i.module.name, function: name, err: ErrNoExport}
 	}
 	if c, _ := ctx.Value(callingKey{}).(*Instance); c != i {
+		// The instance's outermost call (not one made from inside its own
+		// host functions): a new call for CallCounter and memory growth.
 		ctx = context.WithValue(ctx, callingKey{}, i)
+		i.seq++
+		if i.grow != nil {
+			i.grow.refused = 0
+		}
 	}
 	res, err := f.Call(ctx, params...)
 	if err == nil && ctx.Err() != nil && i.mod.IsClosed() {
@@ -187,9 +208,9 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 			(exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled) {
 			// wazero's codes for "closed by ctx" are valid guest statuses
 			// (proc_exit(-1)); ctx is not done, so the guest chose it.
-			return nil, &ExitError{Module: i.module.name, Code: exit.ExitCode()}
+			return nil, i.memoryError(name, &ExitError{Module: i.module.name, Code: exit.ExitCode()})
 		}
-		return nil, i.convertError(name, err)
+		return nil, i.memoryError(name, i.convertError(name, err))
 	}
 	if name == "_start" {
 		i.broken.Store(true)
@@ -215,10 +236,12 @@ func (i *Instance) Close(ctx context.Context) error {
 		return nil
 	}
 	i.rt.instances.Delete(i.mod)
+	closingMemory(i)
 	return i.mod.Close(ctx)
 }
 
-// convertError maps wazero's errors to the engine's typed errors. Whatever
+// convertError maps wazero's errors to the engine's typed errors (a host
+// function's *LimitError is kept, see Call). Whatever
 // wazero reports, the result's message is one line: wazero appends a Go stack
 // trace to errors recovered from a host function's runtime panic, and that
 // must never reach a user.
@@ -235,6 +258,19 @@ func (i *Instance) convertError(function string, err error) error {
 			return &CanceledError{Module: name, Function: function}
 		}
 		return &ExitError{Module: name, Code: exit.ExitCode()}
+	}
+	var limit *LimitError
+	if errors.As(err, &limit) {
+		// A host function ended the call at a limit: the caller gets the
+		// limit, with where it happened, and no stack.
+		le := *limit
+		if le.Module == "" {
+			le.Module = name
+		}
+		if le.Function == "" {
+			le.Function = function
+		}
+		return &le
 	}
 	msg := err.Error()
 	head, stack, _ := strings.Cut(msg, "\nwasm stack trace:\n")

@@ -117,6 +117,9 @@ var appFields = []field[file]{
 	{"providers", func(d *decoder, k, v *yaml.Node, p string, f *file) {
 		object(d, v, p, "field", nil, providersFields, &f.app.Providers)
 	}},
+	{"claims", func(d *decoder, k, v *yaml.Node, p string, f *file) {
+		object(d, v, p, "field", nil, claimsFields, &f.app.Claims)
+	}},
 	{"components", func(d *decoder, k, v *yaml.Node, p string, f *file) {
 		f.componentsKey = k
 		pairs, _ := d.mapping(v, p)
@@ -131,6 +134,7 @@ var appFields = []field[file]{
 			if ok && present["module"] == nil {
 				d.add(e.key.Line, join(join(p, name), "module"), "required: the path of the component's .wasm file")
 			}
+			d.checkPrivateDirDirs(&cc, join(p, name))
 			if g := present["grants"]; g != nil {
 				c.grants = g.key
 			}
@@ -380,6 +384,10 @@ type compConfig struct {
 	cfg wasmhive.ComponentConfig
 	// guests maps the dirs' guest paths to their lines.
 	guests map[string]int
+	// dirLines are the lines of cfg.Dirs.
+	dirLines []int
+	// privateLine is the line of private_dir.
+	privateLine int
 }
 
 var componentFields = []field[compConfig]{
@@ -399,12 +407,7 @@ var componentFields = []field[compConfig]{
 		}
 	}},
 	{"config", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
-		c.cfg.Config = d.strMap(v, p, func(k string) string {
-			if k == "" {
-				return "a config key must not be empty"
-			}
-			return ""
-		})
+		d.config(v, p, &c.cfg)
 	}},
 	{"env", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
 		c.cfg.Env = d.strMap(v, p, func(k string) string {
@@ -442,7 +445,19 @@ var componentFields = []field[compConfig]{
 				c.guests[guest] = it.Line
 			}
 			c.cfg.Dirs = append(c.cfg.Dirs, dir)
+			c.dirLines = append(c.dirLines, it.Line)
 		}
+	}},
+	{"private_dir", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
+		s, ok := d.str(v, p)
+		if !ok || s == "" {
+			return
+		}
+		if msg := checkPrivateDir(s); msg != "" {
+			d.add(resolve(v).Line, p, "%s", msg)
+			return
+		}
+		c.cfg.PrivateDir, c.privateLine = s, resolve(v).Line
 	}},
 	{"grants", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
 		object(d, v, p, "capability", capability.Names, grantFields, &c.cfg.Grants)
@@ -627,6 +642,24 @@ var limitsFields = []field[wasmhive.Limits]{
 	}},
 	{"max_var_bytes", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
 		l.MaxVarBytes, _ = d.size(v, p)
+	}},
+	{"request_bytes", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.RequestBytes, _ = d.size(v, p)
+	}},
+	{"response_bytes", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.ResponseBytes, _ = d.size(v, p)
+	}},
+	{"keyvalue_value_bytes", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.KeyValueValueBytes, _ = d.size(v, p)
+	}},
+	{"keyvalue_keys_per_call", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.KeyValueKeysPerCall = d.count(v, p)
+	}},
+	{"http_requests_per_call", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.HTTPRequestsPerCall = d.count(v, p)
+	}},
+	{"messages_per_second", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.MessagesPerSecond = d.count(v, p)
 	}},
 }
 

@@ -61,3 +61,36 @@ components:
 	// line 8, components.web.grants: unknown capability "keyvalu"; known: keyvalue, http, messaging, config, logging
 	// line 9, components.web.instances.max: want an integer, got "lots"
 }
+
+// A config value may come from wasmhive's environment or a file, and be
+// secret; the manifest holds where it comes from, never the value. The
+// claims section is the app's policy on signed modules.
+func ExampleApp_Claims() {
+	app, err := manifest.Parse("../testdata/manifests/app.yaml", []byte(`
+version: 1
+name: hello
+claims:
+  require: true
+  trusted_issuers: [ABY3IWM4PX4267ETIJTKZR3OYOJ4Z7JCOVTPUMPOZFXGZVDHKVCE3CJU]
+components:
+  web:
+    module: worker.wasm
+    private_dir: /data
+    config:
+      greeting: hello
+      token: {env: API_TOKEN, secret: true}
+    limits: {request_bytes: 1MiB, keyvalue_keys_per_call: 100}
+`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	web := app.Components[0].Config
+	fmt.Println(app.Claims.Require, len(app.Claims.TrustedIssuers))
+	fmt.Println(web.PrivateDir, web.Config["greeting"], web.ConfigFrom["token"].Env, web.ConfigFrom["token"].Secret)
+	fmt.Println(web.Limits.RequestBytes, web.Limits.KeyValueKeysPerCall)
+	// Output:
+	// true 1
+	// /data hello API_TOKEN true
+	// 1MiB 100
+}

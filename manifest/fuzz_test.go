@@ -9,8 +9,10 @@ import (
 
 // FuzzParse: any input gives a valid App or an *Error of one-line
 // problems, never a panic. The seed corpus (testdata/fuzz/FuzzParse) holds
-// the fixtures of testdata/manifests, valid and broken, and broken YAML;
-// it parses as if in testdata/manifests, so the fixtures' modules resolve.
+// the fixtures of testdata/manifests, valid and broken, broken YAML, and
+// the claims section, config sources, private_dir and limits, valid and
+// broken; it parses as if in testdata/manifests, so the fixtures' modules
+// (and valid.yaml as a config file) resolve.
 func FuzzParse(f *testing.F) {
 	f.Add([]byte(head + "components: {web: {module: worker.wasm}}\n"))
 	file := filepath.Join("..", "testdata", "manifests", "fuzz.yaml")
@@ -43,6 +45,19 @@ func FuzzParse(f *testing.F) {
 		for _, c := range app.Components {
 			if !filepath.IsAbs(c.Config.Module) || c.Line <= 0 {
 				t.Fatalf("component %+v", c)
+			}
+			if p := c.Config.PrivateDir; p != "" && checkPrivateDir(p) != "" {
+				t.Fatalf("component %s: private_dir %q", c.Name, p)
+			}
+			for k, src := range c.Config.ConfigFrom {
+				if _, lit := c.Config.Config[k]; lit || (src.Env == "") == (src.File == "") || (src.File != "" && !filepath.IsAbs(src.File)) {
+					t.Fatalf("component %s: config %q from %+v", c.Name, k, src)
+				}
+			}
+		}
+		for _, k := range app.Claims.TrustedIssuers {
+			if checkIssuer(k) != "" {
+				t.Fatalf("trusted issuer %q", k)
 			}
 		}
 		paths := map[string]bool{}

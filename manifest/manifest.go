@@ -52,8 +52,13 @@ type App struct {
 	Messaging Messaging
 	// Providers choose the implementation behind each capability.
 	Providers wasmhive.Providers
+	// Claims is the policy on the components' signed claims (the claims
+	// section): whether they are required, and whose signatures count.
+	Claims wasmhive.ClaimsPolicy
 	// Components are the app's components, in file order. Their Module,
-	// Libraries' Module and Dirs' Host are absolute paths.
+	// Libraries' Module, Dirs' Host and ConfigFrom's File are absolute
+	// paths. A ConfigFrom entry says where a value comes from (an
+	// environment variable, a file); the manifest never holds the value.
 	Components []Component
 	// Dir is the absolute directory of the manifest, which relative paths
 	// in it are resolved against.

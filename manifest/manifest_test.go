@@ -95,7 +95,7 @@ func TestProblems(t *testing.T) {
 			"app.yaml:1: name: required: the app's name (lowercase letters, digits and '-')\n" +
 			"app.yaml:1: components: an app needs at least one component (components: {NAME: {module: FILE.wasm}})"},
 		{"unknown field", head + "componets: {}\ncomponents: {web: {module: handler.wasm}}\n",
-			`app.yaml:3: unknown field "componets"; known: version, name, data_dir, http, messaging, providers, components`},
+			`app.yaml:3: unknown field "componets"; known: version, name, data_dir, http, messaging, providers, claims, components`},
 		{"non-scalar key", head + "? [a]\n: 1\ncomponents: {web: {module: handler.wasm}}\n", `app.yaml:3: a key must be a name, not a list`},
 
 		// version and name.
@@ -182,7 +182,7 @@ func TestProblems(t *testing.T) {
 				"app.yaml:11: components.empty.module: required: the path of the component's .wasm file"},
 		{"component not a mapping", head + "components:\n  web: handler.wasm\n", `app.yaml:4: components.web: want a mapping, got "handler.wasm"`},
 		{"component unknown field", head + "components:\n  web:\n    module: reactor.wasm\n    wasm: reactor.wasm\n",
-			`app.yaml:6: components.web: unknown field "wasm"; known: module, config, env, dirs, grants, limits, instances, libraries`},
+			`app.yaml:6: components.web: unknown field "wasm"; known: module, config, env, dirs, private_dir, grants, limits, instances, libraries`},
 		{"duplicate component", head + "components:\n  web: {module: reactor.wasm}\n  web: {module: reactor.wasm}\n", `app.yaml:5: components: duplicate key "web" (first at line 4)`},
 		{"config and env", head + "components:\n  web:\n    module: reactor.wasm\n    config: [a, b]\n    env: {\"A=B\": x, C: [1]}\n",
 			"app.yaml:6: components.web.config: want a mapping, got a list\n" +
@@ -244,8 +244,8 @@ func TestProblems(t *testing.T) {
 
 		// YAML features that work.
 		{"merged problem", head + "components:\n  web: &base\n    module: reactor.wasm\n    limits: {memroy: 64MiB}\n  api:\n    <<: *base\n",
-			"app.yaml:6: components.web.limits: unknown field \"memroy\"; known: memory, timeout, max_var_bytes\n" +
-				"app.yaml:6: components.api.limits: unknown field \"memroy\"; known: memory, timeout, max_var_bytes"},
+			"app.yaml:6: components.web.limits: unknown field \"memroy\"; known: " + limitNames + "\n" +
+				"app.yaml:6: components.api.limits: unknown field \"memroy\"; known: " + limitNames},
 		{"merge bad", head + "components:\n  web:\n    <<: [1]\n    module: reactor.wasm\n", `app.yaml:5: components.web: a merge key (<<) takes a mapping or a list of mappings`},
 	} {
 		t.Run(c.name, func(t *testing.T) {

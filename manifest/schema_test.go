@@ -26,7 +26,9 @@ var decoderObjects = map[string][]string{
 	"#/$defs/providers":         names(providersFields),
 	"#/$defs/keyvalueProvider":  names(keyValueProviderFields),
 	"#/$defs/messagingProvider": names(messagingProviderFields),
+	"#/$defs/claims":            names(claimsFields),
 	"#/$defs/component":         names(componentFields),
+	"#/$defs/configSource":      names(configSourceFields),
 	"#/$defs/dir":               names(dirFields),
 	"#/$defs/library":           names(libraryFields),
 	"#/$defs/grants":            names(grantFields),
@@ -161,6 +163,8 @@ func TestDecoderCoversConfig(t *testing.T) {
 		reflect.TypeFor[wasmhive.Providers]():         names(providersFields),
 		reflect.TypeFor[wasmhive.KeyValueProvider]():  names(keyValueProviderFields),
 		reflect.TypeFor[wasmhive.MessagingProvider](): names(messagingProviderFields),
+		reflect.TypeFor[wasmhive.ClaimsPolicy]():      names(claimsFields),
+		reflect.TypeFor[wasmhive.ConfigSource]():      names(configSourceFields),
 	}
 	root := reflect.TypeFor[wasmhive.ComponentConfig]().PkgPath()
 	done := map[reflect.Type]bool{}
@@ -197,6 +201,8 @@ func TestDecoderCoversConfig(t *testing.T) {
 	}
 	walk(reflect.TypeFor[wasmhive.ComponentConfig]())
 	walk(reflect.TypeFor[wasmhive.Providers]())
+	walk(reflect.TypeFor[wasmhive.ClaimsPolicy]()) // the claims section
+	walk(reflect.TypeFor[wasmhive.ConfigSource]()) // a config value written as a mapping (ComponentConfig.ConfigFrom)
 	for typ := range tables {
 		if !done[typ] {
 			t.Errorf("%s: a table for a type the config does not use", typ)
@@ -226,6 +232,12 @@ func TestDocsExample(t *testing.T) {
 		}
 	}
 	if err := os.Mkdir(filepath.Join(dir, "static"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "secrets"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "secrets", "api-token"), []byte("token\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	app, err := Parse("app.yaml", []byte(m[1]))

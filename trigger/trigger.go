@@ -42,6 +42,10 @@ type Info struct {
 	Exports map[string]bool // the exported functions
 	// Stats returns the counters of the component's instances.
 	Stats func() pool.Stats
+	// MaxRequestBytes and MaxResponseBytes are the component's limits on a
+	// call's input and output (0: the trigger's own); a trigger applies the
+	// smaller of its own and these before it calls.
+	MaxRequestBytes, MaxResponseBytes int64
 }
 
 // Stats is the counters of a component's instances.
@@ -57,4 +61,7 @@ var (
 	ErrTimeout = engine.ErrTimeout
 	// ErrCanceled: the call's context was canceled.
 	ErrCanceled = engine.ErrCanceled
+	// ErrLimit: the call went past one of its component's limits (an
+	// *engine.LimitError says which).
+	ErrLimit = engine.ErrLimit
 )

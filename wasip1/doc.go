@@ -18,7 +18,15 @@
 // directory through os.Root and act on the last path component only, with
 // the *at system calls. Guests cannot create symbolic links to absolute
 // paths. A read-only preopen (and everything opened under it) refuses every
-// change with EPERM.
+// change with EPERM, and is no source of path_link either (as Wasmtime: a
+// file linked out of it could be written through its new name).
+//
+// A private preopen (Preopen.Private, for a directory that must hold only
+// its own files) also refuses hard links: path_link to or from it, opening
+// or setting the times of a regular file with more than one link (a
+// host-made hard link may name a file outside), and renaming anything out
+// of it into another preopen, all EPERM; and the guest may make symbolic
+// links there only to targets without a ".." component.
 //
 // # Behaviour
 //

@@ -152,6 +152,11 @@ func pathFilestatSetTimes(s *State, _ context.Context, mem api.Memory, st []uint
 	if errno := checkPath(p); errno != ESUCCESS {
 		return errno
 	}
+	if d.private {
+		if errno := d.checkLinks(p, u32(st[1])&lookupSymlinkFollow != 0); errno != ESUCCESS {
+			return errno
+		}
+	}
 	if u32(st[1])&lookupSymlinkFollow != 0 {
 		// Follow: os.Root resolves the whole path, link included, inside the
 		// root. A zero time leaves that time unchanged.
@@ -179,7 +184,10 @@ func goTime(t setTime) time.Time {
 }
 
 // pathLink makes a hard link. As Wasmtime, following a symbolic link source
-// is refused (EINVAL); the link itself is linked.
+// is refused (EINVAL); the link itself is linked; either directory being
+// read-only is EPERM (a file linked out of a read-only preopen could be
+// written through its new name). Private directories refuse hard links
+// (EPERM), to them and from them.
 func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	od, op, nd, np, errno := s.twoPathArgs(mem, u32(st[0]), u32(st[2]), u32(st[3]), u32(st[4]), u32(st[5]), u32(st[6]))
 	if errno != ESUCCESS {
@@ -188,7 +196,7 @@ func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	if u32(st[1])&lookupSymlinkFollow != 0 {
 		return EINVAL
 	}
-	if nd.readOnly {
+	if od.readOnly || nd.readOnly || od.private || nd.private {
 		return EPERM
 	}
 	odir, obase, ospecial, odone, errno := od.openParent(op)
@@ -253,7 +261,9 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 			flag |= os.O_EXCL
 		}
 	}
-	if trunc {
+	// In a private directory the link count is checked before anything
+	// changes: truncation waits until then.
+	if trunc && !d.private {
 		flag |= os.O_TRUNC
 	}
 	if fdflags&(fdflagSync|fdflagDsync|fdflagRsync) != 0 {
@@ -276,6 +286,18 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 		f.Close()
 		return errnoOf(err)
 	}
+	if d.private && !fi.IsDir() && !directory {
+		if fi.Mode().IsRegular() && statOf(fi).nlink > 1 {
+			f.Close()
+			return EPERM
+		}
+		if trunc {
+			if err := f.Truncate(0); err != nil {
+				f.Close()
+				return errnoOf(err)
+			}
+		}
+	}
 	var e *fdEntry
 	switch {
 	case fi.IsDir():
@@ -284,13 +306,13 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 			f.Close()
 			return errnoOf(err)
 		}
-		e = &fdEntry{kind: kindDir, file: f, root: sub, readOnly: d.readOnly}
+		e = &fdEntry{kind: kindDir, file: f, root: sub, readOnly: d.readOnly, private: d.private}
 	case directory:
 		f.Close()
 		return ENOTDIR
 	default:
 		e = &fdEntry{kind: kindFile, file: f, readable: osRead, writable: write,
-			append: fdflags&fdflagAppend != 0, nonblock: fdflags&fdflagNonblock != 0, readOnly: d.readOnly}
+			append: fdflags&fdflagAppend != 0, nonblock: fdflags&fdflagNonblock != 0, readOnly: d.readOnly, private: d.private}
 	}
 	fd, errno := s.push(e)
 	if errno != ESUCCESS {
@@ -360,6 +382,12 @@ func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno 
 	if od.readOnly || nd.readOnly {
 		return EPERM
 	}
+	// Nothing leaves a private directory by rename (EPERM): a host-made hard
+	// link to a file outside, or a directory holding one, would be opened
+	// through the other preopen, where link counts are not checked.
+	if od.private && !nd.private {
+		return EPERM
+	}
 	odir, obase, ospecial, odone, errno := od.openParent(op)
 	if errno != ESUCCESS {
 		return errno
@@ -378,7 +406,9 @@ func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno 
 
 // pathSymlink creates a symbolic link. Targets that are absolute paths are
 // refused (EPERM): they could never resolve inside the sandbox, and a host
-// program walking the directory later would follow them out of it.
+// program walking the directory later would follow them out of it. In a
+// private directory, so are targets with a ".." component: every link the
+// guest makes there points down, never out.
 func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	target, errno := readString(mem, u32(st[0]), u32(st[1]))
 	if errno != ESUCCESS {
@@ -398,6 +428,8 @@ func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 		return EPERM
 	case strings.IndexByte(target, 0) >= 0:
 		return EINVAL
+	case d.private && hasDotDot(target):
+		return EPERM
 	}
 	dir, base, special, done, errno := d.openParent(p)
 	if errno != ESUCCESS {
@@ -441,4 +473,34 @@ func (s *State) twoPathArgs(mem api.Memory, oldFd, oldPtr, oldLen, newFd, newPtr
 	}
 	np, errno = readString(mem, newPtr, newLen)
 	return
+}
+
+// hasDotDot reports whether a slash-separated path has a ".." component.
+func hasDotDot(p string) bool {
+	for _, c := range strings.Split(p, "/") {
+		if c == ".." {
+			return true
+		}
+	}
+	return false
+}
+
+// checkLinks refuses, in a private directory, a path naming a regular file
+// with more than one link (EPERM): it may be a host-made hard link to a file
+// outside. follow says whether a final symbolic link is followed.
+func (d *fdEntry) checkLinks(p string, follow bool) Errno {
+	var fi os.FileInfo
+	var err error
+	if follow {
+		fi, err = d.root.Stat(p)
+	} else {
+		fi, err = d.root.Lstat(p)
+	}
+	if err != nil {
+		return errnoOf(err)
+	}
+	if fi.Mode().IsRegular() && statOf(fi).nlink > 1 {
+		return EPERM
+	}
+	return ESUCCESS
 }

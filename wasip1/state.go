@@ -17,6 +17,16 @@ type Preopen struct {
 	HostPath  string // directory on the host
 	GuestPath string // name the guest sees, e.g. "/data" or "."
 	ReadOnly  bool   // deny every change under it
+	// Private tightens the sandbox of a directory that must hold only its
+	// own files (a component's private directory): hard links are refused
+	// (path_link to or from it: EPERM), and so is opening, or setting the
+	// times of, a regular file with more than one link (EPERM: a host-made
+	// hard link may name a file outside); nothing is renamed out of it into
+	// another preopen (EPERM); the guest may make symbolic links
+	// only to targets without a ".." component (EPERM), so that no link it
+	// leaves behind points out, even for a host program walking the
+	// directory later.
+	Private bool
 }
 
 // Config is what one instance sees of the world.
@@ -101,7 +111,7 @@ func openPreopen(p Preopen) (*fdEntry, error) {
 		root.Close()
 		return nil, fmt.Errorf("preopen %s: %w", p.HostPath, err)
 	}
-	return &fdEntry{kind: kindDir, root: root, file: dir, preopen: p.GuestPath, isPreopen: true, readOnly: p.ReadOnly}, nil
+	return &fdEntry{kind: kindDir, root: root, file: dir, preopen: p.GuestPath, isPreopen: true, readOnly: p.ReadOnly, private: p.Private}, nil
 }
 
 // Close closes every descriptor the guest still holds. It is safe to call
@@ -281,6 +291,7 @@ type fdEntry struct {
 	preopen   string // guest path of a preopen
 	isPreopen bool
 	readOnly  bool // opened under a read-only preopen
+	private   bool // opened under a private preopen (see Preopen.Private)
 	dirents   []dirent
 }
 

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/wasmhive/wasmhive/capability/httpclient/hostglob"
+	"github.com/wasmhive/wasmhive/engine"
 )
 
 // ErrHostNotAllowed is matched (errors.Is) by the error of a call whose
@@ -63,6 +64,26 @@ func (s *State) checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
+// LimitHTTPRequestsPerCall is the name (as wasmhive's app manifest spells
+// it) of the limit of outgoing HTTP requests per call.
+const LimitHTTPRequestsPerCall = "http_requests_per_call"
+
+// httpRequests counts the outgoing HTTP requests of each call: Extism's
+// http_request and wasmhive's http capability share it, so one limit
+// covers both ways a guest reaches HTTP.
+var httpRequests = engine.NewCallCounter(LimitHTTPRequestsPerCall)
+
+// CountHTTPRequest counts one outgoing HTTP request of the call ctx (a
+// host function's argument) belongs to and, when limit > 0 and the call's
+// requests are then more than limit, ends the call with an
+// *engine.LimitError. Host functions that make requests for a guest call
+// it before each request.
+func CountHTTPRequest(ctx context.Context, limit int) {
+	if n := httpRequests.Add(ctx, 1); limit > 0 && n > uint64(limit) {
+		panic(&engine.LimitError{Limit: LimitHTTPRequestsPerCall, Max: uint64(limit), Got: n})
+	}
+}
+
 func (s *State) httpRequest(ctx context.Context, reqH, bodyH uint64) uint64 {
 	s.httpStatus = 0
 	s.httpHdrs = nil
@@ -93,7 +114,14 @@ func (s *State) httpRequest(ctx context.Context, reqH, bodyH uint64) uint64 {
 		}
 		body = bytes.NewReader(append([]byte(nil), b...))
 	}
-	req, err := http.NewRequestWithContext(ctx, method, r.URL, body)
+	CountHTTPRequest(ctx, s.cfg.MaxHTTPRequestsPerCall)
+	rctx := ctx
+	if d := s.cfg.HTTPTimeout; d > 0 {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, d)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(rctx, method, r.URL, body)
 	if err != nil {
 		s.fail(fmt.Errorf("http_request: %w", err))
 	}
@@ -106,6 +134,9 @@ func (s *State) httpRequest(ctx context.Context, reqH, bodyH uint64) uint64 {
 		if errors.As(err, &hna) {
 			s.fail(hna)
 		}
+		if rctx.Err() != nil && ctx.Err() == nil {
+			s.fail(fmt.Errorf("http_request: %s %s: no response within %s", method, r.URL, s.cfg.HTTPTimeout))
+		}
 		s.fail(fmt.Errorf("http_request: %w", err))
 	}
 	defer resp.Body.Close()
@@ -115,6 +146,9 @@ func (s *State) httpRequest(ctx context.Context, reqH, bodyH uint64) uint64 {
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
+		if rctx.Err() != nil && ctx.Err() == nil {
+			s.fail(fmt.Errorf("http_request: %s %s: response not read within %s", method, r.URL, s.cfg.HTTPTimeout))
+		}
 		s.fail(fmt.Errorf("http_request: read response: %w", err))
 	}
 	if int64(len(data)) > limit {

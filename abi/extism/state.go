@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/wasmhive/wasmhive/engine"
 )
@@ -38,6 +39,13 @@ type StateConfig struct {
 	HTTPClient *http.Client
 	// MaxHTTPResponseBytes caps a response body; 0 means DefaultMaxHTTPResponseBytes.
 	MaxHTTPResponseBytes int64
+	// HTTPTimeout bounds one http_request, body included; 0 means only
+	// the call's own deadline.
+	HTTPTimeout time.Duration
+	// MaxHTTPRequestsPerCall caps the http_requests of one call (counted
+	// with wasmhive's http capability, see CountHTTPRequest); 0 means no
+	// limit. The request past it ends the call with an *engine.LimitError.
+	MaxHTTPRequestsPerCall int
 	// MaxVarBytes caps the variable store (names, values and per-entry
 	// overhead, counted as Extism counts them); 0 means DefaultMaxVarBytes,
 	// a negative value disables vars (var_set fails).

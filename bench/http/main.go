@@ -1,6 +1,6 @@
 // Command http benchmarks `wasmhive serve` against a native Go handler, all
-// in one run on 127.0.0.1, with a small HTTP/1.1 keep-alive load generator
-// (bounded: a warm-up and a fixed duration per case):
+// in one run on 127.0.0.1, with the HTTP/1.1 keep-alive load generator of
+// internal/benchload (bounded: a warm-up and a fixed duration per case):
 //
 //	go run ./bench/http [-duration 3s] [-conns 32]
 //
@@ -31,7 +31,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -48,15 +47,12 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
-	"strconv"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/benchload"
 	"github.com/wasmhive/wasmhive/internal/httpwire"
 	"github.com/wasmhive/wasmhive/internal/pool"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
@@ -275,117 +271,35 @@ func median(rs []result) result {
 }
 
 // load keeps *conns connections busy with GET / for warm-up + duration and
-// measures the requests completed in the measured window.
+// measures the requests completed in the measured window. A connection ends
+// at its first answer that is not a 200 with the expected body.
 func load(name, addr string) (result, error) {
 	req := []byte("GET / HTTP/1.1\r\nHost: " + addr + "\r\nUser-Agent: wasmhive-bench\r\n\r\n")
-	var phase atomic.Int32 // 0 warm-up, 1 measured, 2 stop
-	lat := make([][]time.Duration, *conns)
-	errs := make([]int, *conns)
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	for i := range *conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := net.Dial("tcp", addr)
-			if err != nil {
-				firstErr.CompareAndSwap(nil, err)
-				errs[i]++
-				return
-			}
-			defer c.Close()
-			br := bufio.NewReaderSize(c, 16<<10)
-			buf := make([]byte, 0, 1024)
-			samples := make([]time.Duration, 0, 1<<16)
-			for {
-				p := phase.Load()
-				if p == 2 {
-					break
-				}
-				start := time.Now()
-				if _, err := c.Write(req); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					errs[i]++
-					break
-				}
-				var err error
-				buf, err = readResponse(br, buf)
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					errs[i]++
-					break
-				}
-				if p == 1 && phase.Load() == 1 {
-					samples = append(samples, time.Since(start))
-				}
-			}
-			lat[i] = samples
-		}()
+	res, err := benchload.Run(benchload.Config{
+		Addr: addr, Conns: *conns, Warmup: *warmup, Duration: *duration,
+		Request:     func(int) []byte { return req },
+		Check:       checkHello,
+		StopOnError: true,
+	})
+	if err != nil {
+		return result{}, err
 	}
-	time.Sleep(*warmup)
-	phase.Store(1)
-	t0 := time.Now()
-	cpu0 := cpuTime()
-	time.Sleep(*duration)
-	phase.Store(2)
-	elapsed := time.Since(t0)
-	cpu := cpuTime() - cpu0
-	wg.Wait()
-	var all []time.Duration
-	nerr := 0
-	for i := range lat {
-		all = append(all, lat[i]...)
-		nerr += errs[i]
+	if res.Errors > 0 {
+		fmt.Fprintf(os.Stderr, "%s: %d connection error(s), first: %v\n", name, res.Errors, res.FirstErr)
 	}
-	if len(all) == 0 {
-		err, _ := firstErr.Load().(error)
-		return result{}, fmt.Errorf("no request completed: %v", err)
-	}
-	if nerr > 0 {
-		fmt.Fprintf(os.Stderr, "%s: %d connection error(s), first: %v\n", name, nerr, firstErr.Load())
-	}
-	slices.Sort(all)
-	return result{name: name, reqs: len(all), errors: nerr, rps: float64(len(all)) / elapsed.Seconds(),
-		p50: all[len(all)/2], p99: all[len(all)*99/100], cpu: cpu / time.Duration(len(all))}, nil
+	return result{name: name, reqs: res.Requests, errors: res.Errors, rps: res.RPS,
+		p50: res.P50, p99: res.P99, cpu: res.CPU}, nil
 }
 
-// readResponse reads one HTTP/1.1 response with a Content-Length and checks
-// it is a 200 with the expected body.
-func readResponse(br *bufio.Reader, buf []byte) ([]byte, error) {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return buf, err
+// checkHello accepts a 200 with the expected body.
+func checkHello(_, status int, b []byte) error {
+	if status != 200 {
+		return fmt.Errorf("status %d: %q", status, b)
 	}
-	if len(line) < 12 || !bytes.Equal(line[9:12], []byte("200")) {
-		return buf, fmt.Errorf("status line %q", line)
+	if !bytes.Equal(b, body) {
+		return fmt.Errorf("unexpected body %q", b)
 	}
-	n := -1
-	for {
-		line, err = br.ReadSlice('\n')
-		if err != nil {
-			return buf, err
-		}
-		if len(line) <= 2 {
-			break
-		}
-		if len(line) > 16 && bytes.EqualFold(line[:15], []byte("Content-Length:")) {
-			n, err = strconv.Atoi(string(bytes.TrimSpace(line[15:])))
-			if err != nil {
-				return buf, err
-			}
-		}
-	}
-	if n < 0 {
-		return buf, errors.New("response without Content-Length")
-	}
-	buf = slices.Grow(buf[:0], n)[:n]
-	if _, err := io.ReadFull(br, buf); err != nil {
-		return buf, err
-	}
-	if !bytes.Equal(buf, body) {
-		return buf, fmt.Errorf("unexpected body %q", buf)
-	}
-	return buf, nil
+	return nil
 }
 
 // micro measures the pieces of one request without HTTP.
@@ -545,15 +459,6 @@ func timeIt(n int, fn func() error) float64 {
 		}
 	}
 	return float64(time.Since(start).Nanoseconds()) / float64(n)
-}
-
-// cpuTime returns the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func rss() int64 {

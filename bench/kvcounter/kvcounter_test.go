@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -113,26 +111,4 @@ func TestParseCounter(t *testing.T) {
 			t.Errorf("parseCounter(%q) = %d, want an error", body, n)
 		}
 	}
-}
-
-// FuzzReadResponse: the load generator's response reader never panics, and
-// what it accepts is a status and exactly Content-Length body bytes.
-func FuzzReadResponse(f *testing.F) {
-	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 14\r\nContent-Type: application/json\r\n\r\n{\"counter\":1}\n"))
-	f.Add([]byte("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 3\r\n\r\nabc"))
-	f.Add([]byte("HTTP/1.1 200 OK\r\n\r\n"))
-	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n"))
-	f.Add([]byte("HTTP/1.0 2x0\r\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		status, body, err := readResponse(bufio.NewReader(bytes.NewReader(data)), nil)
-		if err != nil {
-			return
-		}
-		if status < 0 || status > 999 {
-			t.Fatalf("status %d", status)
-		}
-		if !bytes.Contains(data, body) {
-			t.Fatalf("body %q is not in the input", body)
-		}
-	})
 }

@@ -1,7 +1,8 @@
 // Command kvcounter benchmarks the kvcounter example app end to end against
 // a native Go net/http handler doing the same increments on the same kind of
 // store, all in one run on 127.0.0.1, with the keep-alive load generator of
-// bench/http (N connections, a warm-up then a fixed measured time per case):
+// internal/benchload (N connections, a warm-up then a fixed measured time per
+// case):
 //
 //	go run ./bench/kvcounter [-rounds 3] [-duration 1s] [-conns 32]
 //
@@ -45,7 +46,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -62,14 +62,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/capability/keyvalue"
 	"github.com/wasmhive/wasmhive/capability/keyvalue/boltkv"
+	"github.com/wasmhive/wasmhive/internal/benchload"
 	"github.com/wasmhive/wasmhive/manifest"
 	"github.com/wasmhive/wasmhive/trigger"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
@@ -560,151 +558,45 @@ func path(km string, i int) string {
 // response that is not a 200 is counted as an error (the connection goes
 // on); a counter that breaks the order a connection must see fails the run.
 func load(s *server, km string) (result, error) {
-	var phase atomic.Int32 // 0 warm-up, 1 measured, 2 stop
-	lat := make([][]time.Duration, *conns)
-	errs := make([]int, *conns)
 	done := make([]int64, *conns) // requests answered 200, every phase
-	var firstErr, fatal atomic.Value
-	var wg sync.WaitGroup
-	for i := range *conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := path(km, i)
-			req := []byte("GET " + p + "?amount=1 HTTP/1.1\r\nHost: " + s.addr + "\r\nUser-Agent: wasmhive-bench\r\n\r\n")
-			c, err := net.Dial("tcp", s.addr)
-			if err != nil {
-				firstErr.CompareAndSwap(nil, err)
-				errs[i]++
-				return
-			}
-			defer c.Close()
-			br := bufio.NewReaderSize(c, 16<<10)
-			buf := make([]byte, 0, 1024)
-			samples := make([]time.Duration, 0, 1<<16)
-			prev := int64(-1)
-			for {
-				ph := phase.Load()
-				if ph == 2 {
-					break
-				}
-				start := time.Now()
-				if _, err := c.Write(req); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					errs[i]++
-					break
-				}
-				var status int
-				var err error
-				status, buf, err = readResponse(br, buf)
-				if err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					errs[i]++
-					break
-				}
-				if status != 200 {
-					firstErr.CompareAndSwap(nil, fmt.Errorf("status %d: %s", status, bytes.TrimSpace(buf)))
-					errs[i]++
-					prev = -1 // a timeout may have counted: start the order over
-					continue
-				}
-				n, err := parseCounter(buf)
-				if err != nil {
-					fatal.CompareAndSwap(nil, err)
-					break
-				}
-				if prev >= 0 && (n <= prev || km == "own" && n != prev+1) {
-					fatal.CompareAndSwap(nil, fmt.Errorf("connection %d (%s): counter %d after %d: a lost or duplicated update", i, p, n, prev))
-					break
-				}
-				prev = n
-				done[i]++
-				if ph == 1 && phase.Load() == 1 {
-					samples = append(samples, time.Since(start))
-				}
-			}
-			lat[i] = samples
-		}()
+	prev := make([]int64, *conns)
+	for i := range prev {
+		prev[i] = -1
 	}
-	time.Sleep(*warmup)
-	phase.Store(1)
-	t0 := time.Now()
-	cpu0 := cpuTime()
-	time.Sleep(*duration)
-	phase.Store(2)
-	elapsed := time.Since(t0)
-	cpu := cpuTime() - cpu0
-	wg.Wait()
-	if err, _ := fatal.Load().(error); err != nil {
+	res, err := benchload.Run(benchload.Config{
+		Addr: s.addr, Conns: *conns, Warmup: *warmup, Duration: *duration,
+		Request: func(i int) []byte {
+			return []byte("GET " + path(km, i) + "?amount=1 HTTP/1.1\r\nHost: " + s.addr + "\r\nUser-Agent: wasmhive-bench\r\n\r\n")
+		},
+		Check: func(i, status int, body []byte) error {
+			if status != 200 {
+				prev[i] = -1 // a timeout may have counted: start the order over
+				return fmt.Errorf("status %d: %s", status, bytes.TrimSpace(body))
+			}
+			n, err := parseCounter(body)
+			if err != nil {
+				return &benchload.FatalError{Err: err}
+			}
+			if prev[i] >= 0 && (n <= prev[i] || km == "own" && n != prev[i]+1) {
+				return &benchload.FatalError{Err: fmt.Errorf("connection %d (%s): counter %d after %d: a lost or duplicated update", i, path(km, i), n, prev[i])}
+			}
+			prev[i] = n
+			done[i]++
+			return nil
+		},
+	})
+	if err != nil {
 		return result{}, err
 	}
-	var all []time.Duration
-	nerr := 0
-	for i := range lat {
-		all = append(all, lat[i]...)
-		nerr += errs[i]
+	nerr := res.Errors
+	for i := range done {
 		s.totals[path(km, i)] += done[i]
 	}
 	s.errors += nerr
-	if len(all) == 0 {
-		err, _ := firstErr.Load().(error)
-		return result{}, fmt.Errorf("no request completed: %v", err)
-	}
 	if nerr > 0 {
-		fmt.Fprintf(os.Stderr, "%s/%s/%s: %d error(s), first: %v\n", s.store, km, s.name, nerr, firstErr.Load())
+		fmt.Fprintf(os.Stderr, "%s/%s/%s: %d error(s), first: %v\n", s.store, km, s.name, nerr, res.FirstErr)
 	}
-	slices.Sort(all)
-	return result{reqs: len(all), errors: nerr, rps: float64(len(all)) / elapsed.Seconds(),
-		p50: all[len(all)/2], p99: all[len(all)*99/100], cpu: cpu / time.Duration(len(all))}, nil
-}
-
-// maxBody bounds a response body the load generator reads.
-const maxBody = 64 << 10
-
-// readResponse reads one HTTP/1.1 response with a Content-Length and
-// returns its status and body (in buf).
-func readResponse(br *bufio.Reader, buf []byte) (int, []byte, error) {
-	line, err := br.ReadSlice('\n')
-	if err != nil {
-		return 0, buf, err
-	}
-	if len(line) < 12 || !bytes.HasPrefix(line, []byte("HTTP/1.1 ")) {
-		return 0, buf, fmt.Errorf("status line %q", line)
-	}
-	status := 0
-	for _, c := range line[9:12] {
-		if c < '0' || c > '9' {
-			return 0, buf, fmt.Errorf("status line %q", line)
-		}
-		status = status*10 + int(c-'0')
-	}
-	n := -1
-	for {
-		line, err = br.ReadSlice('\n')
-		if err != nil {
-			return 0, buf, err
-		}
-		if len(line) <= 2 {
-			break
-		}
-		if len(line) > 16 && bytes.EqualFold(line[:15], []byte("Content-Length:")) {
-			n, err = strconv.Atoi(string(bytes.TrimSpace(line[15:])))
-			if err != nil {
-				return 0, buf, err
-			}
-		}
-	}
-	if n < 0 {
-		return 0, buf, errors.New("response without Content-Length")
-	}
-	if n > maxBody {
-		return 0, buf, fmt.Errorf("response of %d bytes; kvcounter answers at most %d", n, maxBody)
-	}
-	buf = slices.Grow(buf[:0], n)[:n]
-	if _, err := io.ReadFull(br, buf); err != nil {
-		return 0, buf, err
-	}
-	return status, buf, nil
+	return result{reqs: res.Requests, errors: nerr, rps: res.RPS, p50: res.P50, p99: res.P99, cpu: res.CPU}, nil
 }
 
 // parseCounter parses the body {"counter":N}\n.
@@ -760,15 +652,6 @@ func verify(ctx context.Context, s *server) error {
 		}
 	}
 	return nil
-}
-
-// cpuTime returns the process's user+system CPU time.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func fmtDur(d time.Duration) string {

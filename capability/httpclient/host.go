@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/capwire"
@@ -16,11 +17,20 @@ import (
 // Module is the import module of the outgoing interface.
 const Module = "wasmhive:http/outgoing"
 
+// LimitRequestsPerCall is the name (as the app manifest spells it) of the
+// limit of outgoing requests per call, shared with Extism's http_request.
+const LimitRequestsPerCall = extism.LimitHTTPRequestsPerCall
+
 // Binding is what one component's instances reach through
 // wasmhive:http/outgoing: a Client made from the component's grant
 // (allowed hosts, timeout, response limit).
 type Binding struct {
 	Client *Client
+	// MaxRequestsPerCall caps the requests of one call of the guest, made
+	// through this interface and Extism's http_request together; 0 means
+	// no limit. The request past it ends the call with an
+	// *engine.LimitError.
+	MaxRequestsPerCall int
 }
 
 var bindingKey = engine.NewKey[*Binding]("http")
@@ -45,6 +55,7 @@ func request(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
 	if err != nil {
 		return capwire.Error(err.Error())
 	}
+	extism.CountHTTPRequest(ctx, b.MaxRequestsPerCall)
 	resp, err := b.Client.Do(ctx, req)
 	if err != nil {
 		return capwire.Error(err.Error())

@@ -2,6 +2,7 @@ package keyvalue_test
 
 import (
 	"context"
+	"math"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -160,7 +161,8 @@ func BenchmarkGuestABI(b *testing.B) {
 		name string
 		tags []string
 	}{{"guest", nil}, {"guest-bulk", []string{"wasmhive_bulk"}}} {
-		p := guestTags(b, &keyvalue.Binding{Bucket: bk}, build.tags...)
+		// One call runs b.N operations: no per-call limit of keys.
+		p := guestTags(b, &keyvalue.Binding{Bucket: bk, MaxKeysPerCall: math.MaxInt}, build.tags...)
 		if _, err := p.call("bench_get", []byte("1")); err != nil { // warm up the guest runtime
 			b.Fatal(err)
 		}

@@ -21,21 +21,53 @@ const (
 // Defaults of a Binding's limits.
 const (
 	DefaultMaxValueBytes  = 1 << 20
-	DefaultMaxKeysPerCall = 1000
+	DefaultMaxKeysPerCall = 10000
+)
+
+// PageSize is the most keys one list_keys returns (fewer when the Binding's
+// MaxKeysPerCall is smaller).
+const PageSize = 1000
+
+// Names of the limits a Binding enforces, as the app manifest spells them
+// (the Limit of the *engine.LimitError that ends a call past one).
+const (
+	LimitValueBytes  = "keyvalue_value_bytes"
+	LimitKeysPerCall = "keyvalue_keys_per_call"
 )
 
 // Binding is what one instance's keyvalue functions reach: its bucket and
-// the limits of one call.
+// the limits of one call. A guest call that passes a limit ends with an
+// *engine.LimitError (the host function panics with it, and the caller
+// gets it from the call): a limit is not an ERROR reply for the guest to
+// handle.
 type Binding struct {
 	// Bucket is the component's bucket.
 	Bucket Bucket
-	// MaxValueBytes caps a value set by the guest; 0 means
-	// DefaultMaxValueBytes.
+	// MaxValueBytes caps a value set by the guest (set, compare_and_swap,
+	// set_many); 0 means DefaultMaxValueBytes.
 	MaxValueBytes int
-	// MaxKeysPerCall caps the keys of one batch call and is the page size
-	// of list_keys; 0 means DefaultMaxKeysPerCall.
+	// MaxKeysPerCall caps the keys one call of the guest reads, writes,
+	// deletes or lists, over all its keyvalue functions (a batch counts
+	// each of its keys, list_keys the keys it returns); 0 means
+	// DefaultMaxKeysPerCall.
 	MaxKeysPerCall int
 }
+
+// keysPerCall counts the keys of each guest call.
+var keysPerCall = engine.NewCallCounter(LimitKeysPerCall)
+
+// countKeys adds n keys to the current call's count, and ends the call
+// with a *engine.LimitError when that passes the limit. It runs before
+// the store is touched, so a batch over the limit changes nothing.
+func (b *Binding) countKeys(ctx context.Context, n int) {
+	limit := uint64(b.maxKeys())
+	if got := keysPerCall.Add(ctx, uint64(n)); got > limit {
+		panic(&engine.LimitError{Limit: LimitKeysPerCall, Max: limit, Got: got})
+	}
+}
+
+// pageSize is list_keys' page: PageSize, or the whole limit when smaller.
+func (b *Binding) pageSize() int { return min(PageSize, b.maxKeys()) }
 
 func (b *Binding) maxValue() int {
 	if b.MaxValueBytes > 0 {
@@ -128,15 +160,17 @@ func failf(op, format string, a ...any) []byte {
 	return capwire.Error("keyvalue " + op + ": " + fmt.Sprintf(format, a...))
 }
 
-func (b *Binding) checkValue(op, key string, v []byte) []byte {
+// checkValue ends the call with a *engine.LimitError when v is over the
+// value limit.
+func (b *Binding) checkValue(v []byte) {
 	if len(v) > b.maxValue() {
-		return fail(op, key, fmt.Errorf("value of %d bytes is over the limit of %d bytes", len(v), b.maxValue()))
+		panic(&engine.LimitError{Limit: LimitValueBytes, Max: uint64(b.maxValue()), Got: uint64(len(v))})
 	}
-	return nil
 }
 
 func hostGet(ctx context.Context, b *Binding, args [][]byte) []byte {
 	key := string(args[0])
+	b.countKeys(ctx, 1)
 	v, err := b.Bucket.Get(ctx, key)
 	if errors.Is(err, ErrNotFound) {
 		return capwire.None()
@@ -149,9 +183,8 @@ func hostGet(ctx context.Context, b *Binding, args [][]byte) []byte {
 
 func hostSet(ctx context.Context, b *Binding, args [][]byte) []byte {
 	key := string(args[0])
-	if r := b.checkValue("set", key, args[1]); r != nil {
-		return r
-	}
+	b.checkValue(args[1])
+	b.countKeys(ctx, 1)
 	if err := b.Bucket.Set(ctx, key, args[1]); err != nil {
 		return fail("set", key, err)
 	}
@@ -160,6 +193,7 @@ func hostSet(ctx context.Context, b *Binding, args [][]byte) []byte {
 
 func hostDelete(ctx context.Context, b *Binding, args [][]byte) []byte {
 	key := string(args[0])
+	b.countKeys(ctx, 1)
 	if err := b.Bucket.Delete(ctx, key); err != nil {
 		return fail("delete", key, err)
 	}
@@ -168,6 +202,7 @@ func hostDelete(ctx context.Context, b *Binding, args [][]byte) []byte {
 
 func hostExists(ctx context.Context, b *Binding, args [][]byte) []byte {
 	key := string(args[0])
+	b.countKeys(ctx, 1)
 	ok, err := b.Bucket.Exists(ctx, key)
 	if err != nil {
 		return fail("exists", key, err)
@@ -184,10 +219,11 @@ func boolByte(v bool) byte {
 
 func hostListKeys(ctx context.Context, b *Binding, args [][]byte) []byte {
 	prefix, cursor := string(args[0]), string(args[1])
-	keys, next, err := b.Bucket.ListKeys(ctx, prefix, cursor, b.maxKeys())
+	keys, next, err := b.Bucket.ListKeys(ctx, prefix, cursor, b.pageSize())
 	if err != nil {
 		return fail("list_keys", prefix, err)
 	}
+	b.countKeys(ctx, len(keys))
 	n := 1 + 4 + len(next) + 4
 	for _, k := range keys {
 		n += 4 + len(k)
@@ -207,6 +243,7 @@ func hostIncrement(ctx context.Context, b *Binding, args [][]byte) []byte {
 	if len(args[1]) != 8 {
 		return fail("increment", key, fmt.Errorf("delta must be 8 bytes (a little-endian i64), got %d", len(args[1])))
 	}
+	b.countKeys(ctx, 1)
 	delta := capwire.NewReader(args[1]).I64()
 	n, err := b.Bucket.Increment(ctx, key, delta)
 	if err != nil {
@@ -221,9 +258,8 @@ func hostCAS(ctx context.Context, b *Binding, args [][]byte) []byte {
 	if len(old) == 0 {
 		old = nil // handle 0: only if absent
 	}
-	if r := b.checkValue("compare_and_swap", key, args[2]); r != nil {
-		return r
-	}
+	b.checkValue(args[2])
+	b.countKeys(ctx, 1)
 	ok, err := b.Bucket.CompareAndSwap(ctx, key, old, args[2])
 	if err != nil {
 		return fail("compare_and_swap", key, err)
@@ -231,15 +267,16 @@ func hostCAS(ctx context.Context, b *Binding, args [][]byte) []byte {
 	return []byte{capwire.StatusOK, boolByte(ok)}
 }
 
-// keyList decodes a list of keys (empty bytes: no keys).
-func (b *Binding) keyList(op string, arg []byte) ([]string, []byte) {
+// keyList decodes a list of keys (empty bytes: no keys), counting them
+// against the call's limit before anything is allocated for them.
+func (b *Binding) keyList(ctx context.Context, op string, arg []byte) ([]string, []byte) {
 	if len(arg) == 0 {
 		return nil, nil
 	}
 	r := capwire.NewReader(arg)
 	n := r.Count(4)
-	if r.Err() == nil && n > b.maxKeys() {
-		return nil, failf(op, "%d keys in one call, the limit is %d", n, b.maxKeys())
+	if r.Err() == nil {
+		b.countKeys(ctx, n)
 	}
 	keys := make([]string, 0, n)
 	for i := 0; i < n && r.Err() == nil; i++ {
@@ -252,7 +289,7 @@ func (b *Binding) keyList(op string, arg []byte) ([]string, []byte) {
 }
 
 func hostGetMany(ctx context.Context, b *Binding, args [][]byte) []byte {
-	keys, bad := b.keyList("get_many", args[0])
+	keys, bad := b.keyList(ctx, "get_many", args[0])
 	if bad != nil {
 		return bad
 	}
@@ -281,8 +318,8 @@ func hostSetMany(ctx context.Context, b *Binding, args [][]byte) []byte {
 	if len(args[0]) > 0 {
 		r := capwire.NewReader(args[0])
 		n := r.Count(8)
-		if r.Err() == nil && n > b.maxKeys() {
-			return failf("set_many", "%d keys in one call, the limit is %d", n, b.maxKeys())
+		if r.Err() == nil {
+			b.countKeys(ctx, n)
 		}
 		entries = make([]Entry, 0, n)
 		for i := 0; i < n && r.Err() == nil; i++ {
@@ -295,9 +332,7 @@ func hostSetMany(ctx context.Context, b *Binding, args [][]byte) []byte {
 		}
 	}
 	for _, e := range entries {
-		if r := b.checkValue("set_many", e.Key, e.Value); r != nil {
-			return r
-		}
+		b.checkValue(e.Value)
 	}
 	if err := b.Bucket.SetMany(ctx, entries); err != nil {
 		return failf("set_many", "%v", err)
@@ -306,7 +341,7 @@ func hostSetMany(ctx context.Context, b *Binding, args [][]byte) []byte {
 }
 
 func hostDeleteMany(ctx context.Context, b *Binding, args [][]byte) []byte {
-	keys, bad := b.keyList("delete_many", args[0])
+	keys, bad := b.keyList(ctx, "delete_many", args[0])
 	if bad != nil {
 		return bad
 	}

@@ -318,12 +318,11 @@ func TestGuestBatch(t *testing.T) {
 	if r := p.ok(request{Op: "get_many"}); len(r.Entries) != 0 {
 		t.Fatalf("get_many of no keys = %+v", r.Entries)
 	}
+	// A batch over the keys-per-call limit ends the call (limits_test.go
+	// covers limits); the instance is then discarded.
 	_, err = p.kv(request{Op: "get_many", Keys: []string{"1", "2", "3", "4", "5"}})
-	hostError(t, err, "get_many", "5 keys in one call, the limit is 4")
-	_, err = p.kv(request{Op: "delete_many", Keys: []string{"1", "2", "3", "4", "5"}})
-	hostError(t, err, "delete_many", "the limit is 4")
-	_, err = p.kv(request{Op: "set_many", Entries: []keyvalue.Entry{{Key: "1"}, {Key: "2"}, {Key: "3"}, {Key: "4"}, {Key: "5"}}})
-	hostError(t, err, "set_many", "the limit is 4")
+	limitError(t, err, keyvalue.LimitKeysPerCall, 4, 5)
+	p = guest(t, &keyvalue.Binding{Bucket: b, MaxKeysPerCall: 4})
 	_, err = p.kv(request{Op: "set_many", Entries: []keyvalue.Entry{{Key: "ok", Value: []byte("v")}, {Key: ""}}})
 	hostError(t, err, "set_many", "invalid key")
 	if ok, _ := b.Exists(context.Background(), "ok"); ok {
@@ -335,18 +334,26 @@ func TestGuestValueLimit(t *testing.T) {
 	b := boltBucket(t)
 	p := guest(t, &keyvalue.Binding{Bucket: b, MaxValueBytes: 10})
 	p.ok(request{Op: "set", Key: "k", Value: make([]byte, 10)})
-	_, err := p.kv(request{Op: "set", Key: "k", Value: make([]byte, 11)})
-	hostError(t, err, "set", `keyvalue set "k": value of 11 bytes is over the limit of 10 bytes`)
-	_, err = p.kv(request{Op: "compare_and_swap", Key: "k", Old: make([]byte, 10), Value: make([]byte, 11)})
-	hostError(t, err, "compare_and_swap", "over the limit of 10 bytes")
-	_, err = p.kv(request{Op: "set_many", Entries: []keyvalue.Entry{{Key: "a", Value: make([]byte, 11)}}})
-	hostError(t, err, "set_many", "over the limit")
+	// A value over the limit ends the call (the instance is discarded, so
+	// each try gets a new one).
+	for _, req := range []request{
+		{Op: "set", Key: "k", Value: make([]byte, 11)},
+		{Op: "compare_and_swap", Key: "k", Old: make([]byte, 10), Value: make([]byte, 11)},
+		{Op: "set_many", Entries: []keyvalue.Entry{{Key: "a", Value: []byte("small")}, {Key: "b", Value: make([]byte, 11)}}},
+	} {
+		p = guest(t, &keyvalue.Binding{Bucket: b, MaxValueBytes: 10})
+		_, err := p.kv(req)
+		limitError(t, err, keyvalue.LimitValueBytes, 10, 11)
+	}
+	if ok, _ := b.Exists(context.Background(), "a"); ok {
+		t.Fatal("set_many with a value over the limit wrote part of the batch")
+	}
 
 	// The default is 1 MiB.
 	p = guest(t, &keyvalue.Binding{Bucket: b})
 	p.ok(request{Op: "set", Key: "big", Value: make([]byte, keyvalue.DefaultMaxValueBytes)})
-	_, err = p.kv(request{Op: "set", Key: "big", Value: make([]byte, keyvalue.DefaultMaxValueBytes+1)})
-	hostError(t, err, "set", "over the limit of 1048576 bytes")
+	_, err := p.kv(request{Op: "set", Key: "big", Value: make([]byte, keyvalue.DefaultMaxValueBytes+1)})
+	limitError(t, err, keyvalue.LimitValueBytes, keyvalue.DefaultMaxValueBytes, keyvalue.DefaultMaxValueBytes+1)
 }
 
 // TestGuestNoBinding: an instance with no Binding gets ERROR replies, not a

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/capwire"
@@ -44,6 +46,27 @@ type Binding struct {
 	// MaxBodyBytes caps the body of a message sent and of a reply
 	// received; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int
+	// Rate, when not nil, caps the messages (publishes and requests) of
+	// every instance the Binding is attached to, together: a token bucket
+	// (NewRate). The message past it ends its call with an
+	// *engine.LimitError (LimitMessagesPerSecond); later calls send again
+	// as the bucket refills.
+	Rate *rate.Limiter
+}
+
+// LimitMessagesPerSecond is the name (as the app manifest spells it) of the
+// limit a Binding's Rate enforces.
+const LimitMessagesPerSecond = "messages_per_second"
+
+// NewRate returns a Binding.Rate of perSecond messages a second, with a
+// burst of as many.
+func NewRate(perSecond int) *rate.Limiter { return rate.NewLimiter(rate.Limit(perSecond), perSecond) }
+
+// take takes a message from the rate, or ends the call at the limit.
+func (b *Binding) take() {
+	if b.Rate != nil && !b.Rate.Allow() {
+		panic(&engine.LimitError{Limit: LimitMessagesPerSecond, Max: uint64(b.Rate.Limit())})
+	}
 }
 
 var bindingKey = engine.NewKey[*Binding]("messaging")
@@ -133,6 +156,7 @@ func publish(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
 	if errReply != nil {
 		return errReply
 	}
+	b.take()
 	if err := b.Broker.Publish(ctx, subj, args[1]); err != nil {
 		return capwire.Error(fmt.Sprintf("publish to %q: %v", subj, err))
 	}
@@ -148,6 +172,7 @@ func request(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
 	if errReply != nil {
 		return errReply
 	}
+	b.take()
 	timeout := b.Timeout
 	switch t := args[2]; len(t) {
 	case 0:

@@ -25,6 +25,7 @@ type callFlags struct {
 	inputSet   bool
 	inputFile  string
 	maxInput   string
+	maxOutput  string
 	config     []string
 	allowHosts []string
 	dirs       []string
@@ -34,10 +35,13 @@ type callFlags struct {
 	maxMemory  string
 	logLevel   string
 	noCache    bool
+	sandbox    sandboxFlags
 }
 
-func newCallCmd() *cobra.Command {
-	var f callFlags
+func newCallCmd() *cobra.Command { return callCmd(new(callFlags)) }
+
+// callCmd is `wasmhive call` with its flags parsed into f.
+func callCmd(f *callFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "call [flags] MODULE FUNCTION",
 		Short: "Call a function of an Extism-compatible plugin with bytes in and bytes out",
@@ -45,18 +49,22 @@ func newCallCmd() *cobra.Command {
 stdin when neither is given) goes in through the Extism ABI, and the output bytes are written raw to
 stdout. Plugins built with any Extism PDK run unmodified.
 
-The plugin's log messages and WASI stdout/stderr go to stderr.
+The plugin's log messages and WASI stdout/stderr go to stderr. Config comes from --config, and
+from wasmhive's environment or files with --config-env and --config-file (--secret-env and
+--secret-file keep the value out of logs and errors). --require-claims and --trusted-issuer check
+who signed the plugin.
 
 Exit codes: 0 on success, 1 when the plugin returns non-zero (its error message on stderr) or a host
-function stops it (e.g. a denied HTTP request), 2 for usage and load errors, 124 when --timeout
-passes, 134 when the plugin traps.`,
+function stops it (e.g. a denied HTTP request) or it passes a limit (--max-output,
+--max-http-requests), 2 for usage and load errors, 124 when --timeout passes, 134 when the plugin
+traps.`,
 		Example: `  wasmhive call count_vowels.wasm count_vowels --input "hello world"
   echo -n '{"url":"https://example.com"}' | wasmhive call --allow-host example.com http.wasm fetch
   wasmhive call --config greeting=Howdy --dir ./data::/data --link lib=lib.wasm main.wasm run`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.inputSet = cmd.Flags().Changed("input")
-			return callPlugin(cmd, f, args[0], args[1])
+			return callPlugin(cmd, *f, args[0], args[1])
 		},
 	}
 	fl := cmd.Flags()
@@ -64,6 +72,7 @@ passes, 134 when the plugin traps.`,
 	fl.StringVarP(&f.input, "input", "i", "", "the input `TEXT`")
 	fl.StringVar(&f.inputFile, "input-file", "", "read the input from `FILE`")
 	fl.StringVar(&f.maxInput, "max-input", "64MiB", "refuse an input larger than `SIZE`")
+	fl.StringVar(&f.maxOutput, "max-output", "", "fail a call whose output is larger than `SIZE` (default no limit)")
 	fl.StringArrayVar(&f.config, "config", nil, "set config `KEY=VALUE` for config_get (repeatable)")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "allow HTTP requests to hosts matching `GLOB` (repeatable), e.g. '*.example.com'")
 	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write (repeatable)")
@@ -72,6 +81,7 @@ passes, 134 when the plugin traps.`,
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the call after `DURATION` (e.g. 5s); 0 means no limit")
 	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory and kernel memory at `SIZE` each (e.g. 64MiB)")
 	fl.StringVar(&f.logLevel, "log-level", "", "print the plugin's logs at `LEVEL` and above (trace, debug, info, warn, error); off by default")
+	addSandboxFlags(fl, &f.sandbox, withHTTPLimits)
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the on-disk compilation cache")
 	return cmd
 }
@@ -79,65 +89,11 @@ passes, 134 when the plugin traps.`,
 func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
-	// Guests are interruptible by default, so that --timeout and Ctrl-C
-	// stop a plugin that loops. Plugin logging is off unless --log-level.
-	cfg := wasmhive.PluginConfig{Host: wasmhive.HostConfig{
-		NoCache:   f.noCache,
-		DebugInfo: verbose,
-		Logger:    slog.New(slog.DiscardHandler),
-		Stdout:    cmd.ErrOrStderr(),
-		Stderr:    cmd.ErrOrStderr(),
-	}}
-	cc := &cfg.Component
-	cc.Config = map[string]string{}
-	for _, kv := range f.config {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || k == "" {
-			return usageError{fmt.Errorf("--config %q: want KEY=VALUE", kv)}
-		}
-		cc.Config[k] = v
-	}
-	if len(f.allowHosts) > 0 {
-		cc.Grants.HTTP = &wasmhive.HTTPGrant{AllowedHosts: f.allowHosts}
-	}
-	preopens, err := parsePreopens(f.dirs, f.roDirs)
+	cfg, maxInput, err := f.pluginConfig(cmd, verbose)
 	if err != nil {
 		return usageError{err}
 	}
-	for _, p := range preopens {
-		cc.Dirs = append(cc.Dirs, wasmhive.Dir{Host: p.HostPath, Guest: p.GuestPath, ReadOnly: p.ReadOnly})
-	}
-	for _, l := range f.links {
-		name, file, ok := strings.Cut(l, "=")
-		if !ok || name == "" || file == "" {
-			return usageError{fmt.Errorf("--link %q: want NAME=FILE", l)}
-		}
-		cc.Libraries = append(cc.Libraries, wasmhive.Library{Name: name, Module: file})
-	}
-	if f.timeout < 0 {
-		return usageError{errors.New("--timeout must not be negative")}
-	}
-	if f.maxMemory != "" {
-		n, err := parseSize(f.maxMemory)
-		if err != nil {
-			return usageError{fmt.Errorf("--max-memory: %w", err)}
-		}
-		cc.Limits.Memory = wasmhive.Size(n)
-	}
-	if f.logLevel != "" && f.logLevel != "off" {
-		level, err := parseLogLevel(f.logLevel)
-		if err != nil {
-			return usageError{err}
-		}
-		cfg.Host.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-	}
-	if f.inputSet && f.inputFile != "" {
-		return usageError{errors.New("--input and --input-file are exclusive")}
-	}
-	maxInput, err := wasmhive.ParseSize(f.maxInput)
-	if err != nil {
-		return usageError{fmt.Errorf("--max-input: %w", err)}
-	}
+	cc := &cfg.Component
 
 	p, err := wasmhive.LoadFile(ctx, path, cfg)
 	if err != nil {
@@ -165,6 +121,10 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 			return usageError{err}
 		}
 		out, err = p.Call(ctx, function, input)
+		if max := cc.Limits.ResponseBytes; err == nil && max > 0 && uint64(len(out)) > uint64(max) {
+			// The Host may enforce response_bytes itself; this holds either way.
+			err = &engine.LimitError{Module: p.Name(), Function: function, Limit: "response_bytes", Max: uint64(max), Got: uint64(len(out))}
+		}
 		return err
 	})
 	if err != nil {
@@ -172,6 +132,80 @@ func callPlugin(cmd *cobra.Command, f callFlags, path, function string) error {
 	}
 	_, err = cmd.OutOrStdout().Write(out)
 	return err
+}
+
+// pluginConfig validates the flags into the plugin's configuration and the
+// input's size limit.
+func (f callFlags) pluginConfig(cmd *cobra.Command, verbose bool) (wasmhive.PluginConfig, wasmhive.Size, error) {
+	// Guests are interruptible by default, so that --timeout and Ctrl-C
+	// stop a plugin that loops. Plugin logging is off unless --log-level.
+	cfg := wasmhive.PluginConfig{Host: wasmhive.HostConfig{
+		NoCache:   f.noCache,
+		DebugInfo: verbose,
+		Logger:    slog.New(slog.DiscardHandler),
+		Stdout:    cmd.ErrOrStderr(),
+		Stderr:    cmd.ErrOrStderr(),
+	}}
+	cc := &cfg.Component
+	cc.Config = map[string]string{}
+	for _, kv := range f.config {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return cfg, 0, fmt.Errorf("--config %q: want KEY=VALUE", kv)
+		}
+		cc.Config[k] = v
+	}
+	if len(f.allowHosts) > 0 {
+		cc.Grants.HTTP = &wasmhive.HTTPGrant{AllowedHosts: f.allowHosts}
+	}
+	preopens, err := parsePreopens(f.dirs, f.roDirs)
+	if err != nil {
+		return cfg, 0, err
+	}
+	for _, p := range preopens {
+		cc.Dirs = append(cc.Dirs, wasmhive.Dir{Host: p.HostPath, Guest: p.GuestPath, ReadOnly: p.ReadOnly})
+	}
+	for _, l := range f.links {
+		name, file, ok := strings.Cut(l, "=")
+		if !ok || name == "" || file == "" {
+			return cfg, 0, fmt.Errorf("--link %q: want NAME=FILE", l)
+		}
+		cc.Libraries = append(cc.Libraries, wasmhive.Library{Name: name, Module: file})
+	}
+	if f.timeout < 0 {
+		return cfg, 0, errors.New("--timeout must not be negative")
+	}
+	if f.maxMemory != "" {
+		n, err := parseMemory(f.maxMemory)
+		if err != nil {
+			return cfg, 0, fmt.Errorf("--max-memory: %w", err)
+		}
+		cc.Limits.Memory = n
+	}
+	if f.logLevel != "" && f.logLevel != "off" {
+		level, err := parseLogLevel(f.logLevel)
+		if err != nil {
+			return cfg, 0, err
+		}
+		cfg.Host.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	}
+	if f.inputSet && f.inputFile != "" {
+		return cfg, 0, errors.New("--input and --input-file are exclusive")
+	}
+	maxInput, err := wasmhive.ParseSize(f.maxInput)
+	if err != nil {
+		return cfg, 0, fmt.Errorf("--max-input: %w", err)
+	}
+	if f.maxOutput != "" {
+		if cc.Limits.ResponseBytes, err = wasmhive.ParseSize(f.maxOutput); err != nil {
+			return cfg, 0, fmt.Errorf("--max-output: %w", err)
+		}
+	}
+	if err := f.sandbox.applyComponent(cc); err != nil {
+		return cfg, 0, err
+	}
+	cfg.Host.Claims, err = f.sandbox.claims()
+	return cfg, maxInput, err
 }
 
 // readCallInput reads the call's input: --input, --input-file or stdin, at

@@ -36,6 +36,8 @@ type runFlags struct {
 	grants    []string
 	dataDir   string
 	noCache   bool
+	config    []string
+	sandbox   sandboxFlags
 }
 
 const runLong = `Run a WebAssembly module (WASI preview 1) like a program, as wasmtime run does.
@@ -47,7 +49,11 @@ flags go before MODULE: everything after MODULE belongs to the guest, and a
 
 The guest's stdin, stdout and stderr are wasmhive's own and stream (a guest can
 answer each line as it arrives). It sees no host environment variable and no
-host file unless granted with --env, --dir or --ro-dir, and it has no network.
+host file unless granted with --env, --dir, --ro-dir or --private-dir, and it
+has no network. Capabilities are granted with --grant; --config, --config-env,
+--config-file, --secret-env and --secret-file give the module its config
+(secret values never appear in logs or errors); --require-claims and
+--trusted-issuer check who signed it.
 
 With --invoke FUNC, wasmhive instantiates the module (running _initialize once
 if it is a reactor), calls FUNC with ARGS parsed as its parameter types (i32,
@@ -78,10 +84,13 @@ const runExample = `  wasmhive run hello.wasm
   wasmhive run --env NAME=world --env HOME app.wasm      # set NAME, pass HOME through
   wasmhive run --dir ./data::/data --ro-dir .::/src app.wasm
   wasmhive run --timeout 5s --max-memory 64MiB app.wasm
-  wasmhive run --invoke add calc.wasm 1 -2               # prints the result`
+  wasmhive run --invoke add calc.wasm 1 -2               # prints the result
+  wasmhive run --grant keyvalue --private-dir /data --secret-env token=API_TOKEN app.wasm`
 
-func newRunCmd() *cobra.Command {
-	var f runFlags
+func newRunCmd() *cobra.Command { return runCmd(new(runFlags)) }
+
+// runCmd is `wasmhive run` with its flags parsed into f.
+func runCmd(f *runFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "run [flags] MODULE [ARGS...]",
 		Short:   "Run a WebAssembly module as a command (or call one export with --invoke)",
@@ -100,7 +109,7 @@ func newRunCmd() *cobra.Command {
 			if cmd.ArgsLenAtDash() < 0 && len(guestArgs) > 0 && guestArgs[0] == "--" {
 				guestArgs = guestArgs[1:]
 			}
-			return runModule(cmd, f, args[0], guestArgs)
+			return runModule(cmd, *f, args[0], guestArgs)
 		},
 	}
 	fl := cmd.Flags()
@@ -112,6 +121,8 @@ func newRunCmd() *cobra.Command {
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the guest after `DURATION` (e.g. 500ms, 5s) and exit 124; 0 means no limit")
 	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory at `SIZE` (e.g. 64MiB, 1GiB, 65536); memory.grow past it returns -1")
 	addGrantFlags(fl, &f.grants, &f.dataDir)
+	fl.StringArrayVar(&f.config, "config", nil, "set config `KEY=VALUE`, read with wasmhive:config/store and config_get (repeatable)")
+	addSandboxFlags(fl, &f.sandbox, withKeyValueLimits|withHTTPLimits|withMessagingLimits|withPrivateDir)
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not read or write the on-disk compilation cache")
 	return cmd
 }
@@ -144,29 +155,11 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		// SIGINT and SIGTERM to kill the process the default way.)
 		handleSignals()
 	}
-	cc := wasmhive.ComponentConfig{Module: path}
-	if f.maxMemory != "" {
-		n, err := parseMemory(f.maxMemory)
-		if err != nil {
-			return usageError{fmt.Errorf("--max-memory: %w", err)}
-		}
-		cc.Limits.Memory = n
-	}
-	if f.timeout < 0 {
-		return usageError{fmt.Errorf("--timeout %s: must not be negative", f.timeout)}
-	}
-	env, err := parseEnv(f.env)
+	cc, claims, env, err := f.configs(path)
 	if err != nil {
 		return usageError{err}
 	}
-	preopens, err := parsePreopens(f.dirs, f.roDirs)
-	if err != nil {
-		return usageError{err}
-	}
-	cc.Dirs = dirsOf(preopens)
-	if cc.Grants, err = parseGrants(f.grants, nil); err != nil {
-		return usageError{err}
-	}
+	hc.Claims = claims
 	host, err := wasmhive.NewHost(ctx, hc)
 	if err != nil {
 		return err
@@ -213,6 +206,41 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		defer running.Store(false)
 		return run(ctx)
 	})
+}
+
+// configs validates the flags into the module's component config, the
+// claims policy and the guest's environment.
+func (f runFlags) configs(path string) (cc wasmhive.ComponentConfig, claims wasmhive.ClaimsPolicy, env []string, err error) {
+	cc = wasmhive.ComponentConfig{Module: path}
+	if f.maxMemory != "" {
+		if cc.Limits.Memory, err = parseMemory(f.maxMemory); err != nil {
+			return cc, claims, nil, fmt.Errorf("--max-memory: %w", err)
+		}
+	}
+	if f.timeout < 0 {
+		return cc, claims, nil, fmt.Errorf("--timeout %s: must not be negative", f.timeout)
+	}
+	if env, err = parseEnv(f.env); err != nil {
+		return cc, claims, nil, err
+	}
+	preopens, err := parsePreopens(f.dirs, f.roDirs)
+	if err != nil {
+		return cc, claims, nil, err
+	}
+	cc.Dirs = dirsOf(preopens)
+	if cc.Grants, err = parseGrants(f.grants, nil); err != nil {
+		return cc, claims, nil, err
+	}
+	if len(f.config) > 0 {
+		if cc.Config, err = parseConfig(f.config); err != nil {
+			return cc, claims, nil, err
+		}
+	}
+	if err = f.sandbox.applyComponent(&cc); err != nil {
+		return cc, claims, nil, err
+	}
+	claims, err = f.sandbox.claims()
+	return cc, claims, env, err
 }
 
 // compileGCPercent is the garbage collector's target while run compiles a
@@ -399,26 +427,6 @@ func parsePreopens(rw, ro []string) ([]engine.Preopen, error) {
 		}
 	}
 	return out, nil
-}
-
-// parseSize parses "64MiB", "1GiB", "512KiB", "65536", "64M" (binary units).
-func parseSize(s string) (uint64, error) {
-	t := strings.TrimSpace(strings.ToLower(s))
-	mult := uint64(1)
-	for _, u := range []struct {
-		suffix string
-		mult   uint64
-	}{{"gib", 1 << 30}, {"mib", 1 << 20}, {"kib", 1 << 10}, {"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1 << 30}, {"m", 1 << 20}, {"k", 1 << 10}, {"b", 1}} {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseUint(t, 10, 64)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%q is not a size (e.g. 64MiB)", s)
-	}
-	return n * mult, nil
 }
 
 func parseParams(types []api.ValueType, args []string) ([]uint64, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/app"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 
@@ -33,6 +33,7 @@ type serveFlags struct {
 	timeout         time.Duration
 	maxBody         string
 	maxResponse     string
+	maxBodyMemory   string
 	maxMemory       string
 	shutdownTimeout time.Duration
 	env             []string
@@ -45,10 +46,13 @@ type serveFlags struct {
 	noAccessLog     bool
 	logFormat       string
 	noCache         bool
+	sandbox         sandboxFlags // limits, private dir, config sources, claims (grants.go)
 }
 
-func newServeCmd() *cobra.Command {
-	var f serveFlags
+func newServeCmd() *cobra.Command { return serveCmd(new(serveFlags)) }
+
+// serveCmd is `wasmhive serve` with its flags parsed into f.
+func serveCmd(f *serveFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [flags] MODULE",
 		Short: "Serve HTTP with a WebAssembly module (WAGI command or pooled handler)",
@@ -62,16 +66,18 @@ Two guest conventions, picked from the module's exports (--convention overrides)
            instance per request: request in environment variables and stdin, CGI headers
            and body on stdout.
 
-Status codes of their own: 413 body over --max-body, 504 past --timeout, 500 when the
-module traps or fails (the body and the log carry a request id), 502 malformed module
-output, 503 when every instance is busy past --queue-timeout. Health check:
+Status codes of their own: 413 body over --max-body, 408 body not received within
+--timeout, 504 no answer within --timeout, 500 when the module traps or fails (the body
+and the log carry a request id), 502 malformed module output or over --max-response, 503
+when every instance is busy past --queue-timeout or the bodies in progress fill
+--max-body-memory. Health check:
 GET ` + httptrigger.HealthPath + `. See docs/serve.md.`,
 		Example: `  wasmhive serve handler.wasm
   wasmhive serve --listen 0.0.0.0:8080 --max-instances 16 --min-warm 4 handler.wasm
   wasmhive serve --convention wagi --timeout 5s cgi.wasm`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return serveModule(cmd, f, args[0])
+			return serveModule(cmd, *f, args[0])
 		},
 	}
 	fl := cmd.Flags()
@@ -87,7 +93,8 @@ GET ` + httptrigger.HealthPath + `. See docs/serve.md.`,
 	fl.DurationVar(&f.timeout, "timeout", httptrigger.DefaultTimeout, "per-request limit, including the wait for an instance (504 past it)")
 	fl.StringVar(&f.maxBody, "max-body", "10MiB", "largest request body `SIZE` (413 past it)")
 	fl.StringVar(&f.maxResponse, "max-response", "64MiB", "largest response `SIZE` a module may send (502 past it)")
-	fl.StringVar(&f.maxMemory, "max-memory", "", "cap each instance's linear memory at `SIZE` (e.g. 64MiB)")
+	fl.StringVar(&f.maxBodyMemory, "max-body-memory", "", "request body `SIZE` buffered at once, across requests (503 past it; default 256MiB, or --max-body if larger)")
+	fl.StringVar(&f.maxMemory, "max-memory", app.DefaultMemory.String(), "cap each instance's linear memory at `SIZE` (up to 4GiB)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGINT/SIGTERM, wait this long for requests in flight")
 	fl.StringArrayVar(&f.env, "env", nil, "set `NAME=VALUE` in every instance's environment; NAME alone passes the host's value (repeatable)")
 	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write (repeatable)")
@@ -95,6 +102,7 @@ GET ` + httptrigger.HealthPath + `. See docs/serve.md.`,
 	fl.StringArrayVar(&f.config, "config", nil, "handler configuration `KEY=VALUE`, read with config_get (repeatable)")
 	fl.StringArrayVar(&f.allowHosts, "allow-host", nil, "a `HOST` glob the handler's http_request may reach (repeatable)")
 	addGrantFlags(fl, &f.grants, &f.dataDir)
+	addSandboxFlags(fl, &f.sandbox, withKeyValueLimits|withHTTPLimits|withMessagingLimits|withPrivateDir)
 	fl.BoolVar(&f.noAccessLog, "no-access-log", false, "do not log a line per request")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the on-disk compilation cache")
@@ -109,6 +117,10 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	claims, err := f.sandbox.claims()
+	if err != nil {
+		return usageError{err}
+	}
 	log, accessLog, h, err := newLogs(cmd, f.logFormat, f.noAccessLog, verbose)
 	if err != nil {
 		return usageError{err}
@@ -116,7 +128,7 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 	tcfg.Logger = accessLog
 	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
 	host, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{
-		App: name, DataDir: f.dataDir, NoCache: f.noCache, DebugInfo: verbose, Logger: log,
+		App: name, DataDir: f.dataDir, NoCache: f.noCache, DebugInfo: verbose, Logger: log, Claims: claims,
 	})
 	if err != nil {
 		return err
@@ -126,6 +138,7 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	app.CheckMemory(log, app.ComponentMemory(name, cc), app.BodyMemory(tcfg))
 	tcfg.Invoker = host
 	tcfg.Routes = []httptrigger.Route{{Path: "/", Component: name, Convention: tcfg.Routes[0].Convention, Export: tcfg.Routes[0].Export}}
 	trig, err := httptrigger.New(tcfg)
@@ -168,12 +181,7 @@ func newLogs(cmd *cobra.Command, format string, noAccessLog, verbose bool) (log,
 // serveHTTP serves trig on ln until ctx is done (SIGINT/SIGTERM), then
 // drains the requests in flight for up to shutdownTimeout.
 func serveHTTP(ctx context.Context, log *slog.Logger, h slog.Handler, trig *httptrigger.Trigger, ln net.Listener, shutdownTimeout time.Duration) error {
-	srv := &http.Server{
-		Handler:           trig,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(h, slog.LevelWarn),
-	}
+	srv := httptrigger.NewServer(trig, slog.New(h))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -239,6 +247,15 @@ func (f serveFlags) configs(path string) (httptrigger.Config, wasmhive.Component
 	if err != nil {
 		return tc, cc, fmt.Errorf("--max-response: %w", err)
 	}
+	var bodyMemory wasmhive.Size
+	if f.maxBodyMemory != "" {
+		if bodyMemory, err = wasmhive.ParseSize(f.maxBodyMemory); err != nil {
+			return tc, cc, fmt.Errorf("--max-body-memory: %w", err)
+		}
+		if bodyMemory < maxBody {
+			return tc, cc, fmt.Errorf("--max-body-memory %s is less than --max-body %s: a body at the limit could never be read", f.maxBodyMemory, f.maxBody)
+		}
+	}
 	if f.maxMemory != "" {
 		if cc.Limits.Memory, err = parseMemory(f.maxMemory); err != nil {
 			return tc, cc, fmt.Errorf("--max-memory: %w", err)
@@ -260,6 +277,9 @@ func (f serveFlags) configs(path string) (httptrigger.Config, wasmhive.Component
 	if cc.Grants, err = parseGrants(f.grants, f.allowHosts); err != nil {
 		return tc, cc, err
 	}
+	if err = f.sandbox.applyComponent(&cc); err != nil {
+		return tc, cc, err
+	}
 	cc.Instances.Min, cc.Instances.Max = f.minWarm, f.maxInstances
 	cc.Instances.IdleTimeout, cc.Instances.QueueTimeout = f.idleTimeout, f.queueTimeout
 	cc.Instances.Queue = f.queue
@@ -267,6 +287,7 @@ func (f serveFlags) configs(path string) (httptrigger.Config, wasmhive.Component
 		Routes:           []httptrigger.Route{{Path: "/", Convention: conv, Export: f.export}},
 		MaxBodyBytes:     int64(maxBody),
 		MaxResponseBytes: int64(maxResp),
+		MaxBodyMemory:    int64(bodyMemory),
 		Timeout:          f.timeout,
 	}
 	return tc, cc, nil

@@ -22,10 +22,13 @@ type upFlags struct {
 	noAccessLog     bool
 	logFormat       string
 	noCache         bool
+	claims          sandboxFlags // --require-claims, --trusted-issuer
 }
 
-func newUpCmd() *cobra.Command {
-	var f upFlags
+func newUpCmd() *cobra.Command { return upCmd(new(upFlags)) }
+
+// upCmd is `wasmhive up` with its flags parsed into f.
+func upCmd(f *upFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up [flags] APP.yaml",
 		Short: "Run an app: every component, route and subscription of a manifest",
@@ -34,12 +37,17 @@ messages in flight. The whole file is validated before anything starts (wasmhive
 alone); then every component is compiled, checked against its grants and warmed, its capabilities are
 bound to the providers (embedded by default: a bbolt keyvalue store under the app's data directory, an
 in-process NATS server), the HTTP routes listen on http.listen (127.0.0.1:8080 by default) and the
-messaging subscriptions start. Schema: docs/manifest.md.`,
+messaging subscriptions start. Schema: docs/manifest.md.
+
+The manifest's claims section is the policy on the modules' signed claims; --require-claims (or
+--require-claims=false) overrides its require, and each --trusted-issuer adds to its
+trusted_issuers.`,
 		Example: `  wasmhive up examples/kvcounter/app.yaml
-  wasmhive up --listen 127.0.0.1:9090 --data-dir /tmp/kv app.yaml`,
+  wasmhive up --listen 127.0.0.1:9090 --data-dir /tmp/kv app.yaml
+  wasmhive up --require-claims --trusted-issuer ABY3IWM4PX4267ETIJTKZR3OYOJ4Z7JCOVTPUMPOZFXGZVDHKVCE3CJU app.yaml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return upApp(cmd, f, args[0])
+			return upApp(cmd, *f, args[0])
 		},
 	}
 	fl := cmd.Flags()
@@ -49,6 +57,7 @@ messaging subscriptions start. Schema: docs/manifest.md.`,
 	fl.BoolVar(&f.noAccessLog, "no-access-log", false, "do not log a line per request")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fl.BoolVar(&f.noCache, "no-cache", false, "do not use the on-disk compilation cache")
+	addClaimsFlags(fl, &f.claims, true)
 	return cmd
 }
 
@@ -68,8 +77,14 @@ func upApp(cmd *cobra.Command, f upFlags, path string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if _, err := f.claims.claims(); err != nil {
+		return usageError{err}
+	}
 	m, err := manifest.Load(path)
 	if err != nil {
+		return usageError{err}
+	}
+	if err := f.claims.overrideClaims(&m.Claims); err != nil {
 		return usageError{err}
 	}
 	a, err := app.Start(ctx, m, app.Config{

@@ -329,10 +329,19 @@ func (p *Of[T]) get(ctx context.Context, newInst func(context.Context) (T, error
 		return zero, ErrClosed
 	}
 	p.active++
-	if newInst == nil && len(p.idle) > 0 {
+	for newInst == nil && len(p.idle) > 0 {
 		it := p.idle[len(p.idle)-1]
 		p.idle[len(p.idle)-1] = idleInst[T]{}
 		p.idle = p.idle[:len(p.idle)-1]
+		if it.inst.Broken() {
+			// It broke while idle (the engine closed it as a late
+			// deadline of its last call landed): never hand it out.
+			p.total--
+			p.mu.Unlock()
+			it.inst.Close(context.WithoutCancel(ctx))
+			p.mu.Lock()
+			continue
+		}
 		p.mu.Unlock()
 		p.calls.Add(1)
 		if p.cfg.Policy == Fresh {

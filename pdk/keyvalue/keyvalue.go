@@ -338,7 +338,8 @@ func encodeKeys(keys []string) []byte {
 }
 
 // GetMany returns the values of keys, in order; Found tells which are set.
-// The host caps the keys of one call (1000 by default).
+// The keys count against the component's keyvalue_keys_per_call limit
+// (10000 by default); past it the call ends.
 func GetMany(keys []string) ([]Entry, error) {
 	m, ok := arg(encodeKeys(keys))
 	if !ok {
@@ -386,7 +387,8 @@ func encodePairs(entries []Entry) []byte {
 }
 
 // SetMany stores every entry's Value under its Key (not atomically as a
-// whole). The host caps the entries of one call (1000 by default).
+// whole). The keys count against the component's keyvalue_keys_per_call
+// limit (10000 by default); past it the call ends.
 func SetMany(entries []Entry) error {
 	m, ok := arg(encodePairs(entries))
 	if !ok {
@@ -397,8 +399,8 @@ func SetMany(entries []Entry) error {
 	return err
 }
 
-// DeleteMany removes keys. The host caps the keys of one call (1000 by
-// default).
+// DeleteMany removes keys. The keys count against the component's
+// keyvalue_keys_per_call limit (10000 by default); past it the call ends.
 func DeleteMany(keys []string) error {
 	m, ok := arg(encodeKeys(keys))
 	if !ok {

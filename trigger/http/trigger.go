@@ -15,19 +15,23 @@
 //     environment variables, the body on stdin, CGI headers then the body on
 //     stdout.
 //
-// Limits and failures map to status codes: a body over MaxBodyBytes gets
-// 413, a request past Timeout 504, a trap or guest error 500 (with a request
-// id, also in the log line that carries the guest's error), malformed CGI
-// output 502, a saturated pool 503 after the queue wait. Every response
-// carries an X-Request-Id header. GET HealthPath answers 200 with the pool's
-// counters. An access log line per request goes to the slog logger at Info
-// level. docs/serve.md documents all of it.
+// Limits and failures map to status codes: a body over MaxBodyBytes (or
+// its component's request limit) gets 413, a body not received within
+// Timeout 408, a body that does not fit in MaxBodyMemory 503, a request past
+// Timeout 504, a trap or guest error 500 (with a request id, also in the log
+// line that carries the guest's error), malformed CGI output or a response
+// over the limit 502, a saturated pool 503 after the queue wait, a component
+// over its message rate 429. Every response carries an X-Request-Id header.
+// GET HealthPath answers 200 with the pool's counters. An access log line
+// per request goes to the slog logger at Info level. NewServer makes the
+// http.Server to serve a Trigger with. docs/serve.md documents all of it.
 package httptrigger
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -104,13 +108,23 @@ type Config struct {
 	// Routes map path prefixes to components.
 	Routes []Route
 	// MaxBodyBytes caps request bodies (413 past it); 0 means
-	// DefaultMaxBodyBytes.
+	// DefaultMaxBodyBytes. A component's Info.MaxRequestBytes lowers it on
+	// its routes.
 	MaxBodyBytes int64
+	// MaxBodyMemory caps the request body bytes buffered at once, across
+	// all requests: a request reserves its body's length (or, chunked, each
+	// part as it grows) before reading it, and gets 503 with Retry-After
+	// when that does not fit. 0 means DefaultMaxBodyMemory, or MaxBodyBytes
+	// when that is larger; it may not be less than MaxBodyBytes.
+	MaxBodyMemory int64
 	// MaxResponseBytes caps what a guest may answer (502 past it); 0 means
-	// DefaultMaxResponseBytes.
+	// DefaultMaxResponseBytes. A component's Info.MaxResponseBytes lowers
+	// it on its routes.
 	MaxResponseBytes int64
-	// Timeout bounds each request, including the wait for an instance (504
-	// past it); 0 means DefaultTimeout.
+	// Timeout bounds each request from its arrival: reading its body (408
+	// past it), the wait for an instance and the module's answer (504 past
+	// it). Writing a response of more than 64 KiB gets as long again
+	// before the connection is cut. 0 means DefaultTimeout.
 	Timeout time.Duration
 	// Logger receives the access log (Info), guest errors (Error) and guest
 	// stderr (Warn); nil means slog.Default().
@@ -134,6 +148,9 @@ type Route struct {
 type route struct {
 	Route
 	info trigger.Info
+	// maxBody and maxResp are the smaller of the trigger's limits and the
+	// component's.
+	maxBody, maxResp int64
 }
 
 // Trigger is an http.Handler that serves requests with components.
@@ -143,8 +160,8 @@ type Trigger struct {
 	log      *slog.Logger
 	idPrefix string
 	idSeq    atomic.Uint64
-	bufs     sync.Pool // *bytes.Buffer for request bodies
-	encs     sync.Pool // *handlerBuf for encoded requests
+	encs     sync.Pool // *handlerBuf: a request's body or encoding buffers
+	mem      bodyMemory
 }
 
 // New checks every route against its component and picks its convention.
@@ -161,14 +178,20 @@ func New(cfg Config) (*Trigger, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
+	switch {
+	case cfg.MaxBodyMemory == 0:
+		cfg.MaxBodyMemory = max(DefaultMaxBodyMemory, cfg.MaxBodyBytes)
+	case cfg.MaxBodyMemory < cfg.MaxBodyBytes:
+		return nil, fmt.Errorf("httptrigger: MaxBodyMemory (%d bytes) is less than MaxBodyBytes (%d): a body at the limit could never be read", cfg.MaxBodyMemory, cfg.MaxBodyBytes)
+	}
 	t := &Trigger{cfg: cfg, log: cfg.Logger}
+	t.mem.max = cfg.MaxBodyMemory
 	if t.log == nil {
 		t.log = slog.Default()
 	}
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	t.idPrefix = hex.EncodeToString(rnd[:])
-	t.bufs.New = func() any { return new(bytes.Buffer) }
 	t.encs.New = func() any { return new(handlerBuf) }
 	seen := map[string]bool{}
 	for _, r := range cfg.Routes {
@@ -185,6 +208,13 @@ func New(cfg Config) (*Trigger, error) {
 		rt, err := checkRoute(cfg.Invoker, r)
 		if err != nil {
 			return nil, err
+		}
+		rt.maxBody, rt.maxResp = cfg.MaxBodyBytes, cfg.MaxResponseBytes
+		if n := rt.info.MaxRequestBytes; n > 0 && n < rt.maxBody {
+			rt.maxBody = n
+		}
+		if n := rt.info.MaxResponseBytes; n > 0 && n < rt.maxResp {
+			rt.maxResp = n
 		}
 		t.routes = append(t.routes, rt)
 	}
@@ -303,12 +333,19 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return n, err
 }
 
+// Unwrap gives http.ResponseController the server's writer.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // ServeHTTP serves one request with the module.
 func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	logging := t.log.Enabled(r.Context(), slog.LevelInfo)
-	var start time.Time
-	if logging {
-		start = time.Now()
+	start := time.Now()
+	deadline := start.Add(t.cfg.Timeout)
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		// Reading the body counts against the request's timeout. The
+		// deadline ends with the body: net/http clears it when the body
+		// has been read, and sets its own for the next request.
+		http.NewResponseController(rw).SetReadDeadline(deadline)
 	}
 	id := t.newID()
 	w := &statusWriter{ResponseWriter: rw}
@@ -317,7 +354,7 @@ func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == HealthPath {
 		t.health(w)
 	} else {
-		gerr = t.serve(w, r, id)
+		gerr = t.serve(w, r, id, deadline)
 	}
 	if w.status == 0 {
 		w.status = 499 // the client went away before an answer
@@ -363,6 +400,9 @@ func (t *Trigger) health(w http.ResponseWriter) {
 		"convention": first.Convention.String(),
 		"pool":       poolJSON(t.Stats()),
 		"routes":     routes,
+		"body_memory": map[string]int64{
+			"used": t.mem.used.Load(), "max": t.mem.max,
+		},
 	})
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -371,38 +411,50 @@ func (t *Trigger) health(w http.ResponseWriter) {
 
 // serve reads the body, runs the module and writes its response or the
 // error's status. It returns the error for the access log.
-func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string) error {
+func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, deadline time.Time) error {
 	rt := t.match(r.URL.Path)
 	if rt == nil {
 		t.fail(w, http.StatusNotFound, id, "no route for "+r.URL.Path)
 		return nil
 	}
-	if r.ContentLength > t.cfg.MaxBodyBytes {
-		t.fail(w, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("request body of %d bytes exceeds the limit of %d", r.ContentLength, t.cfg.MaxBodyBytes))
-		return nil
+	hb := t.encs.Get().(*handlerBuf)
+	defer t.putEnc(hb)
+	var head, room int
+	buf := hb.in[:0]
+	if rt.Convention == Handler {
+		// The body is read straight into the encoded request, after its
+		// head and room for the body's length.
+		buf = hb.head(buf, r)
+		head, room = len(buf), binary.MaxVarintLen64
 	}
-	buf := t.bufs.Get().(*bytes.Buffer)
-	defer t.putBuf(buf)
-	buf.Reset()
-	if r.Body != nil && r.Body != http.NoBody {
-		if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, t.cfg.MaxBodyBytes)); err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				t.fail(w, http.StatusRequestEntityTooLarge, id, fmt.Sprintf("request body exceeds the limit of %d bytes", t.cfg.MaxBodyBytes))
-				return nil
-			}
-			t.fail(w, http.StatusBadRequest, id, "cannot read the request body")
+	var in []byte // the encoded request (handler) or the body (WAGI)
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		var n, reserved int64
+		var err error
+		buf, n, reserved, err = t.readBody(r, buf, room, rt.maxBody)
+		hb.in = buf[:0]
+		defer t.mem.release(reserved)
+		if err != nil {
+			t.failFor(w, r, rt, id, err)
 			return err
 		}
+		if rt.Convention == Handler {
+			in = encodeBody(buf, head, n)
+		} else {
+			in = buf[:n]
+		}
+	} else if rt.Convention == Handler {
+		in = append(buf, 0) // the length of an empty body
+		hb.in = in[:0]
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), t.cfg.Timeout)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
 	var err error
 	switch rt.Convention {
 	case Handler:
-		err = t.serveHandler(ctx, rt, w, r, id, buf.Bytes())
+		err = t.serveHandler(ctx, rt, w, hb, in)
 	case WAGI:
-		err = t.serveWAGI(ctx, rt, w, r, id, buf.Bytes())
+		err = t.serveWAGI(ctx, rt, w, r, id, in)
 	}
 	if err != nil {
 		t.failFor(w, r, rt, id, err)
@@ -410,21 +462,38 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string) error
 	return err
 }
 
-func (t *Trigger) putBuf(b *bytes.Buffer) {
-	if b.Cap() <= 1<<20 {
-		t.bufs.Put(b)
-	}
-}
-
-// failFor maps a guest or pool error to a status and logs it.
+// failFor answers a request that failed with err with the status err maps
+// to, and logs what the operator needs: the one place errors become
+// statuses.
 func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, rt *route, id string, err error) {
-	var bad *BadResponseError
+	var (
+		own *statusError
+		bad *BadResponseError
+	)
 	switch {
+	case errors.As(err, &own):
+		if own.abandon {
+			abandonBody(w)
+		}
+		if own.status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		t.fail(w, own.status, id, own.msg)
+	case errors.Is(err, trigger.ErrLimit):
+		status := limitStatus(err)
+		if status == http.StatusTooManyRequests {
+			w.Header().Set("Retry-After", "1")
+		}
+		// Logged by the access log line, and by the Host (at a bounded
+		// rate: a guest may hammer its limits).
+		t.fail(w, status, id, firstLine(err.Error()))
 	case errors.Is(err, trigger.ErrSaturated):
 		w.Header().Set("Retry-After", "1")
 		t.fail(w, http.StatusServiceUnavailable, id, "all instances are busy; try again later")
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
-		t.fail(w, http.StatusGatewayTimeout, id, fmt.Sprintf("the module did not answer within %s", t.cfg.Timeout))
+		// The request's timeout or the component's own (limits.timeout),
+		// whichever came first.
+		t.fail(w, http.StatusGatewayTimeout, id, "the module did not answer in time")
 	case errors.Is(err, engine.ErrCanceled) || r.Context().Err() != nil:
 		// The client is gone: nobody reads an answer.
 	case errors.As(err, &bad):
@@ -438,6 +507,34 @@ func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, rt *route, id 
 			slog.String("component", rt.Component), slog.String("error", err.Error()))
 		t.fail(w, http.StatusInternalServerError, id, "the module failed")
 	}
+}
+
+// limitStatus is the status of a call past one of its component's limits
+// (err matches trigger.ErrLimit): 413 for its request's size, 502 for its
+// response's, 429 for its message rate, 500 for the others (keyvalue and
+// outgoing HTTP quotas), which are the module's failure.
+func limitStatus(err error) int {
+	var lim *engine.LimitError
+	if !errors.As(err, &lim) {
+		return http.StatusInternalServerError
+	}
+	switch lim.Limit {
+	case "request_bytes":
+		return http.StatusRequestEntityTooLarge
+	case "response_bytes":
+		return http.StatusBadGateway
+	case "messages_per_second":
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// firstLine is s up to its first line break.
+func firstLine(s string) string {
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
 
 // fail writes a short text error naming the request id.

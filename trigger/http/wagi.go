@@ -17,28 +17,30 @@ import (
 // serveWAGI runs one request through the WAGI convention: the route's
 // component runs as a CGI 1.1 script (RFC 3875) on a fresh instance.
 func (t *Trigger) serveWAGI(ctx context.Context, rt *route, w http.ResponseWriter, r *http.Request, id string, body []byte) error {
-	stdout := &limitedBuffer{limit: t.cfg.MaxResponseBytes + 64<<10}
+	stdout := &limitedBuffer{limit: rt.maxResp + 64<<10}
 	var stderr guestStderr
+	in := &stdin{b: body}
 	err := t.cfg.Invoker.Run(ctx, rt.Component, trigger.CommandIO{
 		Args:   CGIArgs(rt.info.Name, r.URL.RawQuery),
 		Env:    CGIEnv(r, rt.Path, id, len(body)),
-		Stdin:  bytes.NewReader(body),
+		Stdin:  in,
 		Stdout: stdout,
 		Stderr: &stderr,
 	})
+	in.close() // the body's buffer goes to the next request
 	t.logStderr(ctx, rt, id, &stderr)
 	if err != nil {
 		return err
 	}
 	if stdout.exceeded {
-		return &BadResponseError{Convention: WAGI, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
+		return tooBig(WAGI, rt.maxResp)
 	}
 	status, header, respBody, err := ParseCGI(stdout.Bytes())
 	if err != nil {
 		return &BadResponseError{Convention: WAGI, Reason: err.Error()}
 	}
-	if int64(len(respBody)) > t.cfg.MaxResponseBytes {
-		return &BadResponseError{Convention: WAGI, Reason: "the response exceeds the limit of " + strconv.FormatInt(t.cfg.MaxResponseBytes, 10) + " bytes"}
+	if int64(len(respBody)) > rt.maxResp {
+		return tooBig(WAGI, rt.maxResp)
 	}
 	for name, values := range header {
 		for _, v := range values {
@@ -54,9 +56,7 @@ func (t *Trigger) serveWAGI(ctx context.Context, rt *route, w http.ResponseWrite
 		}
 		h[name] = append(h[name], values...)
 	}
-	h["Content-Length"] = []string{strconv.Itoa(len(respBody))}
-	w.WriteHeader(status)
-	w.Write(respBody)
+	t.respond(w, status, respBody)
 	return nil
 }
 
