@@ -34,7 +34,8 @@ type Component struct {
 	pool    *pool.Of[*instance] // reactors and plugins; nil for commands
 	runs    *pool.Of[*instance] // commands: bounds concurrent runs
 	closed  atomic.Bool
-	limits  violations // counts of limit violations (limits.go)
+	backoff crashBackoff // pauses new instances while calls keep breaking them
+	limits  violations   // counts of limit violations (limits.go)
 	// claims are the main module's verified claims, nil when it is unsigned (claims.go).
 	claims *claims.Claims
 }
@@ -227,7 +228,12 @@ func (c *Component) startPools(ctx context.Context) error {
 		maxN = defaultMax()
 	}
 	pc := pool.ConfigOf[*instance]{
-		New:          func(ctx context.Context) (*instance, error) { return c.newInstance(ctx, nil, nil) },
+		New: func(ctx context.Context) (*instance, error) {
+			if err := c.backoff.check(c.name); err != nil {
+				return nil, err
+			}
+			return c.newInstance(ctx, nil, nil)
+		},
 		Max:          maxN,
 		MinWarm:      min(in.Min, maxN),
 		IdleTimeout:  in.IdleTimeout,
@@ -449,6 +455,7 @@ func (c *Component) Call(ctx context.Context, function string, input []byte) ([]
 		return nil, c.poolError(function, err)
 	}
 	out, err := c.call(ctx, in, function, input)
+	c.backoff.record(in.Broken())
 	c.pool.Release(in, err)
 	return out, err
 }
@@ -533,6 +540,7 @@ func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64
 		return nil, c.poolError(export, err)
 	}
 	res, err := in.inst.Call(ctx, export, params...)
+	c.backoff.record(in.Broken())
 	c.pool.Release(in, err)
 	return res, c.redactErr(c.observe(err))
 }

@@ -240,6 +240,11 @@ func TestLimitsHTTP(t *testing.T) {
 		if n := hits.Load() - before; n != 3 {
 			t.Errorf("%d + %d requests: %d reached the server, want 3", tc.capability, tc.extism, n)
 		}
+		// A call that keeps within the limit, so that the violations are not
+		// calls in a row that broke their instance (see TestCrashLoopBackoff).
+		if out, err := fetch(1, 0, "/"); err != nil || string(out) != "1" {
+			t.Fatalf("a call under the limit after a violation: %q, %v", out, err)
+		}
 	}
 	// The grant's timeout applies to Extism's http_request as to the
 	// capability's requests: the call fails, it does not wait for the call's
