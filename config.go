@@ -150,8 +150,9 @@ type Limits struct {
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
 	// MaxVarBytes caps an instance's Extism variable store; 0 means 1 MiB.
 	MaxVarBytes Size `yaml:"max_var_bytes" json:"max_var_bytes,omitempty"`
-	// RequestBytes caps a call's input (an HTTP request body, a message);
-	// 0 means the trigger's own cap only.
+	// RequestBytes caps a call's input as the component receives it (an
+	// HTTP handler's encoded request, headers included; a WAGI body; a
+	// message); 0 means the trigger's own cap only.
 	RequestBytes Size `yaml:"request_bytes" json:"request_bytes,omitempty"`
 	// ResponseBytes caps a call's output; 0 means the trigger's own cap
 	// only.

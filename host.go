@@ -267,7 +267,8 @@ func (h *Host) Describe(component string) (trigger.Info, error) {
 		exports[n] = true
 	}
 	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports, Stats: c.Stats,
-		MaxRequestBytes: int64(c.cfg.Limits.RequestBytes), MaxResponseBytes: int64(c.cfg.Limits.ResponseBytes)}, nil
+		MaxRequestBytes: int64(c.cfg.Limits.RequestBytes), MaxResponseBytes: int64(c.cfg.Limits.ResponseBytes),
+		Violations: c.Violations}, nil
 }
 
 // Close closes every component, then the providers and the runtime.

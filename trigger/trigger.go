@@ -46,6 +46,9 @@ type Info struct {
 	// call's input and output (0: the trigger's own); a trigger applies the
 	// smaller of its own and these before it calls.
 	MaxRequestBytes, MaxResponseBytes int64
+	// Violations returns how many calls went past each of the component's
+	// limits, by limit name; nil when the Invoker does not count them.
+	Violations func() map[string]uint64
 }
 
 // Stats is the counters of a component's instances.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func TestUpLimits(t *testing.T) {
 			time.Sleep(1100 * time.Millisecond)
 		}
 		r := do(t, "GET", p.url+"/busy/kv?n=11")
-		if r.status < 400 || strings.Contains(strings.TrimSpace(r.body), "\n") || strings.Contains(r.body, "goroutine") {
+		if r.status != 500 || strings.Contains(strings.TrimSpace(r.body), "\n") || strings.Contains(r.body, "goroutine") {
 			t.Fatalf("GET /busy/kv?n=11 (%d): %d %q, want an error status and at most one line", i+1, r.status, r.body)
 		}
 		t.Logf("the violation got %d %q", r.status, r.body)
@@ -49,6 +50,24 @@ func TestUpLimits(t *testing.T) {
 	}
 	if warnings != 2 {
 		t.Errorf("%d limit warnings logged for 2 violations a second apart", warnings)
+	}
+	// The health check counts them per component and limit.
+	r := do(t, "GET", p.url+"/.well-known/wasmhive/health")
+	var health struct {
+		Routes []struct {
+			Component  string
+			Violations map[string]uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(r.body), &health); err != nil {
+		t.Fatalf("health: %v: %s", err, r.body)
+	}
+	seen := map[string]map[string]uint64{}
+	for _, rt := range health.Routes {
+		seen[rt.Component] = rt.Violations
+	}
+	if got := seen["busy"]["keyvalue_keys_per_call"]; got != 2 || len(seen["calm"]) != 0 {
+		t.Errorf("health violations = %v, want busy keyvalue_keys_per_call 2 and none for calm", seen)
 	}
 	p.stopped(t)
 }

@@ -391,6 +391,9 @@ func (t *Trigger) health(w http.ResponseWriter) {
 		if r.info.Stats != nil {
 			e["pool"] = poolJSON(r.info.Stats())
 		}
+		if r.info.Violations != nil {
+			e["violations"] = r.info.Violations() // by limit name; empty when none
+		}
 		routes = append(routes, e)
 	}
 	first := t.routes[len(t.routes)-1] // the shortest path, "/" for serve
