@@ -268,7 +268,7 @@ func (h *Host) Describe(component string) (trigger.Info, error) {
 	}
 	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports, Stats: c.Stats,
 		MaxRequestBytes: int64(c.cfg.Limits.RequestBytes), MaxResponseBytes: int64(c.cfg.Limits.ResponseBytes),
-		Violations: c.Violations}, nil
+		Violations: c.Violations, Violated: func(err error) { c.observe(err) }}, nil
 }
 
 // Close closes every component, then the providers and the runtime.

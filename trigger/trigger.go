@@ -49,6 +49,11 @@ type Info struct {
 	// Violations returns how many calls went past each of the component's
 	// limits, by limit name; nil when the Invoker does not count them.
 	Violations func() map[string]uint64
+	// Violated, when set, counts a limit of the component (an
+	// *engine.LimitError) that the trigger enforced itself before or after
+	// the call (a request body over MaxRequestBytes), as the component's
+	// own calls' violations are counted.
+	Violated func(err error)
 }
 
 // Stats is the counters of a component's instances.

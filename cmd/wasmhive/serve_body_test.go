@@ -2,12 +2,14 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -276,6 +278,28 @@ components:
 	}
 	if r := post("/", 5000); r.status != 200 || r.body != "hello, world\n" {
 		t.Fatalf("the other component, a body of 5000 bytes: %d %q", r.status, r.body)
+	}
+	// Both refusals count as the component's violations, whether the
+	// trigger (the body, before any call) or the Host (the response)
+	// found them.
+	r := do(t, "GET", p.url+"/.well-known/wasmhive/health")
+	var health struct {
+		Routes []struct {
+			Path       string
+			Violations map[string]uint64
+		}
+	}
+	if err := json.Unmarshal([]byte(r.body), &health); err != nil {
+		t.Fatalf("health: %v: %s", err, r.body)
+	}
+	for _, rt := range health.Routes {
+		want := map[string]uint64{"request_bytes": 1, "response_bytes": 1}
+		if rt.Path == "/" {
+			want = map[string]uint64{}
+		}
+		if !reflect.DeepEqual(rt.Violations, want) {
+			t.Errorf("route %s: violations %v, want %v", rt.Path, rt.Violations, want)
+		}
 	}
 	p.stopped(t)
 }

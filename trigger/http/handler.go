@@ -72,7 +72,7 @@ func (t *Trigger) serveHandler(ctx context.Context, rt *route, w http.ResponseWr
 
 // tooBig is the error of a response over limit.
 func tooBig(c Convention, limit int64) *BadResponseError {
-	return &BadResponseError{Convention: c, Reason: "the response exceeds the limit of " + strconv.FormatInt(limit, 10) + " bytes"}
+	return &BadResponseError{Convention: c, Reason: "the response exceeds the limit of " + strconv.FormatInt(limit, 10) + " bytes", tooBig: true}
 }
 
 // respond writes a module's response (its headers set). A body larger

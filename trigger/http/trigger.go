@@ -473,6 +473,7 @@ func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, rt *route, id 
 		own *statusError
 		bad *BadResponseError
 	)
+	t.reportComponentLimit(rt, err)
 	switch {
 	case errors.As(err, &own):
 		if own.abandon {
@@ -509,6 +510,26 @@ func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, rt *route, id 
 		t.log.LogAttrs(r.Context(), slog.LevelError, "module failed", slog.String("id", id),
 			slog.String("component", rt.Component), slog.String("error", err.Error()))
 		t.fail(w, http.StatusInternalServerError, id, "the module failed")
+	}
+}
+
+// reportComponentLimit tells the Invoker about a body or response the
+// trigger refused at a cap that is the component's (limits.request_bytes,
+// limits.response_bytes, lower than the trigger's own), so that it counts
+// with the component's other violations.
+func (t *Trigger) reportComponentLimit(rt *route, err error) {
+	if rt.info.Violated == nil {
+		return
+	}
+	var own *statusError
+	var bad *BadResponseError
+	switch {
+	case errors.As(err, &own) && own.status == http.StatusRequestEntityTooLarge &&
+		rt.info.MaxRequestBytes > 0 && rt.maxBody == rt.info.MaxRequestBytes:
+		rt.info.Violated(&engine.LimitError{Module: rt.Component, Limit: "request_bytes", Max: uint64(rt.maxBody)})
+	case errors.As(err, &bad) && bad.tooBig &&
+		rt.info.MaxResponseBytes > 0 && rt.maxResp == rt.info.MaxResponseBytes:
+		rt.info.Violated(&engine.LimitError{Module: rt.Component, Limit: "response_bytes", Max: uint64(rt.maxResp)})
 	}
 }
 
@@ -591,6 +612,7 @@ func (t *Trigger) logStderr(ctx context.Context, rt *route, id string, g *guestS
 type BadResponseError struct {
 	Convention Convention
 	Reason     string
+	tooBig     bool // over the route's response cap
 }
 
 func (e *BadResponseError) Error() string {
