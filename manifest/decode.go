@@ -202,7 +202,11 @@ var routeFields = []field[routeDec]{
 		r.r.Path, r.path = s, v
 	}},
 	{"component", func(d *decoder, k, v *yaml.Node, p string, r *routeDec) {
-		if s, ok := d.str(v, p); ok && s != "" {
+		s, ok := d.str(v, p)
+		switch {
+		case ok && s == "":
+			d.add(v.Line, p, "required: the component that serves the route")
+		case ok:
 			r.r.Component, r.comp = s, v
 		}
 	}},
@@ -272,7 +276,11 @@ var subscriptionFields = []field[subDec]{
 		s.s.Subject = str
 	}},
 	{"component", func(d *decoder, k, v *yaml.Node, p string, s *subDec) {
-		if str, ok := d.str(v, p); ok && str != "" {
+		str, ok := d.str(v, p)
+		switch {
+		case ok && str == "":
+			d.add(v.Line, p, "required: the component called for each message")
+		case ok:
 			s.s.Component, s.comp = str, v
 		}
 	}},

@@ -130,6 +130,9 @@ func TestProblems(t *testing.T) {
 		{"wagi export", head + "http:\n  routes:\n    - path: /\n      component: web\n      convention: wagi\n      export: run\ncomponents: {web: {module: handler.wasm}}\n",
 			"app.yaml:5: http.routes[0]: component web exports no _start, which the wagi convention runs (it is a reactor module)\n" +
 				"app.yaml:8: http.routes[0].export: a wagi route runs the module's _start; export applies to the handler convention"},
+		{"route component empty", head + "http:\n  routes:\n    - path: /\n      component:\n    - {path: /x, component: \"\"}\ncomponents: {web: {module: handler.wasm}}\n",
+			"app.yaml:6: http.routes[0].component: required: the component that serves the route\n" +
+				"app.yaml:7: http.routes[1].component: required: the component that serves the route"},
 		{"route unknown field", head + "http:\n  routes:\n    - path: /\n      component: web\n      methods: [GET]\ncomponents: {web: {module: handler.wasm}}\n",
 			`app.yaml:7: http.routes[0]: unknown field "methods"; known: path, component, convention, export`},
 
@@ -146,6 +149,9 @@ func TestProblems(t *testing.T) {
 				"app.yaml:6: messaging.subscriptions[1].component: unknown component \"worker\"; known: web\n" +
 				"app.yaml:7: messaging.subscriptions[2].export: empty; leave export out for the default, handle_message\n" +
 				"app.yaml:8: messaging.subscriptions[3]: duplicate subscription of web to jobs.* (first at line 7)"},
+
+		{"subscription component empty", head + "messaging:\n  subscriptions:\n    - subject: jobs.>\n      component:\ncomponents: {web: {module: handler.wasm}}\n",
+			"app.yaml:6: messaging.subscriptions[0].component: required: the component called for each message"},
 
 		// providers.
 		{"keyvalue type", head + "providers:\n  keyvalue: {type: mysql}\ncomponents: {web: {module: handler.wasm}}\n",
