@@ -33,7 +33,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -99,7 +98,7 @@ type result struct {
 
 func run() error {
 	ctx := context.Background()
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -499,23 +498,6 @@ func buildGuest(root, out, name string, extra ...string) error {
 		return fmt.Errorf("build guest %s: %v\n%s", name, err, b)
 	}
 	return nil
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the wasmhive repository")
-		}
-		dir = parent
-	}
 }
 
 func attached(st *extism.State) engine.InstanceConfig {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/internal/benchload"
 )
 
 // BenchmarkServe serves GET /conn/1?amount=1 in process (no network, one
@@ -19,7 +20,7 @@ import (
 //	go test ./bench/kvcounter -run '^$' -bench Serve -benchmem
 func BenchmarkServe(b *testing.B) {
 	ctx := context.Background()
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/capability/keyvalue"
 	"github.com/wasmhive/wasmhive/capability/keyvalue/kvtest"
+	"github.com/wasmhive/wasmhive/internal/benchload"
 )
 
 // The in-memory store keeps the keyvalue contract, as every provider does.
@@ -25,7 +26,7 @@ func TestMemStoreConformance(t *testing.T) {
 // the same work.
 func TestNativeMatchesGuests(t *testing.T) {
 	ctx := context.Background()
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -133,7 +133,7 @@ type result struct {
 
 func run() error {
 	ctx := context.Background()
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -659,21 +659,4 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1e3)
 	}
 	return fmt.Sprintf("%.2f ms", float64(d.Nanoseconds())/1e6)
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the wasmhive repository")
-		}
-		dir = parent
-	}
 }

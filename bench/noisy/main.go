@@ -123,7 +123,7 @@ type options struct {
 }
 
 func optionsFromFlags() (options, error) {
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		return options{}, err
 	}
@@ -887,21 +887,4 @@ func fmtDur(d time.Duration) string {
 		return fmt.Sprintf("%.2f ms", float64(d.Nanoseconds())/1e6)
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("run from inside the wasmhive repository")
-		}
-		dir = parent
-	}
 }

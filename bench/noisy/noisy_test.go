@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmhive/wasmhive/internal/benchload"
 	"github.com/wasmhive/wasmhive/manifest"
 )
 
@@ -21,7 +22,7 @@ import (
 // figure of the report was measured and that up stopped cleanly; it
 // asserts nothing about speed.
 func TestBenchmarkShort(t *testing.T) {
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestBenchmarkShort(t *testing.T) {
 // absolute, and of the limits only those this build does not decode
 // dropped. A typo in a limit is not dropped but reported.
 func TestPrepareManifest(t *testing.T) {
-	root, err := repoRoot()
+	root, err := benchload.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
