@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync/atomic"
+	"time"
 
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/capability"
@@ -38,6 +39,16 @@ type Component struct {
 	limits  violations   // counts of limit violations (limits.go)
 	// claims are the main module's verified claims, nil when it is unsigned (claims.go).
 	claims *claims.Claims
+	// routes are the component's links by interface, and linkMods the
+	// host modules that carry its imports across them (links.go).
+	routes   map[string]*linkRoute
+	linkMods map[string]*engine.Instance
+	// links are the pools of this component's instances serving other
+	// components' links.
+	links served
+	// next is the version that replaced this one (swap.go): calls that
+	// reach a replaced component go on to it.
+	next atomic.Pointer[Component]
 }
 
 type compiledLib struct {
@@ -165,7 +176,7 @@ func (c *Component) checkGrants() error {
 		for _, f := range m.Compiled().ImportedFunctions() {
 			mod, fn, _ := f.Import()
 			capName, ok := capability.Of(mod)
-			if !ok || c.cfg.Grants.Has(capName) {
+			if _, real := c.h.capFuncs[mod]; !ok || !real || c.cfg.Grants.Has(capName) || c.linked(mod) {
 				continue
 			}
 			return &GrantError{Component: c.name, Capability: capName, Import: mod + "." + fn}
@@ -200,14 +211,14 @@ func (c *Component) prepare(ctx context.Context) error {
 	}
 	c.kernel = c.main.Pattern() != engine.PatternCommand || importsAny(c.main, func(mod string) bool {
 		_, isCap := capability.Of(mod)
-		return isCap || mod == extism.EnvModule
+		return isCap || mod == extism.EnvModule || c.linked(mod)
 	})
 	binders, err := c.h.prov.bind(ctx, c.name, c.bindConfig())
 	if err != nil {
 		return err
 	}
 	c.binders = binders
-	return nil
+	return c.prepareLinks(ctx)
 }
 
 func importsAny(m *engine.Module, pred func(mod string) bool) bool {
@@ -222,27 +233,7 @@ func importsAny(m *engine.Module, pred func(mod string) bool) bool {
 // startPools makes the pool of a reactor or plugin, proving with a first
 // instance that it instantiates, or the run limiter of a command.
 func (c *Component) startPools(ctx context.Context) error {
-	in := c.cfg.Instances
-	maxN := in.Max
-	if maxN <= 0 {
-		maxN = defaultMax()
-	}
-	pc := pool.ConfigOf[*instance]{
-		New: func(ctx context.Context) (*instance, error) {
-			if err := c.backoff.check(c.name); err != nil {
-				return nil, err
-			}
-			return c.newInstance(ctx, nil, nil)
-		},
-		Max:          maxN,
-		MinWarm:      min(in.Min, maxN),
-		IdleTimeout:  in.IdleTimeout,
-		QueueSize:    in.Queue,
-		QueueTimeout: in.QueueTimeout,
-	}
-	if in.Fresh {
-		pc.Policy = pool.Fresh
-	}
+	pc := c.poolConfig(c.cfg.Instances)
 	if c.main.HasExport("_start") {
 		// Every run needs its own instance (its stdio and environment are
 		// fixed at instantiation): the pool only bounds how many run at once.
@@ -282,6 +273,32 @@ func (c *Component) startPools(ctx context.Context) error {
 	p.Add(first)
 	c.pool = p
 	return nil
+}
+
+// poolConfig is the configuration of a pool of the component's instances
+// sized by in.
+func (c *Component) poolConfig(in Instances) pool.ConfigOf[*instance] {
+	maxN := in.Max
+	if maxN <= 0 {
+		maxN = defaultMax()
+	}
+	pc := pool.ConfigOf[*instance]{
+		New: func(ctx context.Context) (*instance, error) {
+			if err := c.backoff.check(c.name); err != nil {
+				return nil, err
+			}
+			return c.newInstance(ctx, nil, nil)
+		},
+		Max:          maxN,
+		MinWarm:      min(in.Min, maxN),
+		IdleTimeout:  in.IdleTimeout,
+		QueueSize:    in.Queue,
+		QueueTimeout: in.QueueTimeout,
+	}
+	if in.Fresh {
+		pc.Policy = pool.Fresh
+	}
+	return pc
 }
 
 // instance is one instance of a component: the main module's, its
@@ -375,7 +392,11 @@ func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio
 	for _, b := range c.binders {
 		b(&icfg)
 	}
-	libs := map[string]*engine.Instance{}
+	componentKey.Set(&icfg, c)
+	libs := make(map[string]*engine.Instance, len(c.linkMods)+len(c.libs))
+	for name, m := range c.linkMods {
+		libs[name] = m
+	}
 	var opened []*engine.Instance
 	fail := func(err error) (*instance, error) {
 		for _, l := range opened {
@@ -434,38 +455,79 @@ func (c *Component) withTimeout(ctx context.Context) (context.Context, context.C
 // Call runs one Extism call of function with input on a warm instance from
 // the component's pool; concurrent calls run in parallel on up to
 // Instances.Max instances. An instance that trapped, timed out or exited is
-// discarded.
+// discarded. A call that reaches a component replaced meanwhile runs on its
+// new version.
 func (c *Component) Call(ctx context.Context, function string, input []byte) ([]byte, error) {
-	if c.closed.Load() {
-		return nil, ErrClosed
+	for {
+		if c.closed.Load() {
+			if n := c.next.Load(); n != nil {
+				c = n
+				continue
+			}
+			return nil, ErrClosed
+		}
+		if c.pool == nil {
+			return nil, fmt.Errorf("component %s is a command: run it (its _start), it has no exports to call", c.name)
+		}
+		out, err := c.callOn(ctx, c.pool, function, input, c.cfg.Limits.Timeout, nil)
+		if r, ok := err.(*replacedError); ok {
+			c = r.next
+			continue
+		}
+		return out, err
 	}
-	if c.pool == nil {
-		return nil, fmt.Errorf("component %s is a command: run it (its _start), it has no exports to call", c.name)
-	}
+}
+
+// replacedError is callOn's answer when its pool closed because the
+// component was replaced: the caller runs the call again on next.
+type replacedError struct{ next *Component }
+
+func (e *replacedError) Error() string { return "component " + e.next.name + " was replaced" }
+
+// callOn runs one call on an instance from p within timeout (0: none, and
+// none is set when ctx's own deadline comes first). With sink, the output
+// is borrowed and handed to sink before the instance goes back to p, and
+// callOn returns no output. When p was closed because the component was
+// replaced, it returns a *replacedError.
+func (c *Component) callOn(ctx context.Context, p *pool.Of[*instance], function string, input []byte, timeout time.Duration,
+	sink func([]byte)) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, contextError(c.name, function, err)
 	}
 	if err := c.checkRequest(function, input); err != nil {
 		return nil, err // before taking an instance
 	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	in, err := c.pool.Get(ctx)
+	if timeout > 0 {
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+	}
+	in, err := p.Get(ctx)
 	if err != nil {
+		if n := c.next.Load(); n != nil && errors.Is(err, pool.ErrClosed) {
+			return nil, &replacedError{next: n}
+		}
 		return nil, c.poolError(function, err)
 	}
-	out, err := c.call(ctx, in, function, input)
+	out, err := c.call(ctx, in, function, input, sink != nil)
+	if err == nil && sink != nil {
+		sink(out)
+		out = nil
+	}
 	c.backoff.record(in.Broken())
-	c.pool.Release(in, err)
+	p.Release(in, err)
 	return out, err
 }
 
-// call runs function on in, which the caller holds alone.
-func (c *Component) call(ctx context.Context, in *instance, function string, input []byte) ([]byte, error) {
+// call runs function on in, which the caller holds alone; with borrow, the
+// output is valid only until in's next call.
+func (c *Component) call(ctx context.Context, in *instance, function string, input []byte, borrow bool) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, contextError(c.name, function, err)
 	}
-	out, err := c.callLimited(ctx, in, function, input)
+	out, err := c.callLimited(ctx, in, function, input, borrow)
 	return out, c.redactErr(err)
 }
 
@@ -533,13 +595,14 @@ func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64
 		}
 		defer in.Close(ctx)
 		res, err := in.inst.Call(ctx, export, params...)
-		return res, c.redactErr(c.observe(err))
+		return append([]uint64(nil), res...), c.redactErr(c.observe(err))
 	}
 	in, err := c.pool.Get(ctx)
 	if err != nil {
 		return nil, c.poolError(export, err)
 	}
 	res, err := in.inst.Call(ctx, export, params...)
+	res = append([]uint64(nil), res...) // the instance's, until its next call
 	c.backoff.record(in.Broken())
 	c.pool.Release(in, err)
 	return res, c.redactErr(c.observe(err))
@@ -580,8 +643,20 @@ func (c *Component) close(ctx context.Context) {
 	if c.runs != nil {
 		c.runs.Close(ctx)
 	}
+	c.closeServed(ctx)
 	c.conf.flush()
 	c.closeModules(ctx)
+}
+
+// closeServed closes the pools serving links to the component.
+func (c *Component) closeServed(ctx context.Context) {
+	c.links.mu.Lock()
+	pools := c.links.pools
+	c.links.pools = nil
+	c.links.mu.Unlock()
+	for _, sp := range pools {
+		sp.pool.Close(ctx)
+	}
 }
 
 func (c *Component) closeModules(ctx context.Context) {
@@ -591,5 +666,8 @@ func (c *Component) closeModules(ctx context.Context) {
 	}
 	for _, l := range c.libs {
 		l.mod.Compiled().Close(ctx)
+	}
+	for _, m := range c.linkMods {
+		m.Close(ctx)
 	}
 }

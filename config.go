@@ -51,6 +51,28 @@ type ComponentConfig struct {
 	// imports from module Name are served by an instance of the library.
 	// Libraries are instantiated in order and may import from earlier ones.
 	Libraries []Library `yaml:"libraries" json:"libraries,omitempty"`
+	// Links satisfy the component's imports of named interfaces with other
+	// components of the Host that export them (docs/links.md). A link
+	// takes precedence over a grant for its interface.
+	Links []Link `yaml:"links" json:"links,omitempty"`
+}
+
+// Link satisfies a component's imports of one interface with the exports
+// of another component, the target, which must be on the Host first.
+// Calls across it run on the target's instances, in a pool of the link's
+// own.
+type Link struct {
+	// Interface is the import module name, e.g. "wasmhive:keyvalue/atomics"
+	// (in a manifest, the key of the links mapping).
+	Interface string `yaml:"-" json:"interface"`
+	// Target names the component that exports it.
+	Target string `yaml:"to" json:"to"`
+	// Timeout bounds each call across the link; 0 means the target's
+	// Limits.Timeout.
+	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Instances sizes the link's pool of the target's instances; its zero
+	// fields mean the target's own Instances.
+	Instances Instances `yaml:"instances" json:"instances"`
 }
 
 // ConfigSource says where a config value comes from: exactly one of Env and

@@ -14,9 +14,11 @@ import (
 	"sync"
 
 	"github.com/wasmhive/wasmhive/abi/extism"
+	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/capability/keyvalue"
 	"github.com/wasmhive/wasmhive/capability/messaging"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/trigger"
 )
 
@@ -108,8 +110,17 @@ type Host struct {
 	mu         sync.RWMutex
 	components map[string]*Component
 	closed     bool
+	// wiring serialises the changes that links are checked against:
+	// adding, replacing and removing components (swap.go).
+	wiring sync.Mutex
+	// drains are the replaced components still finishing their calls.
+	drains sync.WaitGroup
 
 	prov *providers
+	// known are the interfaces whose functions the platform fixes, and
+	// capFuncs the capability functions by interface and name (links.go).
+	known    []link.Interface
+	capFuncs map[string]map[string]capability.Function
 }
 
 // ErrUnknownComponent is matched by errors naming a component the Host does
@@ -131,10 +142,14 @@ func NewHost(ctx context.Context, cfg HostConfig) (*Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	caps := capabilityModules()
+	h.known, h.capFuncs = knownInterfaces(caps)
+	mods := append(extism.HostModules(), caps...)
+	mods = append(mods, invokeModule{h: h})
 	ec := engine.Config{
 		DebugInfo:    cfg.DebugInfo,
 		NoInterrupts: cfg.NoInterrupts,
-		HostModules:  append(append(extism.HostModules(), capabilityModules()...), user...),
+		HostModules:  append(mods, user...),
 	}
 	rt, err := newRuntime(ctx, ec, cfg, h.log)
 	if err != nil {
@@ -183,7 +198,7 @@ func (h *Host) Component(name string) (*Component, error) {
 	if closed {
 		return nil, ErrHostClosed
 	}
-	if !ok {
+	if !ok || c == nil { // nil: reserved while it loads
 		return nil, fmt.Errorf("%w %q", ErrUnknownComponent, name)
 	}
 	return c, nil
@@ -194,8 +209,10 @@ func (h *Host) Components() []string {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	names := make([]string, 0, len(h.components))
-	for n := range h.components {
-		names = append(names, n)
+	for n, c := range h.components {
+		if c != nil {
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	return names
@@ -222,6 +239,13 @@ func (h *Host) AddComponent(ctx context.Context, name string, cfg ComponentConfi
 	h.components[name] = nil // reserved while it loads
 	h.mu.Unlock()
 	c, err := h.load(ctx, name, cfg)
+	if err == nil {
+		h.wiring.Lock()
+		defer h.wiring.Unlock()
+		if err = h.checkLinks(c); err != nil {
+			c.close(ctx)
+		}
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if err != nil || h.closed {
@@ -266,9 +290,18 @@ func (h *Host) Describe(component string) (trigger.Info, error) {
 	for n := range c.main.Compiled().ExportedFunctions() {
 		exports[n] = true
 	}
-	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports, Stats: c.Stats,
+	// The counters follow the component across replacements (swap.go).
+	current := func() *Component {
+		if n, err := h.Component(component); err == nil {
+			return n
+		}
+		return c
+	}
+	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports,
+		Stats:           func() PoolStats { return current().Stats() },
 		MaxRequestBytes: int64(c.cfg.Limits.RequestBytes), MaxResponseBytes: int64(c.cfg.Limits.ResponseBytes),
-		Violations: c.Violations, Violated: func(err error) { c.observe(err) }}, nil
+		Violations: func() map[string]uint64 { return current().Violations() },
+		Violated:   func(err error) { current().observe(err) }}, nil
 }
 
 // Close closes every component, then the providers and the runtime.
@@ -288,6 +321,7 @@ func (h *Host) Close(ctx context.Context) error {
 			c.close(ctx)
 		}
 	}
+	h.drains.Wait() // replaced components stop waiting for their calls
 	err := h.prov.close()
 	if rerr := h.rt.Close(ctx); err == nil {
 		err = rerr

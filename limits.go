@@ -109,11 +109,15 @@ func (c *Component) extismHTTP(sc *extism.StateConfig) {
 // callLimited is one Extism call of function on in within the component's
 // limits: the input and output sizes are checked here, the others by the
 // host functions, and every violation is counted.
-func (c *Component) callLimited(ctx context.Context, in *instance, function string, input []byte) ([]byte, error) {
+func (c *Component) callLimited(ctx context.Context, in *instance, function string, input []byte, borrow bool) ([]byte, error) {
 	if err := c.checkRequest(function, input); err != nil {
 		return nil, err
 	}
-	out, err := extism.Call(ctx, in.inst, in.st, function, input)
+	call := extism.Call
+	if borrow {
+		call = extism.CallBorrow
+	}
+	out, err := call(ctx, in.inst, in.st, function, input)
 	if err != nil {
 		return nil, c.observe(err)
 	}

@@ -98,6 +98,12 @@ func Compile(ctx context.Context, wasm []byte, cfg PluginConfig) (*CompiledPlugi
 	if err != nil {
 		return nil, err
 	}
+	for _, l := range cfg.Linked {
+		if _, err := h.AddComponent(ctx, l.Name, l.Config); err != nil {
+			h.Close(ctx)
+			return nil, err
+		}
+	}
 	c, err := h.AddComponent(ctx, cfg.Name, cc)
 	if err != nil {
 		h.Close(ctx)
@@ -143,7 +149,7 @@ func (p *Plugin) Call(ctx context.Context, function string, input []byte) ([]byt
 	}
 	ctx, cancel := p.c.withTimeout(ctx)
 	defer cancel()
-	return p.c.call(ctx, p.in, function, input)
+	return p.c.call(ctx, p.in, function, input, false)
 }
 
 // Name returns the plugin's name.

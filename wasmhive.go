@@ -102,4 +102,13 @@ type PluginConfig struct {
 	// Host is the plugin's private Host: Logger, HostFunctions, Stdout and
 	// Stderr, the compilation cache, NoInterrupts and DebugInfo.
 	Host HostConfig
+	// Linked are other components on the plugin's Host, added before it in
+	// order, that Component.Links may name as targets (docs/links.md).
+	Linked []NamedComponent
+}
+
+// NamedComponent is a component's name and configuration.
+type NamedComponent struct {
+	Name   string
+	Config ComponentConfig
 }

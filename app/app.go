@@ -11,9 +11,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/manifest"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 	msgtrigger "github.com/wasmhive/wasmhive/trigger/messaging"
@@ -50,13 +52,18 @@ type App struct {
 	msgs  *msgtrigger.Trigger
 	errc  chan error
 	start time.Time
+
+	// reloadMu serialises Reload (reload.go) and Close; loaded is what
+	// each component of the Host was last loaded from.
+	reloadMu sync.Mutex
+	loaded   map[string]loadedComponent
 }
 
 // Start starts everything m describes, or nothing: a component that does
 // not load, a route that does not fit its component or a port in use stops
 // it with one error naming the manifest line, after undoing what started.
 func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
-	a := &App{m: m, cfg: cfg, log: cfg.Logger, errc: make(chan error, 1), start: time.Now()}
+	a := &App{m: m, cfg: cfg, log: cfg.Logger, errc: make(chan error, 1), start: time.Now(), loaded: map[string]loadedComponent{}}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -79,10 +86,17 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		a.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	for _, c := range m.Components {
-		if _, err := h.AddComponent(ctx, c.Name, WithDefaultMemory(c.Config)); err != nil {
+	order, err := StartOrder(m)
+	if err != nil {
+		return fail(fmt.Errorf("%s: components: %w", m.File, err))
+	}
+	for _, c := range order {
+		cfg := WithDefaultMemory(c.Config)
+		sum, _ := moduleSum(cfg) // before loading, for Reload; a module that cannot be read fails to load
+		if _, err := h.AddComponent(ctx, c.Name, cfg); err != nil {
 			return fail(m.Errorf(c.Line, "components."+c.Name, "%v", err))
 		}
+		a.loaded[c.Name] = loadedComponent{cfg: cfg, sum: sum}
 	}
 	checkAppMemory(a.log, m)
 	if len(m.HTTP.Routes) > 0 {
@@ -133,6 +147,30 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		go func() { a.errc <- srv.Serve(ln) }()
 	}
 	return a, nil
+}
+
+// StartOrder returns m's components in the order they are added to a
+// Host: every link's target before the components that link to it, and
+// otherwise in file order. A cycle of links is an error.
+func StartOrder(m *manifest.App) ([]manifest.Component, error) {
+	var g link.Graph
+	for _, c := range m.Components {
+		n := link.Node{Name: c.Name, Links: map[string]string{}}
+		for _, l := range c.Config.Links {
+			n.Links[l.Interface] = l.Target
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	names, err := g.Order()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]manifest.Component, 0, len(names))
+	for _, n := range names {
+		c, _ := m.Component(n)
+		out = append(out, *c)
+	}
+	return out, nil
 }
 
 // listen is the address the HTTP trigger listens on.
@@ -204,10 +242,12 @@ func (a *App) Close(ctx context.Context) error {
 		a.ln.Close()
 	}
 	a.ln = nil
-	if a.host == nil {
+	a.reloadMu.Lock() // a reload in progress finishes first
+	h := a.host
+	a.host = nil
+	a.reloadMu.Unlock()
+	if h == nil {
 		return nil
 	}
-	err := a.host.Close(ctx)
-	a.host = nil
-	return err
+	return h.Close(ctx)
 }

@@ -69,6 +69,8 @@ type Instance struct {
 	seq     uint64      // numbers the outermost calls, for CallCounter
 	counts  []callCount // CallCounter counts, indexed by counter
 	grow    *growth     // refused memory growth; nil without a memory cap
+	stack   [8]uint64   // parameters and results of a call (see Call)
+	inCall  bool        // stack is in use
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -166,7 +168,8 @@ var ErrNoExport = errors.New("no such exported function")
 var ErrBroken = errors.New("instance is no longer usable (it trapped, exited or timed out)")
 
 // Call calls the exported function name with params encoded as wazero
-// encodes them (api.EncodeI32 and friends) and returns its results.
+// encodes them (api.EncodeI32 and friends) and returns its results, which
+// are valid until the next call on the instance (as wazero's are).
 //
 // A host function that finds a limit passed ends the call with
 // panic(*LimitError): Call returns a copy with Module and Function filled
@@ -194,7 +197,21 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 			i.grow.refused = 0
 		}
 	}
-	res, err := f.Call(ctx, params...)
+	var res []uint64
+	var err error
+	if nres := len(f.Definition().ResultTypes()); !i.inCall && len(params) <= len(i.stack) && nres <= len(i.stack) &&
+		len(f.Definition().ParamTypes()) == len(params) {
+		// The instance's own stack: no slice allocated per call. Results
+		// are valid until the next call on the instance.
+		i.inCall = true
+		st := i.stack[:max(len(params), nres)]
+		copy(st, params)
+		err = f.CallWithStack(ctx, st)
+		i.inCall = false
+		res = st[:nres]
+	} else {
+		res, err = f.Call(ctx, params...)
+	}
 	if err == nil && ctx.Err() != nil && i.mod.IsClosed() {
 		// The deadline or cancellation closed the module while the guest was
 		// inside a host call that returned anyway (wazero only checks ctx on

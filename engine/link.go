@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 )
@@ -27,4 +29,30 @@ func (rt *Runtime) InstantiateLinked(ctx context.Context, m *Module, cfg Instanc
 		return nil
 	})
 	return rt.instantiate(ctx, lctx, m, cfg)
+}
+
+// InstantiateHost instantiates h as an anonymous host module: one that is
+// not registered under its name in the Runtime, so it can serve the imports
+// of chosen instances only (pass it in InstantiateLinked's libs under
+// h.ModuleName()), beside a host module of the same name that serves the
+// others. Close the returned Instance when no instance linked to it is
+// left.
+func (rt *Runtime) InstantiateHost(ctx context.Context, h HostModule) (*Instance, error) {
+	b := rt.wr.NewHostModuleBuilder(h.ModuleName())
+	h.Define(rt, b)
+	cm, err := b.Compile(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("host module %s: %w", h.ModuleName(), err)
+	}
+	mod, err := rt.wr.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		return nil, fmt.Errorf("host module %s: %w", h.ModuleName(), err)
+	}
+	return &Instance{rt: rt, mod: mod, module: &Module{name: h.ModuleName()}}, nil
+}
+
+// HasHostModule reports whether the Runtime defines the host module name.
+func (rt *Runtime) HasHostModule(name string) bool {
+	_, ok := rt.hostNames[name]
+	return ok
 }

@@ -60,7 +60,7 @@ func (r *Report) writeText(w io.Writer, indent string) {
 		fmt.Fprintf(w, "\n%scustom sections (%d)\n", indent, len(r.CustomSections))
 		t = table{rightAlign: 2}
 		for _, c := range r.CustomSections {
-			t.row(indent+"  ", quoteIfOdd(c.Name), plural(c.Size, "byte"))
+			t.row(indent+"  ", Printable(c.Name), plural(c.Size, "byte"))
 		}
 		t.write(w)
 	}
@@ -74,9 +74,9 @@ func (r *Report) writeImports(w io.Writer, indent string) {
 	fmt.Fprintf(w, "\n%simports (%d)\n", indent, n)
 	var t table
 	for _, g := range r.Imports {
-		t.heading(indent + "  " + quoteIfOdd(g.Module))
+		t.heading(indent + "  " + Printable(g.Module))
 		for _, it := range g.Items {
-			t.row(indent+"    ", it.Kind, quoteIfOdd(it.Name), importDetail(it))
+			t.row(indent+"    ", it.Kind, Printable(it.Name), importDetail(it))
 		}
 	}
 	t.write(w)
@@ -111,7 +111,7 @@ func (r *Report) writeExports(w io.Writer, indent string) {
 		if detail == "" && e.Kind != "func" {
 			detail = fmt.Sprintf("%s %d", e.Kind, e.Index)
 		}
-		t.row(indent+"  ", e.Kind, quoteIfOdd(e.Name), detail)
+		t.row(indent+"  ", e.Kind, Printable(e.Name), detail)
 	}
 	t.write(w)
 }
@@ -122,13 +122,13 @@ func (r *Report) writeMemories(w io.Writer, indent string) {
 	for _, m := range r.Memories {
 		where := "defined"
 		if m.Import != "" {
-			where = "imported " + quoteIfOdd(m.Import)
+			where = "imported " + Printable(m.Import)
 		}
 		exp := ""
 		if len(m.Exports) > 0 {
 			names := make([]string, len(m.Exports))
 			for i, n := range m.Exports {
-				names[i] = quoteIfOdd(n)
+				names[i] = Printable(n)
 			}
 			exp = "exported as " + strings.Join(names, ", ")
 		}
@@ -145,7 +145,7 @@ func (c *Component) writeText(w io.Writer, indent string) {
 		fmt.Fprintf(w, "\n%s%s (%d)\n", indent, list.title, len(list.items))
 		var t table
 		for _, e := range list.items {
-			t.row(indent+"  ", e.Kind, quoteIfOdd(e.Name))
+			t.row(indent+"  ", e.Kind, Printable(e.Name))
 		}
 		t.write(w)
 	}
@@ -274,12 +274,12 @@ func plural(n int, unit string) string {
 
 // quoteIfOdd quotes names that contain spaces, control characters or are
 // empty, so columns stay readable and nothing odd reaches the terminal.
-func quoteIfOdd(s string) string {
+func Printable(s string) string {
 	if s == "" {
 		return `""`
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r == '"' || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' {
+		if r <= ' ' || r == 0x7f || r == '"' || (r >= 0x80 && r < 0xa0) || r == '\u2028' || r == '\u2029' || r == utf8.RuneError {
 			return fmt.Sprintf("%q", s)
 		}
 	}

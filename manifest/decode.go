@@ -37,6 +37,14 @@ type component struct {
 	key     *yaml.Node // the name
 	grants  *yaml.Node // the grants key; nil when absent
 	modules []module   // the component's and its libraries'
+	links   []linkRef  // its links' targets, to check they exist
+}
+
+// linkRef is a link's target as written.
+type linkRef struct {
+	node   *yaml.Node
+	target string
+	path   string
 }
 
 type module struct {
@@ -480,6 +488,43 @@ var componentFields = []field[compConfig]{
 			d.add(present["min"].val.Line, join(p, "min"), "min %d is more than max %d", in.Min, in.Max)
 		}
 	}},
+	{"links", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
+		pairs, _ := d.mapping(v, p)
+		for _, pr := range pairs {
+			if !d.visit() {
+				break
+			}
+			iface := pr.key.Value
+			ip := join(p, iface)
+			if msg := checkInterface(iface); msg != "" {
+				d.add(pr.key.Line, p, "%s", msg)
+				continue
+			}
+			l := wasmhive.Link{Interface: iface}
+			val := resolve(pr.val)
+			var targetNode *yaml.Node
+			if val != nil && val.Kind == yaml.ScalarNode && !isNull(val) {
+				l.Target, _ = d.str(val, ip)
+				targetNode = val
+			} else {
+				present, ok := object(d, val, ip, "field", nil, linkFields, &l)
+				if !ok {
+					continue
+				}
+				if present["to"] == nil {
+					d.add(pr.key.Line, join(ip, "to"), "required: the component that exports %s", iface)
+					continue
+				}
+				targetNode = present["to"].val
+			}
+			if l.Target == "" {
+				d.add(pr.key.Line, ip, "required: the component that exports %s (links: {%s: COMPONENT})", iface, iface)
+				continue
+			}
+			c.c.links = append(c.c.links, linkRef{node: targetNode, target: l.Target, path: ip})
+			c.cfg.Links = append(c.cfg.Links, l)
+		}
+	}},
 	{"libraries", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
 		items, _ := d.list(v, p)
 		seen := map[string]int{}
@@ -669,6 +714,36 @@ var limitsFields = []field[wasmhive.Limits]{
 	{"messages_per_second", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
 		l.MessagesPerSecond = d.count(v, p)
 	}},
+}
+
+var linkFields = []field[wasmhive.Link]{
+	{"to", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Link) {
+		l.Target, _ = d.str(v, p)
+	}},
+	{"timeout", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Link) {
+		l.Timeout, _ = d.duration(v, p)
+	}},
+	{"instances", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Link) {
+		in := &l.Instances
+		present, ok := object(d, v, p, "field", nil, instancesFields, in)
+		if ok && in.Max > 0 && in.Min > in.Max {
+			d.add(present["min"].val.Line, join(p, "min"), "min %d is more than max %d", in.Min, in.Max)
+		}
+	}},
+}
+
+// checkInterface checks a linked interface's name: an import module name,
+// such as wasmhive:keyvalue/atomics or acme:orders/pricing.
+func checkInterface(s string) string {
+	switch {
+	case s == "":
+		return "a link needs an interface: the import module name (e.g. wasmhive:keyvalue/atomics)"
+	case len(s) > 256:
+		return fmt.Sprintf("interface name of %d bytes; at most 256", len(s))
+	case strings.ContainsAny(s, " \t\r\n#\x00"):
+		return fmt.Sprintf("%q is not an interface name: no spaces, control characters or '#'", s)
+	}
+	return ""
 }
 
 var instancesFields = []field[wasmhive.Instances]{

@@ -188,7 +188,17 @@ func TestProblems(t *testing.T) {
 				"app.yaml:11: components.empty.module: required: the path of the component's .wasm file"},
 		{"component not a mapping", head + "components:\n  web: handler.wasm\n", `app.yaml:4: components.web: want a mapping, got "handler.wasm"`},
 		{"component unknown field", head + "components:\n  web:\n    module: reactor.wasm\n    wasm: reactor.wasm\n",
-			`app.yaml:6: components.web: unknown field "wasm"; known: module, config, env, dirs, private_dir, grants, limits, instances, libraries`},
+			`app.yaml:6: components.web: unknown field "wasm"; known: module, config, env, dirs, private_dir, grants, limits, instances, links, libraries`},
+		{"links", head + "components:\n  web:\n    module: reactor.wasm\n    links:\n      acme:a/b: nosuch\n      acme:c/d: web\n      acme:e/f: {timeout: 1s}\n      acme:g/h: {to: api, timeout: soon, color: red}\n      \"bad name\": api\n      acme:i/j: ~\n  api: {module: reactor.wasm}\n",
+			"app.yaml:7: components.web.links.acme:a/b: unknown component \"nosuch\"; known: web, api\n" +
+				"app.yaml:8: components.web.links.acme:c/d: a component cannot be linked to itself\n" +
+				"app.yaml:9: components.web.links.acme:e/f.to: required: the component that exports acme:e/f\n" +
+				"app.yaml:10: components.web.links.acme:g/h.timeout: want a duration such as 5s, 250ms or 1m30s, got \"soon\"\n" +
+				"app.yaml:10: components.web.links.acme:g/h: unknown field \"color\"; known: to, timeout, instances\n" +
+				"app.yaml:11: components.web.links: \"bad name\" is not an interface name: no spaces, control characters or '#'\n" +
+				"app.yaml:12: components.web.links.acme:i/j.to: required: the component that exports acme:i/j"},
+		{"link cycle", head + "components:\n  a:\n    module: reactor.wasm\n    links: {acme:x/y: b}\n  b:\n    module: reactor.wasm\n    links: {acme:x/y: c}\n  c:\n    module: reactor.wasm\n    links: {acme:z/z: a}\n",
+			"app.yaml:6: components: link cycle: a -> b -> c -> a"},
 		{"duplicate component", head + "components:\n  web: {module: reactor.wasm}\n  web: {module: reactor.wasm}\n", `app.yaml:5: components: duplicate key "web" (first at line 4)`},
 		{"config and env", head + "components:\n  web:\n    module: reactor.wasm\n    config: [a, b]\n    env: {\"A=B\": x, C: [1]}\n",
 			"app.yaml:6: components.web.config: want a mapping, got a list\n" +

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/inspect"
+	"github.com/wasmhive/wasmhive/link"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 )
 
@@ -83,9 +85,46 @@ func (d *decoder) validate(f *file, root *yaml.Node) {
 	}
 
 	for i, c := range f.components {
+		for _, l := range c.links {
+			if l.target == c.key.Value {
+				d.add(l.node.Line, l.path, "a component cannot be linked to itself")
+				continue
+			}
+			unknown(l.node, l.path, l.target)
+		}
 		d.checkImports(&f.app.Components[i], c)
 	}
+	d.checkLinkCycle(f)
 	d.checkRoutes(f)
+}
+
+// checkLinkCycle reports links that lead back to where they started.
+func (d *decoder) checkLinkCycle(f *file) {
+	var g link.Graph
+	for _, c := range f.app.Components {
+		n := link.Node{Name: c.Name, Links: map[string]string{}}
+		for _, l := range c.Config.Links {
+			if l.Target != c.Name {
+				n.Links[l.Interface] = l.Target
+			}
+		}
+		g.Nodes = append(g.Nodes, n)
+	}
+	if _, err := g.Order(); err != nil {
+		line := 0
+		var ce *link.CycleError
+		if errors.As(err, &ce) && len(ce.Path) > 0 {
+			if c := f.component(ce.Path[0]); c != nil {
+				line = c.key.Line
+				for _, l := range c.links {
+					if len(ce.Path) > 1 && l.target == ce.Path[1] {
+						line = l.node.Line
+					}
+				}
+			}
+		}
+		d.add(line, "components", "%v", err)
+	}
 }
 
 // report inspects module m once; nil when it cannot be read (recorded).
@@ -206,7 +245,7 @@ func (d *decoder) checkImports(comp *Component, c component) {
 		missing := map[string][]string{}
 		for _, g := range r.Imports {
 			name, ok := capability.Of(g.Module)
-			if !ok || comp.Config.Grants.Has(name) {
+			if !ok || comp.Config.Grants.Has(name) || linksInterface(comp.Config, g.Module) {
 				continue
 			}
 			if missing[name] == nil {
@@ -218,6 +257,15 @@ func (d *decoder) checkImports(comp *Component, c component) {
 			d.add(line, field, "the %s imports %s, but %s is not granted; add "+hint, what, strings.Join(missing[name], " and "), name, name)
 		}
 	}
+}
+
+func linksInterface(cfg wasmhive.ComponentConfig, iface string) bool {
+	for _, l := range cfg.Links {
+		if l.Interface == iface {
+			return true
+		}
+	}
+	return false
 }
 
 // Summary counts what the app has, as `wasmhive validate` prints it: "2

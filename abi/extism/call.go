@@ -158,3 +158,13 @@ func importsWASI(m *engine.Module) bool {
 	}
 	return false
 }
+
+// CallBorrow is Call whose output is borrowed from st instead of copied:
+// it is valid only until the next call on st, so the caller must be done
+// with it before another call may use the instance. It saves a copy of the
+// output for callers that copy it on at once (a call across a link).
+func CallBorrow(ctx context.Context, inst *engine.Instance, st *State, function string, input []byte) ([]byte, error) {
+	st.borrow = true
+	defer func() { st.borrow = false }()
+	return Call(ctx, inst, st, function, input)
+}

@@ -290,7 +290,12 @@ func (bulkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 		// The output stays outside kernel memory (one copy less) unless the
 		// plugin asks for its handle with output_offset.
 		s.output, s.outLen, s.outExt = 0, st[1], nil
-		if st[1] > 0 {
+		switch {
+		case st[1] == 0:
+		case s.borrow:
+			s.outBuf = append(s.outBuf[:0], src...)
+			s.outExt = s.outBuf
+		default:
 			s.outExt = append([]byte(nil), src...)
 		}
 	})

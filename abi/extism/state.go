@@ -81,6 +81,8 @@ type State struct {
 	output  uint64 // output block, 0 while the output is outExt
 	outLen  uint64
 	outExt  []byte // output written by bulk output_write, outside kernel memory
+	outBuf  []byte // reused for outExt by calls whose output is borrowed (CallBorrow)
+	borrow  bool   // the current call's output is borrowed
 	errH    uint64
 	maxKern uint64
 
@@ -345,6 +347,9 @@ func (s *State) SetInput(in []byte) error {
 	if len(s.mem) > retainBytes && len(in) < retainBytes/2 {
 		s.mem = make([]byte, retainBytes)
 	}
+	if cap(s.outBuf) > retainBytes {
+		s.outBuf = nil
+	}
 	if uint64(len(in)) > s.maxKern-first {
 		return fmt.Errorf("input of %d bytes: %w (limit %d bytes)", len(in), ErrKernelMemoryFull, s.maxKern)
 	}
@@ -358,7 +363,7 @@ func (s *State) Output() ([]byte, error) {
 		return []byte{}, nil
 	}
 	if s.output == 0 && s.outExt != nil {
-		out := s.outExt // already a private copy
+		out := s.outExt // already a private copy, or the borrowed buffer
 		s.outExt = nil
 		s.outLen = 0
 		return out, nil
@@ -366,6 +371,9 @@ func (s *State) Output() ([]byte, error) {
 	b, err := s.Range(s.output, s.outLen)
 	if err != nil {
 		return nil, fmt.Errorf("output: %w", err)
+	}
+	if s.borrow {
+		return b, nil
 	}
 	return append([]byte(nil), b...), nil
 }

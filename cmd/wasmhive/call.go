@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type callFlags struct {
 	dirs       []string
 	roDirs     []string
 	links      []string
+	linkTo     []string
 	timeout    time.Duration
 	maxMemory  string
 	logLevel   string
@@ -78,6 +80,7 @@ traps.`,
 	fl.StringArrayVar(&f.dirs, "dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-write (repeatable)")
 	fl.StringArrayVar(&f.roDirs, "ro-dir", nil, "preopen `HOST_DIR[::GUEST_DIR]` read-only (repeatable)")
 	fl.StringArrayVar(&f.links, "link", nil, "link library module `NAME=FILE`: MODULE's imports from NAME are served by FILE (repeatable)")
+	fl.StringArrayVar(&f.linkTo, "link-to", nil, "serve MODULE's imports of interface `IFACE=FILE` with the component in FILE, a separate instance with the same grants and limits (repeatable; docs/links.md)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the call after `DURATION` (e.g. 5s); 0 means no limit")
 	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory and kernel memory at `SIZE` each (e.g. 64MiB)")
 	fl.StringVar(&f.logLevel, "log-level", "", "print the plugin's logs at `LEVEL` and above (trace, debug, info, warn, error); off by default")
@@ -205,7 +208,35 @@ func (f callFlags) pluginConfig(cmd *cobra.Command, verbose bool) (wasmhive.Plug
 		return cfg, 0, err
 	}
 	cfg.Host.Claims, err = f.sandbox.claims()
+	if err != nil {
+		return cfg, 0, err
+	}
+	err = f.linkedComponents(&cfg)
 	return cfg, maxInput, err
+}
+
+// linkedComponents adds a component per --link-to, named after its file,
+// with the main component's grants and limits, and links the main
+// component to it.
+func (f callFlags) linkedComponents(cfg *wasmhive.PluginConfig) error {
+	names := map[string]bool{}
+	base := cfg.Component
+	for _, l := range f.linkTo {
+		iface, file, ok := strings.Cut(l, "=")
+		if !ok || iface == "" || file == "" || strings.ContainsAny(iface, " #") {
+			return fmt.Errorf("--link-to %q: want INTERFACE=FILE (e.g. wasmhive:keyvalue/atomics=kv-sender.wasm)", l)
+		}
+		name := strings.TrimSuffix(filepath.Base(file), ".wasm")
+		for n := 2; names[name] || name == cfg.Name; n++ {
+			name = fmt.Sprintf("%s-%d", strings.TrimSuffix(filepath.Base(file), ".wasm"), n)
+		}
+		names[name] = true
+		tc := base
+		tc.Module, tc.Libraries, tc.Links, tc.Vars = file, nil, nil, nil
+		cfg.Linked = append(cfg.Linked, wasmhive.NamedComponent{Name: name, Config: tc})
+		cfg.Component.Links = append(cfg.Component.Links, wasmhive.Link{Interface: iface, Target: name})
+	}
+	return nil
 }
 
 // readCallInput reads the call's input: --input, --input-file or stdin, at

@@ -346,6 +346,8 @@ func guestError(err error, verbose bool) error {
 	var trap *engine.TrapError
 	var load *engine.LoadError
 	var unresolved *engine.UnresolvedImportsError
+	var linkErr *wasmhive.LinkError
+	var cycle *wasmhive.LinkCycleError
 	switch {
 	case errors.As(err, &exit):
 		if exit.Code >= 126 {
@@ -365,7 +367,7 @@ func guestError(err error, verbose bool) error {
 		return exitStatus{code: exitTrap, msg: msg}
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, engine.ErrCanceled):
 		return err // supervise words these
-	case errors.As(err, &load), errors.As(err, &unresolved):
+	case errors.As(err, &load), errors.As(err, &unresolved), errors.As(err, &linkErr), errors.As(err, &cycle):
 		return usageError{err}
 	}
 	return err

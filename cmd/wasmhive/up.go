@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -39,6 +40,9 @@ bound to the providers (embedded by default: a bbolt keyvalue store under the ap
 in-process NATS server), the HTTP routes listen on http.listen (127.0.0.1:8080 by default) and the
 messaging subscriptions start. Schema: docs/manifest.md.
 
+SIGHUP, or wasmhive reload APP.yaml (through the control socket <data dir>/control.sock), re-reads
+the manifest and hot swaps the components that changed while requests flow; see docs/manifest.md#reloading.
+
 The manifest's claims section is the policy on the modules' signed claims; --require-claims (or
 --require-claims=false) overrides its require, and each --trusted-issuer adds to its
 trusted_issuers.`,
@@ -63,6 +67,9 @@ trusted_issuers.`,
 
 func upApp(cmd *cobra.Command, f upFlags, path string) error {
 	handleSignals() // SIGINT/SIGTERM cancel ctx: drain and stop
+	// SIGHUP reloads the manifest (reload.go).
+	hup, stopHUP := notifyHUP()
+	defer stopHUP()
 	ctx := cmd.Context()
 	verbose, _ := cmd.Flags().GetBool("verbose")
 	if f.shutdownTimeout < 0 {
@@ -94,12 +101,23 @@ func upApp(cmd *cobra.Command, f upFlags, path string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	dir, _ := a.Host().DataDir()
+	rl := &reloader{path: path, app: a, log: log, prepare: func(m *manifest.App) error { return f.claims.overrideClaims(&m.Claims) }}
+	ctl, err := startControl(ctx, dir, rl, log)
+	if err != nil {
+		a.Close(context.WithoutCancel(ctx))
+		return usageError{err}
+	}
+	defer ctl.close()
+	go rl.onHUP(ctx, hup)
 	attrs := []any{"app", m.Name, "components", len(m.Components)}
 	if addr := a.Addr(); addr != nil {
 		attrs = append(attrs, "url", "http://"+addr.String())
 	}
-	dir, _ := a.Host().DataDir()
 	attrs = append(attrs, "data_dir", dir)
+	if ctl != nil {
+		attrs = append(attrs, "control", ctl.path)
+	}
 	log.Info("up", attrs...)
 	err = a.Wait(ctx)
 	log.Info("stopped", "app", m.Name)
