@@ -161,3 +161,44 @@ func TestLinkChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestLinkTargetLimit: a limit the target passes is an ERROR reply for
+// the caller, not the caller's failure.
+func TestLinkTargetLimit(t *testing.T) {
+	ctx := context.Background()
+	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{DataDir: t.TempDir(), NoCache: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(ctx)
+	if _, err := h.AddComponent(ctx, "greeter", wasmhive.ComponentConfig{Module: testguest.GoReactor(t, "links/greeter"),
+		Limits: wasmhive.Limits{ResponseBytes: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	caller, err := h.AddComponent(ctx, "caller", wasmhive.ComponentConfig{Module: testguest.GoReactor(t, "links/caller"),
+		Links: []wasmhive.Link{{Interface: "acme:greeter/api", Target: "greeter"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.Invoke(ctx, "caller", "call_hello", []byte("a long name"))
+	if err == nil || !strings.Contains(err.Error(), "callee: link caller -> greeter (acme:greeter/api): greeter: acme:greeter/api#hello: limit response_bytes") {
+		t.Fatalf("over the target's response_bytes: %v", err)
+	}
+	if errors.Is(err, wasmhive.ErrLimit) {
+		t.Errorf("the caller's call is reported as the caller's own limit: %v", err)
+	}
+	g, _ := h.Component("greeter")
+	if v := g.Violations()["response_bytes"]; v != 1 {
+		t.Errorf("the target's violations: %v", g.Violations())
+	}
+	if v := caller.Violations(); len(v) != 0 {
+		t.Errorf("the caller's violations: %v", v)
+	}
+	// The caller's instance lived on: it answers the next call.
+	if out, err := h.Invoke(ctx, "caller", "call_none", nil); err != nil || string(out) != "none" {
+		t.Errorf("after the limit: %q, %v", out, err)
+	}
+	if s := caller.Stats(); s.Discarded != 0 {
+		t.Errorf("the caller lost an instance: %+v", s)
+	}
+}
