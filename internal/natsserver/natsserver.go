@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -33,6 +34,27 @@ type Config struct {
 	// ReadyTimeout bounds how long Start waits for the server to accept
 	// connections; 0 means 10s (or ctx's deadline, if sooner).
 	ReadyTimeout time.Duration
+	// Name is the server's name, unique within a cluster (JetStream needs
+	// it); "" means "wasmhive".
+	Name string
+	// Cluster, when its Listen is set, makes the server a member of a NATS
+	// cluster: it accepts routes on Cluster.Listen and connects to
+	// Cluster.Routes, so that several servers (several hosts) act as one.
+	Cluster Cluster
+}
+
+// Cluster configures the routes between the servers of a NATS cluster.
+type Cluster struct {
+	// Name names the cluster; every member must use the same. "" means
+	// "wasmhive".
+	Name string
+	// Listen is the TCP address other members route to (port 0 picks a
+	// free one); "" means no cluster.
+	Listen string
+	// Routes are the other members' route URLs (nats://127.0.0.1:6222);
+	// a member may list itself, and members started later find the
+	// earlier ones through them.
+	Routes []string
 }
 
 // DefaultReadyTimeout is how long Start waits by default.
@@ -53,8 +75,12 @@ var ErrNotReady = errors.New("embedded NATS server did not start")
 // A Listen address already in use is an error (errors.Is(err,
 // syscall.EADDRINUSE) holds).
 func Start(ctx context.Context, cfg Config) (*Server, error) {
+	name := cfg.Name
+	if name == "" {
+		name = "wasmhive"
+	}
 	opts := &server.Options{
-		ServerName: "wasmhive",
+		ServerName: name,
 		NoSigs:     true, // the host owns signal handling
 		NoLog:      true, // the logger is set below
 		DontListen: cfg.Listen == "",
@@ -74,6 +100,33 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		l.Close()
 		opts.Host, opts.Port = host, port
+	}
+	if c := cfg.Cluster; c.Listen != "" {
+		host, port, err := splitListen(c.Listen)
+		if err != nil {
+			return nil, fmt.Errorf("cluster %w", err)
+		}
+		opts.Cluster.Name = c.Name
+		if opts.Cluster.Name == "" {
+			opts.Cluster.Name = "wasmhive"
+		}
+		opts.Cluster.Host, opts.Cluster.Port = host, port
+		routes := c.Routes
+		if len(routes) == 0 && cfg.Dir != "" {
+			// A clustered JetStream needs routes: the first member of a
+			// cluster routes to itself until others route to it.
+			if port == server.RANDOM_PORT {
+				return nil, errors.New("embedded NATS server: a JetStream cluster's first member needs a fixed cluster port (or routes to the others)")
+			}
+			routes = []string{"nats://" + net.JoinHostPort(host, strconv.Itoa(port))}
+		}
+		for _, r := range routes {
+			u, err := url.Parse(r)
+			if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "nats-route") {
+				return nil, fmt.Errorf("embedded NATS server: route %q: want nats://HOST:PORT", r)
+			}
+			opts.Routes = append(opts.Routes, u)
+		}
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
@@ -162,6 +215,16 @@ func (s *Server) ClientURL() string {
 		return ""
 	}
 	return s.srv.ClientURL()
+}
+
+// ClusterURL returns the URL other members of a cluster route to
+// (nats://127.0.0.1:6222), or "" when the server is in no cluster.
+func (s *Server) ClusterURL() string {
+	a := s.srv.ClusterAddr()
+	if a == nil {
+		return ""
+	}
+	return "nats://" + a.String()
 }
 
 // JetStream reports whether JetStream is enabled.

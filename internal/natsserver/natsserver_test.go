@@ -222,3 +222,86 @@ func TestShutdownContext(t *testing.T) {
 		}
 	}
 }
+
+// TestCluster: three servers routed into one cluster carry a message from
+// a client of the first to a client of the third, and share a JetStream
+// KV bucket with three replicas.
+func TestCluster(t *testing.T) {
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	seedAddr := l.Addr().String()
+	l.Close()
+	first := start(t, natsserver.Config{Name: "a", Listen: "127.0.0.1:0", Dir: t.TempDir(),
+		Cluster: natsserver.Cluster{Listen: seedAddr}})
+	seed := first.ClusterURL()
+	if !strings.HasPrefix(seed, "nats://127.0.0.1:") {
+		t.Fatalf("ClusterURL %q", seed)
+	}
+	var servers = []*natsserver.Server{first}
+	for _, name := range []string{"b", "c"} {
+		servers = append(servers, start(t, natsserver.Config{Name: name, Listen: "127.0.0.1:0", Dir: t.TempDir(),
+			Cluster: natsserver.Cluster{Listen: "127.0.0.1:0", Routes: []string{seed}}}))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for _, s := range servers {
+		for s.NATS().NumRoutes() < 2 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := s.NATS().NumRoutes(); n < 2 {
+			t.Fatalf("a server has %d routes, want 2", n)
+		}
+	}
+	a, err := nats.Connect(servers[0].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	c, err := nats.Connect(servers[2].ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	roundTrip(t, a, c)
+	js, err := jetstream.New(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kv jetstream.KeyValue
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		kv, err = js.CreateKeyValue(cctx, jetstream.KeyValueConfig{Bucket: "shared", Replicas: 3})
+		cancel()
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond) // JetStream's meta leader is still being elected
+	}
+	if err != nil {
+		t.Fatalf("an R3 bucket on the cluster: %v", err)
+	}
+	if _, err := kv.Put(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	jc, _ := jetstream.New(c)
+	kc, err := jc.KeyValue(ctx, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := kc.Get(ctx, "k"); err != nil || string(e.Value()) != "v" {
+		t.Fatalf("read on the third server: %v", err)
+	}
+}
+
+func TestClusterBadRoute(t *testing.T) {
+	_, err := natsserver.Start(context.Background(), natsserver.Config{Cluster: natsserver.Cluster{Listen: "127.0.0.1:0", Routes: []string{"http://x"}}})
+	if err == nil || !strings.Contains(err.Error(), `route "http://x": want nats://HOST:PORT`) {
+		t.Fatalf("bad route: %v", err)
+	}
+	_, err = natsserver.Start(context.Background(), natsserver.Config{Dir: t.TempDir(), Cluster: natsserver.Cluster{Listen: "127.0.0.1:0"}})
+	if err == nil || !strings.Contains(err.Error(), "first member needs a fixed cluster port") {
+		t.Fatalf("first member on port 0: %v", err)
+	}
+}
