@@ -302,6 +302,9 @@ type KeyValueProvider struct {
 	Type string `yaml:"type" json:"type,omitempty"`
 	// URL is the server of the nats and redis types.
 	URL string `yaml:"url" json:"url,omitempty"`
+	// Replicas is how many servers of a NATS cluster keep each bucket of
+	// the nats type (JetStream's replicas: 1, 3 or 5); 0 means 1.
+	Replicas int `yaml:"replicas" json:"replicas,omitempty"`
 }
 
 // MessagingProvider configures the messaging provider.

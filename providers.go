@@ -164,7 +164,7 @@ func (p *providers) keyValue(ctx context.Context) (keyvalue.Store, error) {
 		} else if nc, err = p.conn(ctx, true); err != nil {
 			return nil, err
 		}
-		store, err = natskv.New(ctx, nc)
+		store, err = natskv.New(ctx, nc, natskv.Options{Replicas: kc.Replicas})
 	default:
 		return nil, fmt.Errorf("unknown keyvalue provider type %q; known: bolt, nats, redis", kc.Type)
 	}

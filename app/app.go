@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/capability/keyvalue"
+	"github.com/wasmhive/wasmhive/capability/messaging"
 	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/manifest"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
@@ -38,6 +40,14 @@ type Config struct {
 	DebugInfo bool
 	// ShutdownTimeout bounds the drain of requests in flight; 0 means 30s.
 	ShutdownTimeout time.Duration
+	// KeyValue, when set, is the keyvalue provider instead of the one the
+	// manifest's providers name (wasmhive.HostConfig.KeyValue): a lattice
+	// host's store shared by every host. The app does not close it.
+	KeyValue keyvalue.Store
+	// Messaging, when set, is the messaging provider instead of the one
+	// the manifest's providers name (wasmhive.HostConfig.Messaging). The
+	// app does not close it.
+	Messaging messaging.Broker
 }
 
 // App is a running app.
@@ -77,6 +87,7 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{
 		App: m.Name, DataDir: dataDir, NoCache: cfg.NoCache, DebugInfo: cfg.DebugInfo,
 		Providers: m.Providers, Claims: m.Claims, Logger: a.log,
+		KeyValue: cfg.KeyValue, Messaging: cfg.Messaging,
 	})
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"net"
 	"net/url"
@@ -322,6 +323,16 @@ var providersFields = []field[wasmhive.Providers]{
 		if !ok {
 			return
 		}
+		if kv.Replicas != 0 && kv.Type != "nats" {
+			known := true // an unknown type is reported already
+			if t := present["type"]; t != nil {
+				r := resolve(t.val)
+				known = r != nil && (r.Value == "" || contains(keyValueTypes, r.Value))
+			}
+			if known {
+				d.add(present["replicas"].val.Line, join(p, "replicas"), "only the nats provider keeps replicas (type: nats); %s keeps one copy", cmp.Or(kv.Type, "bolt"))
+			}
+		}
 		switch {
 		case kv.Type == "redis" && kv.URL == "":
 			d.add(present["type"].val.Line, join(p, "url"), "required for the redis provider (e.g. redis://127.0.0.1:6379/0)")
@@ -365,6 +376,20 @@ var keyValueProviderFields = []field[wasmhive.KeyValueProvider]{
 			return
 		}
 		kv.URL = s // checked against the type by the keyvalue field
+	}},
+	{"replicas", func(d *decoder, k, v *yaml.Node, p string, kv *wasmhive.KeyValueProvider) {
+		if r := resolve(v); r == nil || isNull(r) {
+			return // the default, 1
+		}
+		n, ok := d.integer(v, p)
+		if !ok {
+			return
+		}
+		if n < 1 || n > 5 {
+			d.add(v.Line, p, "%d replicas: JetStream keeps 1 to 5 (3 survives the loss of one server of three)", n)
+			return
+		}
+		kv.Replicas = n // checked against the type by the keyvalue field
 	}},
 }
 

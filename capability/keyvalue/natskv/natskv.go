@@ -14,6 +14,16 @@
 // minutes) an acknowledged write survives the server process being killed
 // but not the machine losing power; sync_interval "always" (server option
 // SyncAlways) fsyncs each write first.
+//
+// On a JetStream cluster, Options.Replicas makes each bucket the Store
+// creates a stream kept by that many servers (R3 survives the loss of one
+// of three, R5 of two of five). An existing bucket with fewer replicas is
+// raised to Replicas (JetStream copies it to the new servers in the
+// background); one with more is used as it is, so a host configured with
+// fewer replicas never weakens a bucket another host made safer. Reads are
+// direct gets that any replica may answer, so a read right after a write
+// through another server can briefly see the older value; Increment and
+// CompareAndSwap are checked by the bucket's leader and stay atomic.
 package natskv
 
 import (
@@ -36,12 +46,44 @@ import (
 	"github.com/wasmhive/wasmhive/capability/keyvalue/internal/counter"
 )
 
+// DefaultReadyTimeout is how long New and Open wait by default for a
+// JetStream cluster to become ready (see Options.ReadyTimeout).
+const DefaultReadyTimeout = 10 * time.Second
+
+// MaxReplicas is the most replicas JetStream keeps of a stream.
+const MaxReplicas = 5
+
+// A clustered server that has no meta leader yet does not answer JetStream
+// API requests at all, so while New and Open wait for a cluster each
+// attempt is bounded: firstAttempt at first, doubling up to maxAttempt
+// (a loaded server may answer slowly, and creating a bucket twice is
+// harmless).
+const (
+	firstAttempt = 250 * time.Millisecond
+	maxAttempt   = 2 * time.Second
+)
+
+// Options configures a Store.
+type Options struct {
+	// Replicas is how many servers of a JetStream cluster keep each
+	// bucket the Store creates, 1 to MaxReplicas; 0 means 1. More than
+	// 1 needs a clustered JetStream with at least that many servers.
+	Replicas int
+	// ReadyTimeout bounds how long New and Open retry while JetStream is
+	// not ready to serve them: a cluster that has just formed elects its
+	// meta leader first, and a replicated bucket needs its servers up.
+	// 0 means DefaultReadyTimeout. ctx's end cuts it short.
+	ReadyTimeout time.Duration
+}
+
 // Store is a keyvalue.Store on JetStream KV. It does not own the NATS
 // connection: closing the Store leaves it open.
 type Store struct {
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	closed atomic.Bool
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	replicas int
+	ready    time.Duration
+	closed   atomic.Bool
 	// turns serialises this process's compare-and-set loops on a key (by
 	// hash of bucket and key), so they take turns instead of failing each
 	// other's revision checks; other processes are still caught by them.
@@ -49,26 +91,160 @@ type Store struct {
 }
 
 // New returns a Store using nc, after checking that JetStream is enabled
-// for nc's account.
-func New(ctx context.Context, nc *nats.Conn) (*Store, error) {
+// for nc's account. opts, at most one, sets the replicas of the buckets it
+// creates (default 1) and how long to wait for a JetStream cluster that
+// is not ready yet (default 10s).
+func New(ctx context.Context, nc *nats.Conn, opts ...Options) (*Store, error) {
 	if nc == nil {
 		return nil, errors.New("natskv: no NATS connection")
+	}
+	var o Options
+	switch len(opts) {
+	case 0:
+	case 1:
+		o = opts[0]
+	default:
+		return nil, errors.New("natskv: New takes at most one Options")
+	}
+	if o.Replicas < 0 || o.Replicas > MaxReplicas {
+		return nil, fmt.Errorf("natskv: replicas %d: JetStream keeps 1 to %d", o.Replicas, MaxReplicas)
+	}
+	if o.Replicas == 0 {
+		o.Replicas = 1
+	}
+	if o.ReadyTimeout <= 0 {
+		o.ReadyTimeout = DefaultReadyTimeout
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, fmt.Errorf("natskv: %w", err)
 	}
-	if _, err := js.AccountInfo(ctx); err != nil {
+	s := &Store{nc: nc, js: js, replicas: o.Replicas, ready: o.ReadyTimeout}
+	err = s.retry(ctx, func(ctx context.Context) error {
+		_, err := js.AccountInfo(ctx)
+		return err
+	})
+	if err != nil {
 		if errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount) {
 			return nil, fmt.Errorf("natskv: JetStream is not enabled on the NATS server at %s (start it with JetStream, e.g. nats-server -js): %w", nc.ConnectedUrlRedacted(), err)
 		}
+		var nr *notReady
+		if errors.As(err, &nr) {
+			return nil, fmt.Errorf("natskv: JetStream at %s not ready after %s: %s", nc.ConnectedUrlRedacted(), nr.after, s.describe(nr.err))
+		}
 		return nil, fmt.Errorf("natskv: reach JetStream on %s: %w", nc.ConnectedUrlRedacted(), err)
 	}
-	s := &Store{nc: nc, js: js}
 	for i := range s.turns {
 		s.turns[i] = make(chan struct{}, 1)
 	}
 	return s, nil
+}
+
+// Replicas returns how many replicas the Store gives the buckets it
+// creates.
+func (s *Store) Replicas() int { return s.replicas }
+
+// notReady is a transient error that outlasted the Store's ReadyTimeout.
+type notReady struct {
+	after time.Duration
+	err   error
+}
+
+func (e *notReady) Error() string { return fmt.Sprintf("not ready after %s: %v", e.after, e.err) }
+func (e *notReady) Unwrap() error { return e.err }
+
+// retry runs op until it succeeds or fails with an error that is not
+// transient (see transient), for at most s.ready: then the error is a
+// *notReady with the last error, or the last the server answered when the
+// last attempt only timed out (an attempt cut short by the end is no news).
+// Attempts are bounded (firstAttempt, doubling to maxAttempt); ctx's end
+// stops the retries with ctx's error.
+func (s *Store) retry(ctx context.Context, op func(context.Context) error) error {
+	end := time.Now().Add(s.ready)
+	attempt, pause := firstAttempt, 50*time.Millisecond
+	var answered error
+	for ; ; attempt, pause = min(2*attempt, maxAttempt), min(2*pause, 500*time.Millisecond) {
+		dl := time.Now().Add(attempt)
+		if end.Before(dl) {
+			dl = end
+		}
+		actx, cancel := context.WithDeadline(ctx, dl)
+		err := op(actx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return fmt.Errorf("%w (last: %v)", cerr, err)
+		}
+		if !transient(err) {
+			return err
+		}
+		if apiCode(err) != 0 {
+			answered = err
+		}
+		left := time.Until(end)
+		if left <= 0 {
+			if apiCode(err) == 0 && answered != nil {
+				err = answered
+			}
+			return &notReady{after: s.ready, err: err}
+		}
+		t := time.NewTimer(min(pause, left))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (last: %v)", ctx.Err(), err)
+		}
+	}
+}
+
+// JetStream API error codes retried while a cluster gets ready.
+const (
+	errNoPeers               = 10005 // no suitable peers for placement
+	errClusterNotAvail       = 10008 // JetStream system temporarily unavailable
+	errClusterNotLeader      = 10009 // JetStream cluster can not handle request
+	errInsufficientResources = 10023 // insufficient resources
+	errReplicasNotSupported  = 10074 // replicas > 1 not supported in non-clustered mode
+)
+
+// apiCode returns err's JetStream API error code, or 0.
+func apiCode(err error) jetstream.ErrorCode {
+	var je jetstream.JetStreamError
+	if errors.As(err, &je) && je.APIError() != nil {
+		return je.APIError().ErrorCode
+	}
+	var ae *jetstream.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode
+	}
+	return 0
+}
+
+// transient reports an error a JetStream cluster that is still forming
+// (or electing a leader) gives: no answer in time, no meta leader, or too
+// few servers known yet for the replicas asked.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) {
+		return true
+	}
+	switch apiCode(err) {
+	case errNoPeers, errClusterNotAvail, errClusterNotLeader, errInsufficientResources:
+		return true
+	}
+	return false
+}
+
+// describe explains the last error of a JetStream cluster not ready.
+func (s *Store) describe(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout):
+		return fmt.Sprintf("no answer from the JetStream API (a JetStream cluster answers once a majority of its servers are up and have elected a leader): %v", err)
+	case s.replicas > 1 && (apiCode(err) == errNoPeers || apiCode(err) == errInsufficientResources):
+		return fmt.Sprintf("%v (%d replicas need %d JetStream servers of the cluster up)", err, s.replicas, s.replicas)
+	}
+	return err.Error()
 }
 
 // turn waits for the key's turn; the caller calls the returned func to end
@@ -88,7 +264,11 @@ func (s *Store) turn(ctx context.Context, bucket, key string) (func(), error) {
 }
 
 // Open returns the JetStream KV bucket name, creating it (history 1, file
-// storage) if needed. An existing bucket is used with its own settings.
+// storage, the Store's replicas) if needed. An existing bucket is used
+// with its own settings, except that one with fewer replicas than the
+// Store's is raised to them. While the JetStream cluster is not ready
+// (just formed, or too few servers up for the replicas) Open retries for
+// up to the Store's ReadyTimeout.
 func (s *Store) Open(ctx context.Context, name string) (keyvalue.Bucket, error) {
 	if err := keyvalue.CheckBucket(name); err != nil {
 		return nil, err
@@ -96,14 +276,42 @@ func (s *Store) Open(ctx context.Context, name string) (keyvalue.Bucket, error) 
 	if s.closed.Load() {
 		return nil, keyvalue.ErrClosed
 	}
-	kv, err := s.js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: name, History: 1, Storage: jetstream.FileStorage})
-	if errors.Is(err, jetstream.ErrBucketExists) {
-		kv, err = s.js.KeyValue(ctx, name)
+	cfg := jetstream.KeyValueConfig{Bucket: name, History: 1, Storage: jetstream.FileStorage, Replicas: s.replicas}
+	var kv jetstream.KeyValue
+	err := s.retry(ctx, func(ctx context.Context) error {
+		var err error
+		kv, err = s.js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = s.existing(ctx, name)
+		}
+		return err
+	})
+	var nr *notReady
+	switch {
+	case err == nil:
+		return &Bucket{s: s, kv: kv}, nil
+	case errors.As(err, &nr):
+		return nil, fmt.Errorf("natskv: keyvalue bucket %s: JetStream cluster not ready after %s: %s", name, nr.after, s.describe(nr.err))
+	case apiCode(err) == errReplicasNotSupported:
+		return nil, fmt.Errorf("natskv: keyvalue bucket %s: %d replicas need a NATS cluster with JetStream; NATS server %q is not clustered (%v)", name, s.replicas, s.nc.ConnectedServerName(), err)
 	}
+	return nil, fmt.Errorf("natskv: open bucket %q: %w", name, s.mapErr(err))
+}
+
+// existing returns the existing bucket name, first raising its replicas
+// to the Store's when it has fewer.
+func (s *Store) existing(ctx context.Context, name string) (jetstream.KeyValue, error) {
+	st, err := s.js.Stream(ctx, "KV_"+name)
 	if err != nil {
-		return nil, fmt.Errorf("natskv: open bucket %q: %w", name, s.mapErr(err))
+		return nil, err
 	}
-	return &Bucket{s: s, kv: kv}, nil
+	if cfg := st.CachedInfo().Config; cfg.Replicas < s.replicas {
+		cfg.Replicas = s.replicas
+		if _, err := s.js.UpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("raise replicas from %d to %d: %w", st.CachedInfo().Config.Replicas, s.replicas, err)
+		}
+	}
+	return s.js.KeyValue(ctx, name)
 }
 
 // Close makes the Store's buckets fail with keyvalue.ErrClosed. The NATS

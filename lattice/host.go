@@ -1,0 +1,427 @@
+package lattice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wasmhive/wasmhive/app"
+	"github.com/wasmhive/wasmhive/capability/keyvalue"
+	"github.com/wasmhive/wasmhive/capability/keyvalue/natskv"
+	"github.com/wasmhive/wasmhive/capability/messaging/natsbroker"
+	"github.com/wasmhive/wasmhive/internal/version"
+	"github.com/wasmhive/wasmhive/manifest"
+)
+
+// ServeConfig configures Serve. The zero value is the defaults.
+type ServeConfig struct {
+	// Listen is the address the host serves apps' HTTP routes on, instead
+	// of their manifests' http.listen; "" keeps theirs. One app with
+	// routes per host: a second one is refused (logged, and "refused" in
+	// the host's entry).
+	Listen string
+	// KeyValueReplicas is how many servers of a clustered JetStream keep
+	// each keyvalue bucket the apps open (1, 3 or 5); 0 means 1. A bucket
+	// that exists keeps its own.
+	KeyValueReplicas int
+	// Logger receives the apps' logs; nil means Join's logger.
+	Logger *slog.Logger
+	// AccessLog receives a line per HTTP request; nil means Logger.
+	AccessLog *slog.Logger
+	// NoCache turns the compilation cache off.
+	NoCache bool
+	// ShutdownTimeout bounds the drain of an app's requests in flight when
+	// it stops; 0 means 30s.
+	ShutdownTimeout time.Duration
+}
+
+// Serve runs this host until ctx is done: it heartbeats its HostInfo into
+// the hosts bucket and reconciles the apps it runs with the apps bucket.
+// Every host runs every deployed app in this version (placement by
+// instance counts and labels comes later): an app put into the bucket is
+// materialised under DataDir/apps/<name> (its modules checked against
+// their digests), loaded and started with app.Start, its keyvalue on the
+// lattice's JetStream (buckets wasmhive-<lattice>-kv-<bucket>, shared by
+// every host) and its messaging on the lattice's NATS; a new revision
+// that changes only components is applied with app.Reload, any other
+// change restarts the app; an app deleted from the bucket is drained and
+// stopped. A failure is one log line; the loop goes on.
+//
+// When ctx is done, Serve drains and stops every app and deletes the
+// host's entry (the host leaves the lattice). It returns nil then.
+func (l *Lattice) Serve(ctx context.Context, sc ServeConfig) error {
+	if l.id == "" {
+		return errors.New("serve: a lattice client (Connect) is not a host; use Join")
+	}
+	switch sc.KeyValueReplicas {
+	case 0:
+		sc.KeyValueReplicas = 1
+	case 1, 3, 5:
+	default:
+		return fmt.Errorf("keyvalue replicas %d: want 1, 3 or 5", sc.KeyValueReplicas)
+	}
+	if sc.Logger == nil {
+		sc.Logger = l.log
+	}
+	h := &host{l: l, sc: sc, log: l.log, apps: map[string]*running{},
+		info: HostInfo{ID: l.id, Lattice: l.cfg.Name, Labels: l.cfg.Labels, Version: version.String(),
+			NATS: l.ClientURL(), Cluster: l.ClusterURL(), HTTP: sc.Listen, Started: time.Now().UTC(), Heartbeat: l.cfg.Heartbeat}}
+	h.heartbeat(ctx)
+	hbDone := make(chan struct{})
+	go func() {
+		defer close(hbDone)
+		t := time.NewTicker(l.cfg.Heartbeat)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				h.heartbeat(ctx)
+			}
+		}
+	}()
+	h.reconcile(ctx)
+	<-hbDone
+	h.leave(context.WithoutCancel(ctx))
+	return nil
+}
+
+// host is Serve's state.
+type host struct {
+	l   *Lattice
+	sc  ServeConfig
+	log *slog.Logger
+
+	mu       sync.Mutex // guards apps and the fields of each running
+	apps     map[string]*running
+	info     HostInfo // the constant part of the entry
+	hbFailed bool     // the last heartbeat failed (logged once)
+
+	httpOwner string // the app holding the HTTP listener (reconcile's goroutine only)
+}
+
+// running is one deployed app on this host.
+type running struct {
+	name   string
+	rev    uint64
+	state  string
+	err    string
+	m      *manifest.App
+	app    *app.App
+	store  keyvalue.Store
+	broker *natsbroker.Broker
+	url    string
+}
+
+// reconcile follows the apps bucket until ctx is done.
+func (h *host) reconcile(ctx context.Context) {
+	for ctx.Err() == nil {
+		w, err := h.l.apps.WatchAll(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("watch the apps bucket (retrying)", "error", err)
+				sleep(ctx, time.Second)
+			}
+			continue
+		}
+	follow:
+		for {
+			select {
+			case <-ctx.Done():
+				break follow
+			case e, ok := <-w.Updates():
+				if !ok {
+					break follow // the watcher ended: watch again
+				}
+				if e == nil {
+					continue // the end of the initial values
+				}
+				h.apply(ctx, e)
+			}
+		}
+		w.Stop()
+	}
+	h.stopAll(context.WithoutCancel(ctx))
+}
+
+// apply makes this host follow one change of the apps bucket.
+func (h *host) apply(ctx context.Context, e jetstream.KeyValueEntry) {
+	name := e.Key()
+	h.mu.Lock()
+	r := h.apps[name]
+	h.mu.Unlock()
+	if e.Operation() != jetstream.KeyValuePut {
+		if r != nil {
+			h.stop(ctx, r, "undeployed")
+		}
+		return
+	}
+	a, err := decodeApp(e)
+	if err != nil {
+		h.log.Error("deployed app", "app", name, "error", err)
+		return
+	}
+	if r != nil && r.rev >= a.Revision {
+		return // seen already
+	}
+	h.deploy(ctx, r, a)
+}
+
+// deploy starts a, or moves r, its running version, to a.
+func (h *host) deploy(ctx context.Context, r *running, a App) {
+	start := time.Now()
+	dir := filepath.Join(h.l.dataDir, "apps", a.Name)
+	m, err := h.l.materialise(ctx, a, dir)
+	if err != nil {
+		h.failed(r, a, "materialise", err)
+		return
+	}
+	if r != nil && r.app != nil && !h.needsRestart(r.m, m) {
+		res, err := r.app.Reload(ctx, m)
+		if err != nil {
+			h.log.Error("reload failed; the previous revision keeps running", "app", a.Name, "revision", a.Revision, "running", r.rev, "error", oneLine(err))
+			h.mu.Lock()
+			r.err = fmt.Sprintf("revision %d: %s", a.Revision, oneLine(err))
+			h.mu.Unlock()
+			return
+		}
+		h.mu.Lock()
+		r.rev, r.m, r.err = a.Revision, m, ""
+		h.mu.Unlock()
+		h.log.Info("app reloaded", append([]any{"app", a.Name, "revision", a.Revision}, res.Attrs()...)...)
+		return
+	}
+	if r != nil {
+		h.stop(ctx, r, "restart for revision "+fmt.Sprint(a.Revision))
+	}
+	if len(m.HTTP.Routes) > 0 && h.httpOwner != "" && h.httpOwner != a.Name {
+		msg := fmt.Sprintf("its HTTP routes need this host's HTTP listener, which app %s holds (one app with routes per host for now)", h.httpOwner)
+		h.log.Error("app refused", "app", a.Name, "revision", a.Revision, "error", msg)
+		h.set(&running{name: a.Name, rev: a.Revision, state: "refused", err: msg})
+		return
+	}
+	store, err := natskv.New(ctx, h.l.nc, natskv.Options{Replicas: h.sc.KeyValueReplicas})
+	if err != nil {
+		h.failed(nil, a, "keyvalue", err)
+		return
+	}
+	ls := &latticeStore{l: h.l, kv: store}
+	broker := natsbroker.New(h.l.nc, natsbroker.Config{Logger: h.sc.Logger.With("app", a.Name, "provider", "messaging")})
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
+		h.failed(nil, a, "data directory", err)
+		return
+	}
+	run, err := app.Start(ctx, m, app.Config{
+		Logger: h.sc.Logger.With("app", a.Name), AccessLog: h.sc.AccessLog, Listen: h.sc.Listen,
+		DataDir: filepath.Join(dir, "data"), NoCache: h.sc.NoCache, ShutdownTimeout: h.sc.ShutdownTimeout,
+		KeyValue: ls, Messaging: broker,
+	})
+	if err != nil {
+		broker.Close()
+		ls.Close()
+		h.failed(nil, a, "start", err)
+		return
+	}
+	nr := &running{name: a.Name, rev: a.Revision, state: "running", m: m, app: run, store: ls, broker: broker}
+	attrs := []any{"app", a.Name, "revision", a.Revision, "components", len(m.Components)}
+	if addr := run.Addr(); addr != nil {
+		nr.url = "http://" + addr.String()
+		h.httpOwner = a.Name
+		attrs = append(attrs, "url", nr.url)
+	}
+	h.set(nr)
+	h.log.Info("app started", append(attrs, "took", time.Since(start).Round(time.Millisecond))...)
+}
+
+// failed records that revision a could not be applied: the running
+// version (r, if any) keeps running, otherwise the app is "failed".
+func (h *host) failed(r *running, a App, what string, err error) {
+	msg := oneLine(err)
+	h.log.Error("app failed", "app", a.Name, "revision", a.Revision, "step", what, "error", msg)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r != nil && r.app != nil {
+		r.err = fmt.Sprintf("revision %d: %s: %s", a.Revision, what, msg)
+		return
+	}
+	h.apps[a.Name] = &running{name: a.Name, rev: a.Revision, state: "failed", err: what + ": " + msg}
+}
+
+func (h *host) set(r *running) {
+	h.mu.Lock()
+	h.apps[r.name] = r
+	h.mu.Unlock()
+}
+
+// stop drains and stops r and forgets it.
+func (h *host) stop(ctx context.Context, r *running, why string) {
+	h.mu.Lock()
+	if h.apps[r.name] == r {
+		delete(h.apps, r.name)
+	}
+	h.mu.Unlock()
+	if h.httpOwner == r.name {
+		h.httpOwner = ""
+	}
+	if r.app == nil {
+		return
+	}
+	err := r.app.Shutdown(ctx)
+	r.broker.Close()
+	r.store.Close()
+	if err != nil {
+		h.log.Error("app stopped", "app", r.name, "revision", r.rev, "why", why, "error", oneLine(err))
+		return
+	}
+	h.log.Info("app stopped", "app", r.name, "revision", r.rev, "why", why)
+}
+
+// stopAll drains and stops every app at once.
+func (h *host) stopAll(ctx context.Context) {
+	h.mu.Lock()
+	rs := make([]*running, 0, len(h.apps))
+	for _, r := range h.apps {
+		rs = append(rs, r)
+	}
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h.stop(ctx, r, "host stopping")
+		}()
+	}
+	wg.Wait()
+}
+
+// needsRestart reports whether going from o to m changes more than the
+// components (what app.Reload applies).
+func (h *host) needsRestart(o, m *manifest.App) bool {
+	strip := func(a *manifest.App) (manifest.HTTP, manifest.Messaging) {
+		hh := manifest.HTTP{Listen: a.HTTP.Listen}
+		if h.sc.Listen != "" {
+			hh.Listen = ""
+		}
+		for _, r := range a.HTTP.Routes {
+			r.Line = 0
+			hh.Routes = append(hh.Routes, r)
+		}
+		var ms manifest.Messaging
+		for _, s := range a.Messaging.Subscriptions {
+			s.Line = 0
+			ms.Subscriptions = append(ms.Subscriptions, s)
+		}
+		return hh, ms
+	}
+	oh, om := strip(o)
+	nh, nm := strip(m)
+	return o.Version != m.Version || o.Name != m.Name || o.DataDir != m.DataDir ||
+		!reflect.DeepEqual(oh, nh) || !reflect.DeepEqual(om, nm) ||
+		!reflect.DeepEqual(o.Providers, m.Providers) || !reflect.DeepEqual(o.Claims, m.Claims)
+}
+
+// heartbeat writes the host's entry, with its apps' current figures.
+func (h *host) heartbeat(ctx context.Context) {
+	info := h.info
+	info.LastHeartbeat = time.Now().UTC()
+	h.mu.Lock()
+	rs := make([]*running, 0, len(h.apps))
+	for _, r := range h.apps {
+		rs = append(rs, r)
+	}
+	info.Apps = make([]AppStatus, 0, len(rs))
+	for _, r := range rs {
+		info.Apps = append(info.Apps, AppStatus{Name: r.name, Revision: r.rev, State: r.state, Error: r.err, URL: r.url})
+	}
+	h.mu.Unlock()
+	for i, r := range rs {
+		if r.app == nil {
+			continue
+		}
+		hst := r.app.Host()
+		if hst == nil {
+			continue
+		}
+		for _, n := range hst.Components() {
+			c, err := hst.Component(n)
+			if err != nil {
+				continue
+			}
+			s := c.Stats()
+			info.Apps[i].Components = append(info.Apps[i].Components, ComponentStatus{
+				Name: n, Active: s.Active, Idle: s.Idle, Calls: s.Calls, Errors: s.Discarded + s.Rejected + s.Failed})
+		}
+	}
+	slices.SortFunc(info.Apps, func(a, b AppStatus) int { return strings.Compare(a.Name, b.Name) })
+	pctx, cancel := context.WithTimeout(ctx, max(h.l.cfg.Heartbeat, 2*time.Second))
+	err := h.l.putHost(pctx, info)
+	cancel()
+	switch {
+	case err != nil && !h.hbFailed && ctx.Err() == nil:
+		h.hbFailed = true
+		h.log.Warn("heartbeat failed (retrying every heartbeat)", "error", err)
+	case err == nil && h.hbFailed:
+		h.hbFailed = false
+		h.log.Info("heartbeat restored")
+	}
+}
+
+// leave deletes the host's entry.
+func (h *host) leave(ctx context.Context) {
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := h.l.hosts.Delete(dctx, h.l.id); err != nil {
+		h.log.Warn("leave the lattice: could not delete the host's entry (it will show as stale)", "error", err)
+	}
+}
+
+// latticeStore is the keyvalue provider of a lattice host's apps: an
+// app's bucket B is the JetStream KV bucket wasmhive-<lattice>-kv-B,
+// created with the host's replicas (natskv.Options).
+type latticeStore struct {
+	l  *Lattice
+	kv *natskv.Store
+}
+
+func (s *latticeStore) Open(ctx context.Context, name string) (keyvalue.Bucket, error) {
+	if err := keyvalue.CheckBucket(name); err != nil {
+		return nil, err
+	}
+	full := KeyValueBucket(s.l.cfg.Name, name)
+	if len(full) > keyvalue.MaxBucketBytes {
+		return nil, fmt.Errorf("%w: %q is %d bytes long in lattice %s (as %s), the limit is %d", keyvalue.ErrInvalidBucket, name, len(full), s.l.cfg.Name, full, keyvalue.MaxBucketBytes)
+	}
+	return s.kv.Open(ctx, full)
+}
+
+func (s *latticeStore) Close() error { return s.kv.Close() }
+
+// oneLine keeps the first line of err (a manifest error lists one
+// problem a line), counting the others.
+func oneLine(err error) string {
+	msg := err.Error()
+	first, rest, ok := strings.Cut(msg, "\n")
+	if !ok {
+		return msg
+	}
+	return fmt.Sprintf("%s (and %d more)", first, strings.Count(rest, "\n")+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
