@@ -264,7 +264,23 @@ func TestCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	roundTrip(t, a, c)
+	// A subscription on the third server reaches the first over the
+	// routes a moment after it is made: retry until it has.
+	sub, err := c.Subscribe("svc.echo", func(m *nats.Msg) { m.Respond(append([]byte("echo "), m.Data...)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	for {
+		m, err := a.Request("svc.echo", []byte("hi"), time.Second)
+		if err == nil && string(m.Data) == "echo hi" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request across the cluster: %v, %v", m, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	js, err := jetstream.New(a)
 	if err != nil {
 		t.Fatal(err)
