@@ -19,6 +19,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability/messaging"
 	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/manifest"
+	"github.com/wasmhive/wasmhive/trigger"
 	httptrigger "github.com/wasmhive/wasmhive/trigger/http"
 	msgtrigger "github.com/wasmhive/wasmhive/trigger/messaging"
 )
@@ -48,6 +49,11 @@ type Config struct {
 	// the manifest's providers name (wasmhive.HostConfig.Messaging). The
 	// app does not close it.
 	Messaging messaging.Broker
+	// Invoker, when set, returns what the app's triggers (HTTP routes,
+	// messaging subscriptions) call components through, given the app's
+	// Host: a lattice host's, which calls the components that run on other
+	// hosts across the lattice. nil means the Host itself.
+	Invoker func(*wasmhive.Host) trigger.Invoker
 }
 
 // App is a running app.
@@ -110,6 +116,10 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		a.loaded[c.Name] = loadedComponent{cfg: cfg, sum: sum}
 	}
 	checkAppMemory(a.log, m)
+	var inv trigger.Invoker = h
+	if cfg.Invoker != nil {
+		inv = cfg.Invoker(h)
+	}
 	if len(m.HTTP.Routes) > 0 {
 		routes := make([]httptrigger.Route, len(m.HTTP.Routes))
 		for i, r := range m.HTTP.Routes {
@@ -119,7 +129,7 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		if access == nil {
 			access = a.log
 		}
-		trig, err := httptrigger.New(httptrigger.Config{Invoker: h, Routes: routes, Logger: access})
+		trig, err := httptrigger.New(httptrigger.Config{Invoker: inv, Routes: routes, Logger: access})
 		if err != nil {
 			return fail(fmt.Errorf("%s: http.routes: %w", m.File, err))
 		}
@@ -146,7 +156,7 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 		for i, s := range subs {
 			ss[i] = msgtrigger.Subscription{Subject: s.Subject, Queue: s.Queue, Component: s.Component, Export: s.Export}
 		}
-		t, err := msgtrigger.Start(msgtrigger.Config{Invoker: h, Broker: broker, Subscriptions: ss, Logger: a.log})
+		t, err := msgtrigger.Start(msgtrigger.Config{Invoker: inv, Broker: broker, Subscriptions: ss, Logger: a.log})
 		if err != nil {
 			return fail(fmt.Errorf("%s: messaging.subscriptions: %w", m.File, err))
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,12 +16,14 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/app"
 	"github.com/wasmhive/wasmhive/capability/keyvalue"
 	"github.com/wasmhive/wasmhive/capability/keyvalue/natskv"
 	"github.com/wasmhive/wasmhive/capability/messaging/natsbroker"
 	"github.com/wasmhive/wasmhive/internal/version"
 	"github.com/wasmhive/wasmhive/manifest"
+	"github.com/wasmhive/wasmhive/trigger"
 )
 
 // ServeConfig configures Serve. The zero value is the defaults.
@@ -47,14 +50,19 @@ type ServeConfig struct {
 
 // Serve runs this host until ctx is done: it heartbeats its HostInfo into
 // the hosts bucket and reconciles the apps it runs with the apps bucket.
-// Every host runs every deployed app in this version (placement by
-// instance counts and labels comes later): an app put into the bucket is
-// materialised under DataDir/apps/<name> (its modules checked against
-// their digests), loaded and started with app.Start, its keyvalue on the
+// A host runs the components of a deployed app that are placed on it
+// (Placed: their placement labels match the host's Config.Labels; no
+// placement is every host) and serves their remote invocations
+// (InvokeSubject); it serves the app's HTTP routes whether or not it runs
+// their components, calling those it does not run across the lattice. An
+// app of which it runs nothing and that has no routes is not started
+// there. An app put into the bucket is materialised under
+// DataDir/apps/<name> (its modules checked against their digests), loaded
+// and started with app.Start, its keyvalue on the
 // lattice's JetStream (buckets wasmhive-<lattice>-kv-<bucket>, shared by
 // every host) and its messaging on the lattice's NATS; a new revision
-// that changes only components is applied with app.Reload, any other
-// change restarts the app; an app deleted from the bucket is drained and
+// that changes only components (and not which run here) is applied with
+// app.Reload, any other change restarts the app; an app deleted from the bucket is drained and
 // stopped. A failure is one log line; the loop goes on.
 //
 // When ctx is done, Serve drains and stops every app and deletes the
@@ -122,7 +130,15 @@ type running struct {
 	store  keyvalue.Store
 	broker *natsbroker.Broker
 	url    string
+	// local are the components of m placed on this host (Placed); srv
+	// serves their remote invocations.
+	local map[string]bool
+	srv   *invokeServer
 }
+
+// notPlaced is the state of an app of which this host runs nothing (no
+// component placed on it, no HTTP routes): not listed in its entry.
+const notPlaced = "not-placed"
 
 // reconcile follows the apps bucket until ctx is done.
 func (h *host) reconcile(ctx context.Context) {
@@ -187,8 +203,17 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		h.failed(r, a, "materialise", err)
 		return
 	}
-	if r != nil && r.app != nil && !h.needsRestart(r.m, m) {
-		res, err := r.app.Reload(ctx, m)
+	local := Placed(m, h.l.cfg.Labels)
+	if len(local) == 0 && len(m.HTTP.Routes) == 0 {
+		if r != nil {
+			h.stop(ctx, r, "no component placed on this host at revision "+fmt.Sprint(a.Revision))
+		}
+		h.set(&running{name: a.Name, rev: a.Revision, state: notPlaced, m: m})
+		h.log.Info("app not placed on this host", "app", a.Name, "revision", a.Revision, "components", len(m.Components))
+		return
+	}
+	if r != nil && r.app != nil && !h.needsRestart(r.m, m) && sameSet(r.local, local) && !remoteChanged(r.m, m, local) {
+		res, err := r.app.Reload(ctx, localManifest(m, local))
 		if err != nil {
 			h.log.Error("reload failed; the previous revision keeps running", "app", a.Name, "revision", a.Revision, "running", r.rev, "error", oneLine(err))
 			h.mu.Lock()
@@ -222,10 +247,13 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		h.failed(nil, a, "data directory", err)
 		return
 	}
-	run, err := app.Start(ctx, m, app.Config{
+	run, err := app.Start(ctx, localManifest(m, local), app.Config{
 		Logger: h.sc.Logger.With("app", a.Name), AccessLog: h.sc.AccessLog, Listen: h.sc.Listen,
 		DataDir: filepath.Join(dir, "data"), NoCache: h.sc.NoCache, ShutdownTimeout: h.sc.ShutdownTimeout,
 		KeyValue: ls, Messaging: broker,
+		Invoker: func(hst *wasmhive.Host) trigger.Invoker {
+			return &appInvoker{l: h.l, app: a.Name, h: hst, m: m, local: local, caller: h.l.id}
+		},
 	})
 	if err != nil {
 		broker.Close()
@@ -233,8 +261,17 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		h.failed(nil, a, "start", err)
 		return
 	}
-	nr := &running{name: a.Name, rev: a.Revision, state: "running", m: m, app: run, store: ls, broker: broker}
-	attrs := []any{"app", a.Name, "revision", a.Revision, "components", len(m.Components)}
+	names := slices.Sorted(maps.Keys(local))
+	srv, err := h.l.serveInvocations(a.Name, run.Host(), names, h.log)
+	if err != nil {
+		run.Shutdown(ctx)
+		broker.Close()
+		ls.Close()
+		h.failed(nil, a, "start", err)
+		return
+	}
+	nr := &running{name: a.Name, rev: a.Revision, state: "running", m: m, app: run, store: ls, broker: broker, local: local, srv: srv}
+	attrs := []any{"app", a.Name, "revision", a.Revision, "components", strings.Join(names, ",")}
 	if addr := run.Addr(); addr != nil {
 		nr.url = "http://" + addr.String()
 		h.httpOwner = a.Name
@@ -276,6 +313,13 @@ func (h *host) stop(ctx context.Context, r *running, why string) {
 	}
 	if r.app == nil {
 		return
+	}
+	if r.srv != nil {
+		wait := h.sc.ShutdownTimeout
+		if wait <= 0 {
+			wait = 30 * time.Second
+		}
+		r.srv.close(wait)
 	}
 	err := r.app.Shutdown(ctx)
 	r.broker.Close()
@@ -339,7 +383,9 @@ func (h *host) heartbeat(ctx context.Context) {
 	h.mu.Lock()
 	rs := make([]*running, 0, len(h.apps))
 	for _, r := range h.apps {
-		rs = append(rs, r)
+		if r.state != notPlaced {
+			rs = append(rs, r)
+		}
 	}
 	info.Apps = make([]AppStatus, 0, len(rs))
 	for _, r := range rs {

@@ -88,8 +88,8 @@ type Config struct {
 	// HostID names this host in the lattice; "" reads DataDir/host-id, or
 	// makes a new id (an nkey server public key, N...) and stores it there.
 	HostID string
-	// Labels describe the host (zone=eu, gpu=true): shown by Hosts; used
-	// for placement in a later version.
+	// Labels describe the host (zone=eu, gpu=true): shown by Hosts; a
+	// host runs the components whose placement labels it all has (Placed).
 	Labels map[string]string
 	// Heartbeat is how often a serving host refreshes its entry; 0 means
 	// DefaultHeartbeat. A host missing StaleAfter heartbeats is stale.
@@ -429,8 +429,15 @@ func (l *Lattice) buckets(ctx context.Context, create bool) error {
 			return err
 		}
 		if ctx.Err() != nil || time.Now().After(deadline) {
+			took := time.Since(deadline.Add(-wait)).Round(100 * time.Millisecond)
+			if !create {
+				// A client (deploy, get): it created nothing, so replicas
+				// are not the question; a cluster electing leaders is.
+				return fmt.Errorf("lattice %s: JetStream did not answer on %s within %s (a cluster that lost a server answers again once it has elected new leaders): %v",
+					name, l.nc.ConnectedUrlRedacted(), took, err)
+			}
 			return fmt.Errorf("lattice %s: JetStream not ready on %s after %s (with %d replicas, as many NATS servers must be up): %v",
-				name, l.nc.ConnectedUrlRedacted(), wait, r, err)
+				name, l.nc.ConnectedUrlRedacted(), took, r, err)
 		}
 		select {
 		case <-time.After(200 * time.Millisecond):

@@ -254,16 +254,36 @@ func (l *Lattice) upload(ctx context.Context, sum string, b []byte) (bool, error
 }
 
 // module returns the bytes of the module sum, checked against it.
+//
+// A read right after the object was stored, or while the store's stream
+// changes leader, can come from a replica that has not caught up with all
+// its chunks ("received a corrupt object, digests do not match"): such a
+// read is tried again, a few times, within ctx.
 func (l *Lattice) module(ctx context.Context, sum string) ([]byte, error) {
-	b, err := l.modules.GetBytes(ctx, sum)
-	if err != nil {
-		return nil, fmt.Errorf("module sha256:%s: %w", sum, err)
+	var err error
+	for attempt, wait := 0, 100*time.Millisecond; attempt < 5; attempt, wait = attempt+1, wait*2 {
+		if attempt > 0 {
+			sleep(ctx, wait)
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		var b []byte
+		b, err = l.modules.GetBytes(ctx, sum)
+		if errors.Is(err, jetstream.ErrDigestMismatch) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("module sha256:%s: %w", sum, err)
+		}
+		d := sha256.Sum256(b)
+		if got := hex.EncodeToString(d[:]); got != sum {
+			err = fmt.Errorf("the object store's bytes hash to %s", got)
+			continue
+		}
+		return b, nil
 	}
-	d := sha256.Sum256(b)
-	if got := hex.EncodeToString(d[:]); got != sum {
-		return nil, fmt.Errorf("module sha256:%s: the object store's bytes hash to %s", sum, got)
-	}
-	return b, nil
+	return nil, fmt.Errorf("module sha256:%s: %w", sum, err)
 }
 
 // Undeploy removes the app name from the lattice's desired state: every

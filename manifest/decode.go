@@ -148,7 +148,7 @@ var appFields = []field[file]{
 				c.grants = g.key
 			}
 			f.components = append(f.components, c)
-			f.app.Components = append(f.app.Components, Component{Name: name, Config: cc.cfg, Line: e.key.Line})
+			f.app.Components = append(f.app.Components, Component{Name: name, Config: cc.cfg, Placement: cc.placement, Line: e.key.Line})
 		}
 	}},
 }
@@ -429,7 +429,14 @@ type compConfig struct {
 	dirLines []int
 	// privateLine is the line of private_dir.
 	privateLine int
+	// placement is the component's placement field (lattice-level: not
+	// part of cfg).
+	placement Placement
 }
+
+// latticeComponentFields are the fields of componentFields that are the
+// lattice's (manifest.Component), not wasmhive.ComponentConfig's.
+var latticeComponentFields = []string{"placement"}
 
 var componentFields = []field[compConfig]{
 	{"module", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
@@ -574,6 +581,20 @@ var componentFields = []field[compConfig]{
 			}
 			c.cfg.Libraries = append(c.cfg.Libraries, lib.lib)
 		}
+	}},
+	{"placement", func(d *decoder, k, v *yaml.Node, p string, c *compConfig) {
+		object(d, v, p, "field", nil, placementFields, &c.placement)
+	}},
+}
+
+var placementFields = []field[Placement]{
+	{"labels", func(d *decoder, k, v *yaml.Node, p string, pl *Placement) {
+		pl.Labels = d.strMap(v, p, func(k string) string {
+			if k == "" || strings.ContainsAny(k, "=,") {
+				return fmt.Sprintf("label %q: want a name without '=' or ','", k)
+			}
+			return ""
+		})
 	}},
 }
 

@@ -123,8 +123,29 @@ type Component struct {
 	Name string
 	// Config is the component's configuration, paths resolved.
 	Config wasmhive.ComponentConfig
+	// Placement says which hosts of a lattice run the component (the
+	// placement field); `wasmhive up` (one host) ignores it.
+	Placement Placement
 	// Line is the line of the component's name in the manifest.
 	Line int
+}
+
+// Placement is where a lattice runs a component: on the hosts whose labels
+// include every pair of Labels. The zero value (no placement) is every host.
+type Placement struct {
+	// Labels are the labels (KEY: VALUE) a host must all have.
+	Labels map[string]string
+}
+
+// Matches reports whether a host labelled labels runs a component placed
+// by p: it has every one of p's labels, with the same value.
+func (p Placement) Matches(labels map[string]string) bool {
+	for k, v := range p.Labels {
+		if got, ok := labels[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }
 
 // Component returns the component called name.

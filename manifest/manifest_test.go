@@ -200,7 +200,7 @@ func TestProblems(t *testing.T) {
 				"app.yaml:11: components.empty.module: required: the path of the component's .wasm file"},
 		{"component not a mapping", head + "components:\n  web: handler.wasm\n", `app.yaml:4: components.web: want a mapping, got "handler.wasm"`},
 		{"component unknown field", head + "components:\n  web:\n    module: reactor.wasm\n    wasm: reactor.wasm\n",
-			`app.yaml:6: components.web: unknown field "wasm"; known: module, config, env, dirs, private_dir, grants, limits, instances, links, libraries`},
+			`app.yaml:6: components.web: unknown field "wasm"; known: module, config, env, dirs, private_dir, grants, limits, instances, links, libraries, placement`},
 		{"links", head + "components:\n  web:\n    module: reactor.wasm\n    links:\n      acme:a/b: nosuch\n      acme:c/d: web\n      acme:e/f: {timeout: 1s}\n      acme:g/h: {to: api, timeout: soon, color: red}\n      \"bad name\": api\n      acme:i/j: ~\n  api: {module: reactor.wasm}\n",
 			"app.yaml:7: components.web.links.acme:a/b: unknown component \"nosuch\"; known: web, api\n" +
 				"app.yaml:8: components.web.links.acme:c/d: a component cannot be linked to itself\n" +

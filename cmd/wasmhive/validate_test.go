@@ -26,7 +26,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"valid", "valid.yaml", dir + "valid.yaml: ok (2 components, 2 routes, 1 subscription)\n", "", 0},
 		{"unknown field", "unknown_field.yaml", "",
-			"wasmhive: " + dir + "unknown_field.yaml:6: components.web: unknown field \"modul\"; known: module, config, env, dirs, private_dir, grants, limits, instances, links, libraries\n", 2},
+			"wasmhive: " + dir + "unknown_field.yaml:6: components.web: unknown field \"modul\"; known: module, config, env, dirs, private_dir, grants, limits, instances, links, libraries, placement\n", 2},
 		{"bad type", "bad_type.yaml", "",
 			"wasmhive: " + dir + "bad_type.yaml:7: components.web.instances.max: want an integer, got \"sixteen\"\n", 2},
 		{"missing module", "missing_module.yaml", "",
