@@ -359,13 +359,30 @@ func (b *Bucket) fail(op, key string, err error) error {
 }
 
 // get returns the entry of the JetStream key k, or nil when absent.
+//
+// A read of a replicated bucket made just after it was created (or while
+// a server rejoins) can find no server answering direct reads yet ("no
+// responders"): it is tried again for up to getRetry.
 func (b *Bucket) get(ctx context.Context, k string) (jetstream.KeyValueEntry, error) {
-	e, err := b.kv.Get(ctx, k)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, nil
+	deadline := time.Now().Add(getRetry)
+	for {
+		e, err := b.kv.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, nil
+		}
+		if !errors.Is(err, nats.ErrNoResponders) || b.s.replicas <= 1 || time.Now().After(deadline) {
+			return e, err
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, err
+		}
 	}
-	return e, err
 }
+
+// getRetry bounds how long get waits for a replicated bucket's readers.
+const getRetry = time.Second
 
 func value(e jetstream.KeyValueEntry) []byte {
 	if v := e.Value(); v != nil {
@@ -548,6 +565,13 @@ func (b *Bucket) CompareAndSwap(ctx context.Context, key string, old, new []byte
 
 // ListKeys returns up to limit keys starting with prefix, in byte order,
 // after cursor. It reads every key of the bucket.
+//
+// On a replicated bucket the listing reads from whichever server JetStream
+// puts its consumer on, which may not have applied the latest writes yet:
+// the listing is compared with the stream's last sequence, asked of the
+// stream's leader before it starts, and read again (within listCatchUp)
+// until it has caught up, so that it reflects every write acknowledged
+// before the call.
 func (b *Bucket) ListKeys(ctx context.Context, prefix, cursor string, limit int) ([]string, string, error) {
 	limit = max(limit, 1)
 	if b.s.closed.Load() {
@@ -556,14 +580,48 @@ func (b *Bucket) ListKeys(ctx context.Context, prefix, cursor string, limit int)
 	if err := ctx.Err(); err != nil {
 		return nil, "", err
 	}
-	w, err := b.kv.WatchAll(ctx, jetstream.IgnoreDeletes(), jetstream.MetaOnly())
+	var want uint64
+	if b.s.replicas > 1 {
+		st, err := b.s.js.Stream(ctx, "KV_"+b.kv.Bucket())
+		if err != nil {
+			return nil, "", b.fail("list_keys", prefix, err)
+		}
+		info, err := st.Info(ctx)
+		if err != nil {
+			return nil, "", b.fail("list_keys", prefix, err)
+		}
+		want = info.State.LastSeq
+	}
+	deadline := time.Now().Add(listCatchUp)
+	for {
+		keys, next, seen, err := b.listOnce(ctx, prefix, cursor, limit)
+		if err != nil || seen >= want || time.Now().After(deadline) {
+			return keys, next, err
+		}
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, "", ctx.Err()
+		}
+	}
+}
+
+// listCatchUp bounds how long ListKeys waits for a replica to catch up.
+const listCatchUp = 2 * time.Second
+
+// listOnce is one listing; seen is the highest stream sequence among the
+// keys' last entries (deletions included), how far the listing's view of
+// the bucket reaches.
+func (b *Bucket) listOnce(ctx context.Context, prefix, cursor string, limit int) ([]string, string, uint64, error) {
+	w, err := b.kv.WatchAll(ctx, jetstream.MetaOnly())
 	if err != nil {
-		return nil, "", b.fail("list_keys", prefix, err)
+		return nil, "", 0, b.fail("list_keys", prefix, err)
 	}
 	defer w.Stop()
 	// Keep the limit+1 smallest keys after cursor: sort and cut whenever
 	// the candidates pile up, so memory stays bounded by the page.
 	var keys []string
+	var seen uint64
 	cut := func() {
 		slices.Sort(keys)
 		keys = slices.Compact(keys)
@@ -577,16 +635,20 @@ func (b *Bucket) ListKeys(ctx context.Context, prefix, cursor string, limit int)
 		select {
 		case e, ok = <-w.Updates():
 		case <-ctx.Done():
-			return nil, "", ctx.Err()
+			return nil, "", 0, ctx.Err()
 		}
 		if !ok {
 			if err := ctx.Err(); err != nil {
-				return nil, "", err
+				return nil, "", 0, err
 			}
-			return nil, "", b.fail("list_keys", prefix, errors.New("the watcher stopped before listing every key"))
+			return nil, "", 0, b.fail("list_keys", prefix, errors.New("the watcher stopped before listing every key"))
 		}
 		if e == nil { // every key present when the watch started was seen
 			break
+		}
+		seen = max(seen, e.Revision())
+		if e.Operation() != jetstream.KeyValuePut {
+			continue // deleted or purged
 		}
 		k, ours := decodeKey(e.Key())
 		if !ours || !strings.HasPrefix(k, prefix) || k <= cursor {
@@ -603,7 +665,7 @@ func (b *Bucket) ListKeys(ctx context.Context, prefix, cursor string, limit int)
 		keys = keys[:limit]
 		next = keys[limit-1]
 	}
-	return keys, next, nil
+	return keys, next, seen, nil
 }
 
 // GetMany returns the values of keys, in order, reading up to 16 at once.
