@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -43,49 +40,7 @@ func freeAddr(t *testing.T) string {
 // at cleanup if still running.
 func spawnHost(t *testing.T, env []string, args ...string) (p *serveProc, ready func(time.Duration)) {
 	t.Helper()
-	p = &serveProc{done: make(chan error, 1)}
-	p.cmd = exec.Command(cliPath, append([]string{"host"}, args...)...)
-	p.cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+cacheHome(t)), env...)
-	stderr, err := p.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urlc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			p.mu.Lock()
-			p.logs.WriteString(line + "\n")
-			p.mu.Unlock()
-			if m := hostRE.FindStringSubmatch(line); m != nil {
-				select {
-				case urlc <- m[1]:
-				default:
-				}
-			}
-		}
-		p.done <- p.cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("wasmhive host %s log:\n%s", strings.Join(args, " "), p.log())
-		}
-		p.cmd.Process.Kill()
-	})
-	return p, func(d time.Duration) {
-		t.Helper()
-		select {
-		case p.url = <-urlc:
-		case err := <-p.done:
-			t.Fatalf("wasmhive host %v exited before joining: %v\n%s", args, err, p.log())
-		case <-time.After(d):
-			t.Fatalf("wasmhive host %v did not join within %s\n%s", args, d, p.log())
-		}
-	}
+	return spawnProc(t, env, hostRE, append([]string{"host"}, args...)...)
 }
 
 // TestLatticeThreeHosts: three `wasmhive host` processes whose embedded

@@ -34,7 +34,19 @@ var upURLRE = regexp.MustCompile(`msg=up .*url=(http://127\.0\.0\.1:\d+)`)
 // if still running.
 func startProc(t *testing.T, env []string, ready *regexp.Regexp, args ...string) *serveProc {
 	t.Helper()
-	p := &serveProc{done: make(chan error, 1)}
+	p, wait := spawnProc(t, env, ready, args...)
+	wait(60 * time.Second)
+	return p
+}
+
+// spawnProc starts the wasmhive binary with args and env without waiting
+// for it; wait waits (at most d) for its stderr line matching ready, whose
+// first group becomes p.url. The process is killed at cleanup if still
+// running; after a failure its log is printed, with every goroutine's stack
+// if it still runs.
+func spawnProc(t *testing.T, env []string, ready *regexp.Regexp, args ...string) (p *serveProc, wait func(d time.Duration)) {
+	t.Helper()
+	p = &serveProc{done: make(chan error, 1)}
 	p.cmd = exec.Command(cliPath, args...)
 	p.cmd.Env = append(append(os.Environ(), "XDG_CACHE_HOME="+cacheHome(t)), env...)
 	stderr, err := p.cmd.StderrPipe()
@@ -75,14 +87,16 @@ func startProc(t *testing.T, env []string, ready *regexp.Regexp, args ...string)
 		}
 		p.cmd.Process.Kill()
 	})
-	select {
-	case p.url = <-urlc:
-	case err := <-p.done:
-		t.Fatalf("wasmhive %v exited before listening: %v\n%s", args, err, p.log())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("wasmhive %v did not listen within 60 s\n%s", args, p.log())
+	return p, func(d time.Duration) {
+		t.Helper()
+		select {
+		case p.url = <-urlc:
+		case err := <-p.done:
+			t.Fatalf("wasmhive %v exited before it was ready: %v\n%s", args, err, p.log())
+		case <-time.After(d):
+			t.Fatalf("wasmhive %v was not ready within %s\n%s", args, d, p.log())
+		}
 	}
-	return p
 }
 
 // startUp runs `wasmhive up --listen 127.0.0.1:0 args...` (args end with
