@@ -233,18 +233,18 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 	if len(m.HTTP.Routes) > 0 && h.httpOwner != "" && h.httpOwner != a.Name {
 		msg := fmt.Sprintf("its HTTP routes need this host's HTTP listener, which app %s holds (one app with routes per host for now)", h.httpOwner)
 		h.log.Error("app refused", "app", a.Name, "revision", a.Revision, "error", msg)
-		h.set(&running{name: a.Name, rev: a.Revision, state: "refused", err: msg})
+		h.set(&running{name: a.Name, rev: a.Revision, state: "refused", err: msg, local: local})
 		return
 	}
 	store, err := natskv.New(ctx, h.l.nc, natskv.Options{Replicas: h.sc.KeyValueReplicas})
 	if err != nil {
-		h.failed(nil, a, "keyvalue", err)
+		h.failedPlaced(a, local, "keyvalue", err)
 		return
 	}
 	ls := &latticeStore{l: h.l, kv: store}
 	broker := natsbroker.New(h.l.nc, natsbroker.Config{Logger: h.sc.Logger.With("app", a.Name, "provider", "messaging")})
 	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		h.failed(nil, a, "data directory", err)
+		h.failedPlaced(a, local, "data directory", err)
 		return
 	}
 	run, err := app.Start(ctx, localManifest(m, local), app.Config{
@@ -258,7 +258,7 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 	if err != nil {
 		broker.Close()
 		ls.Close()
-		h.failed(nil, a, "start", err)
+		h.failedPlaced(a, local, "start", err)
 		return
 	}
 	names := slices.Sorted(maps.Keys(local))
@@ -267,7 +267,7 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		run.Shutdown(ctx)
 		broker.Close()
 		ls.Close()
-		h.failed(nil, a, "start", err)
+		h.failedPlaced(a, local, "start", err)
 		return
 	}
 	nr := &running{name: a.Name, rev: a.Revision, state: "running", m: m, app: run, store: ls, broker: broker, local: local, srv: srv}
@@ -293,6 +293,17 @@ func (h *host) failed(r *running, a App, what string, err error) {
 		return
 	}
 	h.apps[a.Name] = &running{name: a.Name, rev: a.Revision, state: "failed", err: what + ": " + msg}
+}
+
+// failedPlaced is failed for a revision whose placement on this host is
+// known: the entry lists the components placed here (AppStatus.Placed).
+func (h *host) failedPlaced(a App, local map[string]bool, what string, err error) {
+	h.failed(nil, a, what, err)
+	h.mu.Lock()
+	if r := h.apps[a.Name]; r != nil && r.app == nil && r.rev == a.Revision {
+		r.local = local
+	}
+	h.mu.Unlock()
 }
 
 func (h *host) set(r *running) {
@@ -389,7 +400,8 @@ func (h *host) heartbeat(ctx context.Context) {
 	}
 	info.Apps = make([]AppStatus, 0, len(rs))
 	for _, r := range rs {
-		info.Apps = append(info.Apps, AppStatus{Name: r.name, Revision: r.rev, State: r.state, Error: r.err, URL: r.url})
+		info.Apps = append(info.Apps, AppStatus{Name: r.name, Revision: r.rev, State: r.state, Error: r.err, URL: r.url,
+			Placed: slices.Sorted(maps.Keys(r.local))})
 	}
 	h.mu.Unlock()
 	for i, r := range rs {
@@ -407,7 +419,8 @@ func (h *host) heartbeat(ctx context.Context) {
 			}
 			s := c.Stats()
 			info.Apps[i].Components = append(info.Apps[i].Components, ComponentStatus{
-				Name: n, Active: s.Active, Idle: s.Idle, Calls: s.Calls, Errors: s.Discarded + s.Rejected + s.Failed})
+				Name: n, Active: s.Active, Idle: s.Idle, Calls: s.Calls, Errors: s.Discarded + s.Rejected + s.Failed,
+				Links: c.Links()})
 		}
 	}
 	slices.SortFunc(info.Apps, func(a, b AppStatus) int { return strings.Compare(a.Name, b.Name) })

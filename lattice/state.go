@@ -17,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/manifest"
 )
 
@@ -57,7 +58,11 @@ type AppStatus struct {
 	State string `json:"state"`
 	Error string `json:"error,omitempty"`
 	// URL is where the app's HTTP routes answer on this host.
-	URL        string            `json:"url,omitempty"`
+	URL string `json:"url,omitempty"`
+	// Placed names the app's components placed on this host at Revision
+	// (Placed), also when it failed or was refused; empty when the
+	// placement is not known (the deployment could not be materialised).
+	Placed     []string          `json:"placed,omitempty"`
 	Components []ComponentStatus `json:"components,omitempty"`
 }
 
@@ -71,6 +76,9 @@ type ComponentStatus struct {
 	// limit), calls refused as saturated and instance creations that
 	// failed.
 	Errors uint64 `json:"errors"`
+	// Links are the component's links on this host (interface, target),
+	// with the calls they carried and those that failed.
+	Links []wasmhive.LinkStats `json:"links,omitempty"`
 }
 
 // Hosts lists the lattice's hosts, by id. A host whose last heartbeat is

@@ -25,6 +25,15 @@
 // rounds of µs per call (one call in flight) or calls/s (several), and the
 // ratio remote/bare is taken within each round. The goal: remote within
 // 1.5x of bare.
+//
+// With -kvcounter it measures instead the kvcounter app's req/s (GET /hits,
+// -conns connections) served by real processes of a wasmhive binary it
+// builds: (a) `wasmhive up examples/kvcounter/app.yaml` (bolt), (b) one
+// `wasmhive host` with the app deployed (JetStream KV R1), (c) three
+// `wasmhive host` processes clustered with --kv-replicas 3, the connections
+// spread over their HTTP ports (kvcounter.go):
+//
+//	go run ./bench/lattice -kvcounter [-rounds 3] [-d 3s] [-conns 16]
 package main
 
 import (
@@ -72,7 +81,11 @@ const (
 
 func main() {
 	flag.Parse()
-	if err := run(); err != nil {
+	f := run
+	if *kvMode {
+		f = runKVCounter
+	}
+	if err := f(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/lattice:", err)
 		os.Exit(1)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"maps"
@@ -20,18 +21,21 @@ func newGetCmd() *cobra.Command {
 	f := new(clientFlags)
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "get [flags] hosts|apps",
-		Short: "Show a lattice's hosts or deployed apps",
-		Long: `Show a lattice's hosts (id, whether it heartbeats, its apps and their pools' figures) or its
-deployed apps (revision, components, modules, how many hosts run it), as a table or as JSON.
+		Use:   "get [flags] hosts|apps|components|links",
+		Short: "Show a lattice's hosts, deployed apps, components or links",
+		Long: `Show a lattice's hosts (id, whether it heartbeats, its apps and their pools' figures), its
+deployed apps (revision, components, modules, how many hosts run it), its components (the hosts
+that run each, their instances, calls and errors summed, hosts where it failed or went stale) or its
+links (calls and failures of each, summed over the hosts), as a table or as JSON.
 A host that missed 3 heartbeats is shown stale. See docs/lattice.md.`,
 		Example: `  wasmhive get hosts
-  wasmhive get apps --json --nats nats://10.0.0.5:4222 --lattice prod`,
+  wasmhive get components
+  wasmhive get links --json --nats nats://10.0.0.5:4222 --lattice prod`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			what := args[0]
-			if what != "hosts" && what != "apps" {
-				return usageError{fmt.Errorf("get %q: want hosts or apps", what)}
+			if !slices.Contains([]string{"hosts", "apps", "components", "links"}, what) {
+				return usageError{fmt.Errorf("get %q: want hosts, apps, components or links", what)}
 			}
 			l, ctx, cancel, err := f.connect(cmd.Context())
 			if err != nil {
@@ -51,9 +55,25 @@ A host that missed 3 heartbeats is shown stale. See docs/lattice.md.`,
 				hostsTable(out, hosts)
 				return nil
 			}
+			if what == "links" {
+				links := latticeLinks(hosts)
+				if asJSON {
+					return writeJSON(out, links)
+				}
+				linksTable(out, links)
+				return nil
+			}
 			apps, err := l.Apps(ctx)
 			if err != nil {
 				return err
+			}
+			if what == "components" {
+				comps := latticeComponents(apps, hosts)
+				if asJSON {
+					return writeJSON(out, comps)
+				}
+				componentsTable(out, comps)
+				return nil
 			}
 			if asJSON {
 				for i := range apps {
@@ -128,6 +148,185 @@ func appsTable(w io.Writer, apps []lattice.App, hosts []lattice.HostInfo) {
 			strings.Join(a.Components, ","), len(a.Modules), on, live)
 	}
 	tw.Flush()
+}
+
+// componentRow is a line of `get components`: one component of one app,
+// over the lattice's hosts.
+type componentRow struct {
+	App       string `json:"app"`
+	Component string `json:"component"`
+	// Hosts are the hosts that run it or where it is placed and is not
+	// running, by id.
+	Hosts []componentHost `json:"hosts"`
+	// Active and Idle sum the instances of the live (not stale) hosts;
+	// Calls and Errors the figures of every host listed.
+	Active int    `json:"active"`
+	Idle   int    `json:"idle"`
+	Calls  uint64 `json:"calls"`
+	Errors uint64 `json:"errors"`
+}
+
+// componentHost is a component on one host.
+type componentHost struct {
+	ID string `json:"id"`
+	// State is "running", "stale" (it ran there at the host's last
+	// heartbeat, which is too old), "failed" or "refused" (the app is,
+	// there; Error says why).
+	State  string `json:"state"`
+	Error  string `json:"error,omitempty"`
+	Active int    `json:"active"`
+	Idle   int    `json:"idle"`
+	Calls  uint64 `json:"calls"`
+	Errors uint64 `json:"errors"`
+}
+
+// latticeComponents lists every component of the deployed apps and of the
+// hosts' entries, by app and name, with the hosts that run it. A host
+// where its app failed or was refused is listed for the components placed
+// there (for all of the app's components when the host could not tell).
+func latticeComponents(apps []lattice.App, hosts []lattice.HostInfo) []componentRow {
+	type key struct{ app, comp string }
+	rows := map[key]*componentRow{}
+	row := func(app, comp string) *componentRow {
+		k := key{app, comp}
+		if rows[k] == nil {
+			rows[k] = &componentRow{App: app, Component: comp, Hosts: []componentHost{}}
+		}
+		return rows[k]
+	}
+	deployed := map[string][]string{}
+	for _, a := range apps {
+		deployed[a.Name] = a.Components
+		for _, c := range a.Components {
+			row(a.Name, c)
+		}
+	}
+	for _, h := range hosts {
+		for _, a := range h.Apps {
+			if a.State == "failed" || a.State == "refused" {
+				placed := a.Placed
+				if len(placed) == 0 {
+					placed = deployed[a.Name]
+				}
+				for _, c := range placed {
+					r := row(a.Name, c)
+					r.Hosts = append(r.Hosts, componentHost{ID: h.ID, State: a.State, Error: a.Error})
+				}
+				continue
+			}
+			for _, c := range a.Components {
+				r := row(a.Name, c.Name)
+				ch := componentHost{ID: h.ID, State: "running", Active: c.Active, Idle: c.Idle, Calls: c.Calls, Errors: c.Errors}
+				if h.Stale {
+					ch.State = "stale"
+				} else {
+					r.Active += c.Active
+					r.Idle += c.Idle
+				}
+				r.Calls += c.Calls
+				r.Errors += c.Errors
+				r.Hosts = append(r.Hosts, ch)
+			}
+		}
+	}
+	out := make([]componentRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b componentRow) int {
+		return cmp.Or(strings.Compare(a.App, b.App), strings.Compare(a.Component, b.Component))
+	})
+	return out
+}
+
+func componentsTable(w io.Writer, rows []componentRow) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "APP\tCOMPONENT\tHOSTS (ACTIVE/IDLE)\tACTIVE\tIDLE\tCALLS\tERRORS")
+	for _, r := range rows {
+		var on []string
+		for _, h := range r.Hosts {
+			s := shortID(h.ID)
+			switch h.State {
+			case "running":
+				s += fmt.Sprintf("=%d/%d", h.Active, h.Idle)
+			case "stale":
+				s += fmt.Sprintf("=%d/%d(stale)", h.Active, h.Idle)
+			default:
+				s += "(" + h.State + ")"
+			}
+			on = append(on, s)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\n", r.App, r.Component, dash(strings.Join(on, ",")),
+			r.Active, r.Idle, r.Calls, r.Errors)
+	}
+	tw.Flush()
+}
+
+// linkRow is a line of `get links`: one link of one app's component,
+// summed over the hosts that run the component.
+type linkRow struct {
+	App       string   `json:"app"`
+	From      string   `json:"from"`
+	Interface string   `json:"interface"`
+	To        string   `json:"to"`
+	Hosts     []string `json:"hosts"`
+	Calls     uint64   `json:"calls"`
+	Failures  uint64   `json:"failures"`
+}
+
+// latticeLinks lists the links of the components the hosts run, by app,
+// component, interface and target.
+func latticeLinks(hosts []lattice.HostInfo) []linkRow {
+	type key struct{ app, from, iface, to string }
+	rows := map[key]*linkRow{}
+	for _, h := range hosts {
+		for _, a := range h.Apps {
+			for _, c := range a.Components {
+				for _, ln := range c.Links {
+					k := key{a.Name, c.Name, ln.Interface, ln.Target}
+					r := rows[k]
+					if r == nil {
+						r = &linkRow{App: a.Name, From: c.Name, Interface: ln.Interface, To: ln.Target}
+						rows[k] = r
+					}
+					r.Hosts = append(r.Hosts, h.ID)
+					r.Calls += ln.Calls
+					r.Failures += ln.Failures
+				}
+			}
+		}
+	}
+	out := make([]linkRow, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b linkRow) int {
+		return cmp.Or(strings.Compare(a.App, b.App), strings.Compare(a.From, b.From),
+			strings.Compare(a.Interface, b.Interface), strings.Compare(a.To, b.To))
+	})
+	return out
+}
+
+func linksTable(w io.Writer, rows []linkRow) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "APP\tFROM\tINTERFACE\tTO\tHOSTS\tCALLS\tFAILURES")
+	for _, r := range rows {
+		ids := make([]string, len(r.Hosts))
+		for i, id := range r.Hosts {
+			ids[i] = shortID(id)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\n", r.App, r.From, r.Interface, r.To,
+			strings.Join(ids, ","), r.Calls, r.Failures)
+	}
+	tw.Flush()
+}
+
+// shortID is a host id as tables show it: its first 10 characters.
+func shortID(id string) string {
+	if len(id) > 10 {
+		return id[:10]
+	}
+	return id
 }
 
 func dash(s string) string {

@@ -237,7 +237,7 @@ func TestLatticeBadInput(t *testing.T) {
 	env := []string{"XDG_DATA_HOME=" + t.TempDir()}
 	cli := func(args ...string) cliResult { return runCLIEnv(t, env, nil, args...) }
 	dead := "nats://" + freeAddr(t)
-	wantOneLine(t, cli("get", "components", "--nats", dead), exitUsage, `get "components": want hosts or apps`)
+	wantOneLine(t, cli("get", "nodes", "--nats", dead), exitUsage, `get "nodes": want hosts, apps, components or links`)
 	wantOneLine(t, cli("get", "hosts", "--lattice", "a.b", "--nats", dead), exitUsage, `--lattice: lattice name "a.b"`)
 	wantOneLine(t, cli("get", "hosts", "--nats", dead), 1, "connect to NATS at "+dead)
 	wantOneLine(t, cli("deploy", "/no/such/app.yaml", "--nats", dead), exitUsage, "/no/such/app.yaml")
