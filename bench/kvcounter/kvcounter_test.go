@@ -100,16 +100,3 @@ func TestNativeMatchesGuests(t *testing.T) {
 		})
 	}
 }
-
-func TestParseCounter(t *testing.T) {
-	for body, want := range map[string]int64{"{\"counter\":0}\n": 0, "{\"counter\":-7}\n": -7, "{\"counter\":9223372036854775807}\n": 1<<63 - 1} {
-		if n, err := parseCounter([]byte(body)); err != nil || n != want {
-			t.Errorf("parseCounter(%q) = %d, %v; want %d", body, n, err, want)
-		}
-	}
-	for _, body := range []string{"", "{\"counter\":1}", "{\"counter\":}\n", "{\"counter\":x}\n", "{\"error\":\"x\"}\n", "{\"counter\":1}\n\n"} {
-		if n, err := parseCounter([]byte(body)); err == nil {
-			t.Errorf("parseCounter(%q) = %d, want an error", body, n)
-		}
-	}
-}

@@ -51,7 +51,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -436,7 +435,7 @@ func timeServe(h http.Handler, d time.Duration) (float64, error) {
 		if w.status != 200 && w.status != 0 {
 			return fmt.Errorf("status %d: %s", w.status, w.body)
 		}
-		_, err := parseCounter(w.body)
+		_, err := benchload.ParseCounter(w.body)
 		return err
 	}
 	for range 1000 {
@@ -573,7 +572,7 @@ func load(s *server, km string) (result, error) {
 				prev[i] = -1 // a timeout may have counted: start the order over
 				return fmt.Errorf("status %d: %s", status, bytes.TrimSpace(body))
 			}
-			n, err := parseCounter(body)
+			n, err := benchload.ParseCounter(body)
 			if err != nil {
 				return &benchload.FatalError{Err: err}
 			}
@@ -599,43 +598,11 @@ func load(s *server, km string) (result, error) {
 	return result{reqs: res.Requests, errors: nerr, rps: res.RPS, p50: res.P50, p99: res.P99, cpu: res.CPU}, nil
 }
 
-// parseCounter parses the body {"counter":N}\n.
-func parseCounter(body []byte) (int64, error) {
-	digits, ok := bytes.CutPrefix(body, []byte(`{"counter":`))
-	if ok {
-		digits, ok = bytes.CutSuffix(digits, []byte("}\n"))
-	}
-	if !ok {
-		return 0, fmt.Errorf("unexpected body %q", body)
-	}
-	n, err := strconv.ParseInt(string(digits), 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("unexpected body %q", body)
-	}
-	return n, nil
-}
-
 var client = &http.Client{Timeout: 10 * time.Second}
 
 // readCounter reads path's counter with ?amount=0, which changes nothing.
 func readCounter(ctx context.Context, addr, path string) (int64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+path+"?amount=0", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != 200 {
-		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
-	}
-	return parseCounter(b)
+	return benchload.ReadCounter(ctx, client, addr, path)
 }
 
 // verify checks that every counter of s holds the requests answered 200 on

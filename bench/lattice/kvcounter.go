@@ -7,10 +7,10 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -392,7 +392,7 @@ func kvLoad(c *kvCase, conns int, warmup, d time.Duration) (kvResult, error) {
 						prev[i] = -1
 						return fmt.Errorf("status %d: %s", status, bytes.TrimSpace(body))
 					}
-					v, err := parseCounter(body)
+					v, err := benchload.ParseCounter(body)
 					if err != nil {
 						return &benchload.FatalError{Err: err}
 					}
@@ -452,19 +452,7 @@ var kvClient = &http.Client{Timeout: 10 * time.Second}
 
 // readHits reads /hits's counter on addr with ?amount=0 (no change).
 func readHits(addr string) (int64, error) {
-	resp, err := kvClient.Get("http://" + addr + "/hits?amount=0")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	if resp.StatusCode != 200 {
-		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
-	}
-	return parseCounter(b)
+	return benchload.ReadCounter(context.Background(), kvClient, addr, "/hits")
 }
 
 // waitCounter waits until addr serves /hits, at 0 (a fresh store).
@@ -483,19 +471,6 @@ func waitCounter(addr string, d time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// parseCounter parses the kvcounter's body {"counter":N}\n.
-func parseCounter(body []byte) (int64, error) {
-	digits, ok := bytes.CutPrefix(body, []byte(`{"counter":`))
-	if ok {
-		digits, ok = bytes.CutSuffix(digits, []byte("}\n"))
-	}
-	n, err := strconv.ParseInt(string(digits), 10, 64)
-	if !ok || err != nil {
-		return 0, fmt.Errorf("unexpected body %q", body)
-	}
-	return n, nil
 }
 
 func fmtDur(d time.Duration) string {

@@ -12,10 +12,12 @@ package benchload
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -275,4 +277,39 @@ func RepoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// ParseCounter parses the kvcounter's answer, {"counter":N} and a newline.
+func ParseCounter(body []byte) (int64, error) {
+	digits, ok := bytes.CutPrefix(body, []byte(`{"counter":`))
+	if ok {
+		digits, ok = bytes.CutSuffix(digits, []byte("}\n"))
+	}
+	n, err := strconv.ParseInt(string(digits), 10, 64)
+	if !ok || err != nil {
+		return 0, fmt.Errorf("unexpected body %q", body)
+	}
+	return n, nil
+}
+
+// ReadCounter reads the kvcounter's counter of path on addr with
+// ?amount=0, which changes nothing.
+func ReadCounter(ctx context.Context, client *http.Client, addr, path string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+path+"?amount=0", nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	if resp.StatusCode != 200 {
+		return 0, fmt.Errorf("status %d: %s", resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return ParseCounter(b)
 }

@@ -161,3 +161,16 @@ func FuzzReadResponse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseCounter(t *testing.T) {
+	for body, want := range map[string]int64{"{\"counter\":0}\n": 0, "{\"counter\":-7}\n": -7, "{\"counter\":9223372036854775807}\n": 1<<63 - 1} {
+		if n, err := ParseCounter([]byte(body)); err != nil || n != want {
+			t.Errorf("ParseCounter(%q) = %d, %v; want %d", body, n, err, want)
+		}
+	}
+	for _, body := range []string{"", "{\"counter\":1}", "{\"counter\":}\n", "{\"counter\":x}\n", "{\"error\":\"x\"}\n", "{\"counter\":1}\n\n"} {
+		if n, err := ParseCounter([]byte(body)); err == nil {
+			t.Errorf("ParseCounter(%q) = %d, want an error", body, n)
+		}
+	}
+}
