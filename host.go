@@ -57,6 +57,9 @@ type HostConfig struct {
 	// Messaging, when set, is the messaging provider instead of the one
 	// Providers.Messaging names. The Host does not close it.
 	Messaging messaging.Broker `yaml:"-" json:"-"`
+	// Remote, when set, serves the links whose target is not on the Host
+	// (components of the app that run on other hosts of a lattice).
+	Remote Remote `yaml:"-" json:"-"`
 	// Logger receives the Host's and the components' logs; nil means
 	// slog.Default().
 	Logger *slog.Logger `yaml:"-" json:"-"`

@@ -135,6 +135,20 @@ func (r *linkRoute) failed(err error) {
 func (h *Host) callAcross(ctx context.Context, r *linkRoute, export string, input []byte, sink func([]byte)) error {
 	t, err := h.Component(r.cfg.Target)
 	if err != nil {
+		if h.cfg.Remote == nil || !errors.Is(err, ErrUnknownComponent) {
+			return err
+		}
+		// Not on this Host: where it runs, within the link's timeout (the
+		// target's own limits apply there).
+		if r.cfg.Timeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, r.cfg.Timeout)
+			defer cancel()
+		}
+		out, err := h.cfg.Remote.CallRemote(ctx, r.from, r.cfg.Target, export, input)
+		if err == nil {
+			sink(out)
+		}
 		return err
 	}
 	return t.serveLink(ctx, r, export, input, sink)
@@ -383,6 +397,25 @@ func (h *Host) checkLinks(c *Component) error {
 		nodes = append(nodes, o.node())
 		if o.linksTo(c.name) {
 			involved = true
+		}
+	}
+	// The targets that run elsewhere, and theirs, as Remote describes them.
+	seen := map[string]bool{}
+	for _, n := range nodes {
+		seen[n.Name] = true
+	}
+	for i := 0; i < len(nodes); i++ {
+		for _, target := range nodes[i].Links {
+			if seen[target] {
+				continue
+			}
+			seen[target] = true
+			if o, ok := h.components[target]; ok && o != nil {
+				continue
+			}
+			if n, ok := h.remoteNode(target); ok {
+				nodes = append(nodes, n)
+			}
 		}
 	}
 	h.mu.RUnlock()

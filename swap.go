@@ -71,6 +71,9 @@ func (h *Host) RemoveComponent(ctx context.Context, name string) error {
 	}
 	for n, o := range h.components {
 		if o != nil && n != name && o.linksTo(name) {
+			if _, elsewhere := h.remoteNode(name); elsewhere {
+				continue // its links' calls go where it runs, from now on
+			}
 			h.mu.Unlock()
 			return fmt.Errorf("component %s cannot be removed: %s links to it", name, n)
 		}

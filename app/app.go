@@ -54,6 +54,10 @@ type Config struct {
 	// Host: a lattice host's, which calls the components that run on other
 	// hosts across the lattice. nil means the Host itself.
 	Invoker func(*wasmhive.Host) trigger.Invoker
+	// Remote, when set, serves the links whose target the app does not
+	// run here (wasmhive.HostConfig.Remote): a lattice host's components
+	// on other hosts.
+	Remote wasmhive.Remote
 }
 
 // App is a running app.
@@ -93,7 +97,7 @@ func Start(ctx context.Context, m *manifest.App, cfg Config) (*App, error) {
 	h, err := wasmhive.NewHost(ctx, wasmhive.HostConfig{
 		App: m.Name, DataDir: dataDir, NoCache: cfg.NoCache, DebugInfo: cfg.DebugInfo,
 		Providers: m.Providers, Claims: m.Claims, Logger: a.log,
-		KeyValue: cfg.KeyValue, Messaging: cfg.Messaging,
+		KeyValue: cfg.KeyValue, Messaging: cfg.Messaging, Remote: cfg.Remote,
 	})
 	if err != nil {
 		return nil, err

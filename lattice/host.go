@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	goruntime "runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -82,9 +83,15 @@ func (l *Lattice) Serve(ctx context.Context, sc ServeConfig) error {
 		sc.Logger = l.log
 	}
 	h := &host{l: l, sc: sc, log: l.log, apps: map[string]*running{},
+		members: newMembers(Member{ID: l.id, Labels: l.cfg.Labels}),
 		info: HostInfo{ID: l.id, Lattice: l.cfg.Name, Labels: l.cfg.Labels, Version: version.String(),
 			NATS: l.ClientURL(), Cluster: l.ClusterURL(), HTTP: sc.Listen, Started: time.Now().UTC(), Heartbeat: l.cfg.Heartbeat}}
 	h.heartbeat(ctx)
+	mDone := make(chan struct{})
+	go func() {
+		defer close(mDone)
+		h.members.follow(ctx, l.hosts, max(l.cfg.Heartbeat/2, 100*time.Millisecond))
+	}()
 	hbDone := make(chan struct{})
 	go func() {
 		defer close(hbDone)
@@ -101,6 +108,7 @@ func (l *Lattice) Serve(ctx context.Context, sc ServeConfig) error {
 	}()
 	h.reconcile(ctx)
 	<-hbDone
+	<-mDone
 	h.leave(context.WithoutCancel(ctx))
 	return nil
 }
@@ -117,12 +125,15 @@ type host struct {
 	hbFailed bool     // the last heartbeat failed (logged once)
 
 	httpOwner string // the app holding the HTTP listener (reconcile's goroutine only)
+
+	members *members // the live hosts, for placement
 }
 
 // running is one deployed app on this host.
 type running struct {
 	name   string
 	rev    uint64
+	dep    App // the deployment at rev ("" Name when it could not be read)
 	state  string
 	err    string
 	m      *manifest.App
@@ -130,10 +141,11 @@ type running struct {
 	store  keyvalue.Store
 	broker *natsbroker.Broker
 	url    string
-	// local are the components of m placed on this host (Placed); srv
-	// serves their remote invocations.
-	local map[string]bool
+	// local are the components of m placed on this host, with their
+	// instances (Placed); srv serves their remote invocations.
+	local map[string]int
 	srv   *invokeServer
+	view  *appView // the manifest its invoker, Remote and srv follow
 }
 
 // notPlaced is the state of an app of which this host runs nothing (no
@@ -164,6 +176,8 @@ func (h *host) reconcile(ctx context.Context) {
 					continue // the end of the initial values
 				}
 				h.apply(ctx, e)
+			case <-h.members.changed:
+				h.replace(ctx)
 			}
 		}
 		w.Stop()
@@ -194,7 +208,25 @@ func (h *host) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 	h.deploy(ctx, r, a)
 }
 
-// deploy starts a, or moves r, its running version, to a.
+// replace applies the placement of every app again, for the live hosts
+// of now (a host joined, left or went stale).
+func (h *host) replace(ctx context.Context) {
+	h.mu.Lock()
+	rs := make([]*running, 0, len(h.apps))
+	for _, r := range h.apps {
+		if r.dep.Name != "" {
+			rs = append(rs, r)
+		}
+	}
+	h.mu.Unlock()
+	slices.SortFunc(rs, func(a, b *running) int { return strings.Compare(a.name, b.name) })
+	for _, r := range rs {
+		h.deploy(ctx, r, r.dep)
+	}
+}
+
+// deploy starts a, or moves r, its running version, to a (or to a's
+// placement for the live hosts of now, when r runs a already).
 func (h *host) deploy(ctx context.Context, r *running, a App) {
 	start := time.Now()
 	dir := filepath.Join(h.l.dataDir, "apps", a.Name)
@@ -203,28 +235,23 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		h.failed(r, a, "materialise", err)
 		return
 	}
-	local := Placed(m, h.l.cfg.Labels)
+	local := Placed(m, h.members.self, h.members.Live())
+	if r != nil && r.rev == a.Revision && r.state != "failed" && maps.Equal(r.local, local) {
+		return // placed as it is
+	}
 	if len(local) == 0 && len(m.HTTP.Routes) == 0 {
+		if r != nil && r.state == notPlaced {
+			return
+		}
 		if r != nil {
 			h.stop(ctx, r, "no component placed on this host at revision "+fmt.Sprint(a.Revision))
 		}
-		h.set(&running{name: a.Name, rev: a.Revision, state: notPlaced, m: m})
+		h.set(&running{name: a.Name, rev: a.Revision, dep: a, state: notPlaced, m: m, local: local})
 		h.log.Info("app not placed on this host", "app", a.Name, "revision", a.Revision, "components", len(m.Components))
 		return
 	}
-	if r != nil && r.app != nil && !h.needsRestart(r.m, m) && sameSet(r.local, local) && !remoteChanged(r.m, m, local) {
-		res, err := r.app.Reload(ctx, localManifest(m, local))
-		if err != nil {
-			h.log.Error("reload failed; the previous revision keeps running", "app", a.Name, "revision", a.Revision, "running", r.rev, "error", oneLine(err))
-			h.mu.Lock()
-			r.err = fmt.Sprintf("revision %d: %s", a.Revision, oneLine(err))
-			h.mu.Unlock()
-			return
-		}
-		h.mu.Lock()
-		r.rev, r.m, r.err = a.Revision, m, ""
-		h.mu.Unlock()
-		h.log.Info("app reloaded", append([]any{"app", a.Name, "revision", a.Revision}, res.Attrs()...)...)
+	if r != nil && r.app != nil && !h.needsRestart(localManifest(r.m, r.local), localManifest(m, local)) && !remoteChanged(r.m, m, r.local, local) {
+		h.reload(ctx, r, a, m, local)
 		return
 	}
 	if r != nil {
@@ -233,7 +260,7 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 	if len(m.HTTP.Routes) > 0 && h.httpOwner != "" && h.httpOwner != a.Name {
 		msg := fmt.Sprintf("its HTTP routes need this host's HTTP listener, which app %s holds (one app with routes per host for now)", h.httpOwner)
 		h.log.Error("app refused", "app", a.Name, "revision", a.Revision, "error", msg)
-		h.set(&running{name: a.Name, rev: a.Revision, state: "refused", err: msg, local: local})
+		h.set(&running{name: a.Name, rev: a.Revision, dep: a, state: "refused", err: msg, local: local})
 		return
 	}
 	store, err := natskv.New(ctx, h.l.nc, natskv.Options{Replicas: h.sc.KeyValueReplicas})
@@ -247,12 +274,13 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		h.failedPlaced(a, local, "data directory", err)
 		return
 	}
+	view := newAppView(a.Name, h.l.id, m)
 	run, err := app.Start(ctx, localManifest(m, local), app.Config{
 		Logger: h.sc.Logger.With("app", a.Name), AccessLog: h.sc.AccessLog, Listen: h.sc.Listen,
 		DataDir: filepath.Join(dir, "data"), NoCache: h.sc.NoCache, ShutdownTimeout: h.sc.ShutdownTimeout,
-		KeyValue: ls, Messaging: broker,
+		KeyValue: ls, Messaging: broker, Remote: &remote{l: h.l, v: view},
 		Invoker: func(hst *wasmhive.Host) trigger.Invoker {
-			return &appInvoker{l: h.l, app: a.Name, h: hst, m: m, local: local, caller: h.l.id}
+			return &appInvoker{l: h.l, v: view, h: hst}
 		},
 	})
 	if err != nil {
@@ -262,7 +290,7 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		return
 	}
 	names := slices.Sorted(maps.Keys(local))
-	srv, err := h.l.serveInvocations(a.Name, run.Host(), names, h.log)
+	srv, err := h.l.serveInvocations(view, run.Host(), names, h.log)
 	if err != nil {
 		run.Shutdown(ctx)
 		broker.Close()
@@ -270,8 +298,8 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 		h.failedPlaced(a, local, "start", err)
 		return
 	}
-	nr := &running{name: a.Name, rev: a.Revision, state: "running", m: m, app: run, store: ls, broker: broker, local: local, srv: srv}
-	attrs := []any{"app", a.Name, "revision", a.Revision, "components", strings.Join(names, ",")}
+	nr := &running{name: a.Name, rev: a.Revision, dep: a, state: "running", m: m, app: run, store: ls, broker: broker, local: local, srv: srv, view: view}
+	attrs := []any{"app", a.Name, "revision", a.Revision, "components", placedString(local)}
 	if addr := run.Addr(); addr != nil {
 		nr.url = "http://" + addr.String()
 		h.httpOwner = a.Name
@@ -279,6 +307,73 @@ func (h *host) deploy(ctx context.Context, r *running, a App) {
 	}
 	h.set(nr)
 	h.log.Info("app started", append(attrs, "took", time.Since(start).Round(time.Millisecond))...)
+}
+
+// reload moves r to revision a (manifest m) with local placed here,
+// while it serves: the invocations of the components that leave this
+// host stop coming first (their subscriptions drained), app.Reload swaps,
+// adds and removes components, then the components new here take
+// invocations.
+func (h *host) reload(ctx context.Context, r *running, a App, m *manifest.App, local map[string]int) {
+	var gone, added []string
+	for n := range r.local {
+		if _, ok := local[n]; !ok {
+			gone = append(gone, n)
+		}
+	}
+	for n := range local {
+		if _, ok := r.local[n]; !ok {
+			added = append(added, n)
+		}
+	}
+	slices.Sort(gone)
+	slices.Sort(added)
+	r.srv.remove(gone, h.shutdownTimeout())
+	r.view.m.Store(m) // the links' checks see the targets elsewhere as m has them
+	res, err := r.app.Reload(ctx, localManifest(m, local))
+	if err != nil {
+		r.view.m.Store(r.m)
+		if err := r.srv.add(gone); err != nil {
+			h.log.Error("resubscribe for invocations", "app", a.Name, "error", err)
+		}
+		h.log.Error("reload failed; the previous revision keeps running", "app", a.Name, "revision", a.Revision, "running", r.rev, "error", oneLine(err))
+		h.mu.Lock()
+		r.err = fmt.Sprintf("revision %d: %s", a.Revision, oneLine(err))
+		h.mu.Unlock()
+		return
+	}
+	if err := r.srv.add(added); err != nil {
+		h.log.Error("subscribe for invocations", "app", a.Name, "error", err)
+	}
+	h.mu.Lock()
+	placed := !maps.Equal(r.local, local)
+	r.rev, r.dep, r.m, r.local, r.err = a.Revision, a, m, local, ""
+	h.mu.Unlock()
+	attrs := append([]any{"app", a.Name, "revision", a.Revision}, res.Attrs()...)
+	if placed {
+		attrs = append(attrs, "placed", placedString(local))
+	}
+	h.log.Info("app reloaded", attrs...)
+}
+
+// placedString formats a placement as "a,b=2" (a share after "=").
+func placedString(local map[string]int) string {
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(local)) {
+		if local[n] > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", n, local[n]))
+		} else {
+			parts = append(parts, n)
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func (h *host) shutdownTimeout() time.Duration {
+	if h.sc.ShutdownTimeout > 0 {
+		return h.sc.ShutdownTimeout
+	}
+	return 30 * time.Second
 }
 
 // failed records that revision a could not be applied: the running
@@ -297,11 +392,11 @@ func (h *host) failed(r *running, a App, what string, err error) {
 
 // failedPlaced is failed for a revision whose placement on this host is
 // known: the entry lists the components placed here (AppStatus.Placed).
-func (h *host) failedPlaced(a App, local map[string]bool, what string, err error) {
+func (h *host) failedPlaced(a App, local map[string]int, what string, err error) {
 	h.failed(nil, a, what, err)
 	h.mu.Lock()
 	if r := h.apps[a.Name]; r != nil && r.app == nil && r.rev == a.Revision {
-		r.local = local
+		r.local, r.dep = local, a
 	}
 	h.mu.Unlock()
 }
@@ -326,11 +421,7 @@ func (h *host) stop(ctx context.Context, r *running, why string) {
 		return
 	}
 	if r.srv != nil {
-		wait := h.sc.ShutdownTimeout
-		if wait <= 0 {
-			wait = 30 * time.Second
-		}
-		r.srv.close(wait)
+		r.srv.close(h.shutdownTimeout())
 	}
 	err := r.app.Shutdown(ctx)
 	r.broker.Close()
@@ -418,8 +509,12 @@ func (h *host) heartbeat(ctx context.Context) {
 				continue
 			}
 			s := c.Stats()
+			mx := c.Config().Instances.Max
+			if mx <= 0 {
+				mx = goruntime.GOMAXPROCS(0)
+			}
 			info.Apps[i].Components = append(info.Apps[i].Components, ComponentStatus{
-				Name: n, Active: s.Active, Idle: s.Idle, Calls: s.Calls, Errors: s.Discarded + s.Rejected + s.Failed,
+				Name: n, Max: mx, Active: s.Active, Idle: s.Idle, Calls: s.Calls, Errors: s.Discarded + s.Rejected + s.Failed,
 				Links: c.Links()})
 		}
 	}

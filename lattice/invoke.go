@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,8 +18,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
-	"github.com/wasmhive/wasmhive/manifest"
 	"github.com/wasmhive/wasmhive/trigger"
 )
 
@@ -27,16 +29,17 @@ import (
 // HeaderStatus and HeaderError (HeaderLimit and HeaderLimitMax for
 // StatusLimit, HeaderHost always) otherwise.
 const (
-	HeaderInvocation  = "Wasmhive-Invocation" // the invocation's id, unique per caller process
-	HeaderCaller      = "Wasmhive-Caller"     // the calling host's id (and "/" and the trigger or component)
-	HeaderExport      = "Wasmhive-Export"     // the export called
-	HeaderDeadline    = "Wasmhive-Deadline"   // unix nanoseconds (or RFC 3339): the call's deadline, applied at the far end
-	HeaderTraceparent = "traceparent"         // W3C trace context, passed through
-	HeaderStatus      = "Wasmhive-Status"     // a reply's Status* when the call failed
-	HeaderError       = "Wasmhive-Error"      // one line: what failed
-	HeaderLimit       = "Wasmhive-Limit"      // with StatusLimit: the limit's name (request_bytes, timeout...)
-	HeaderLimitMax    = "Wasmhive-Limit-Max"  // with StatusLimit: the limit
-	HeaderHost        = "Wasmhive-Host"       // the id of the host that answered a failure
+	HeaderInvocation  = "Wasmhive-Invocation"  // the invocation's id, unique per caller process
+	HeaderCaller      = "Wasmhive-Caller"      // the calling host's id (and "/" and the trigger or component)
+	HeaderExport      = "Wasmhive-Export"      // the export called
+	HeaderDeadline    = "Wasmhive-Deadline"    // unix nanoseconds (or RFC 3339): the call's deadline, applied at the far end
+	HeaderTraceparent = "traceparent"          // W3C trace context, passed through
+	HeaderStatus      = "Wasmhive-Status"      // a reply's Status* when the call failed
+	HeaderError       = "Wasmhive-Error"       // one line: what failed
+	HeaderLimit       = "Wasmhive-Limit"       // with StatusLimit: the limit's name (request_bytes, timeout...)
+	HeaderLimitMax    = "Wasmhive-Limit-Max"   // with StatusLimit: the limit
+	HeaderHost        = "Wasmhive-Host"        // the id of the host that answered a failure
+	HeaderPluginCode  = "Wasmhive-Plugin-Code" // with StatusError: the guest's own error (its return code; HeaderError its message)
 )
 
 // The statuses of a failed remote invocation (HeaderStatus).
@@ -54,6 +57,9 @@ const (
 	StatusLimit = "limit"
 	// StatusTimeout: the call passed its deadline at the far end.
 	StatusTimeout = "timeout"
+	// StatusDenied: the caller may not make this call: it names a
+	// component that has no link to the target for that export.
+	StatusDenied = "denied"
 )
 
 const (
@@ -123,21 +129,6 @@ func invocationID() string {
 	return invocations.prefix + strconv.FormatUint(invocations.seq.Add(1), 36)
 }
 
-type traceKey struct{}
-
-// WithTraceparent returns ctx carrying a W3C traceparent, which remote
-// invocations made with it pass on.
-func WithTraceparent(ctx context.Context, tp string) context.Context {
-	return context.WithValue(ctx, traceKey{}, tp)
-}
-
-// Traceparent returns the traceparent ctx carries, or "". The calls a host
-// runs for a remote invocation carry the caller's.
-func Traceparent(ctx context.Context) string {
-	s, _ := ctx.Value(traceKey{}).(string)
-	return s
-}
-
 // Invoke calls export of component of app on one of the lattice's hosts
 // that run it, over NATS request/reply on InvokeSubject (never in-process:
 // the apps' triggers call the components their host runs directly). Its
@@ -181,7 +172,7 @@ func (l *Lattice) invokeRemote(ctx context.Context, caller, app, component, expo
 		HeaderExport:     {export},
 		HeaderDeadline:   {strconv.FormatInt(deadline.UnixNano(), 10)},
 	}
-	if tp := Traceparent(ctx); tp != "" {
+	if tp := trigger.Traceparent(ctx); tp != "" {
 		hdr[HeaderTraceparent] = []string{tp}
 	}
 	subject := InvokeSubject(l.cfg.Name, app, component)
@@ -246,6 +237,13 @@ func remoteError(app, component, export string, h nats.Header) *RemoteError {
 	case StatusLimit:
 		max, _ := strconv.ParseUint(h.Get(HeaderLimitMax), 10, 64)
 		e.err = &engine.LimitError{Module: component, Function: export, Limit: h.Get(HeaderLimit), Max: max}
+	case StatusError:
+		if code, err := strconv.ParseUint(h.Get(HeaderPluginCode), 10, 32); err == nil {
+			e.err = &extism.PluginError{Function: export, Code: uint32(code), Message: h.Get(HeaderError)}
+			if e.Msg == "" || e.Msg == StatusError {
+				e.Msg = e.err.Error()
+			}
+		}
 	}
 	return e
 }
@@ -265,32 +263,79 @@ type invokeServer struct {
 	app  string
 	h    *wasmhive.Host
 	log  *slog.Logger
+	v    *appView
 	sem  chan struct{}
-	mu   sync.RWMutex // guards closed against wg.Add
+	mu   sync.RWMutex // guards closed against wg.Add, and subs
 	wg   sync.WaitGroup
-	subs []*nats.Subscription
+	subs map[string]*nats.Subscription // by component
 
 	closed bool
 }
 
 // serveInvocations subscribes, for each of components, to its
 // InvokeSubject in its InvokeQueue, and serves the invocations with h.
-func (l *Lattice) serveInvocations(app string, h *wasmhive.Host, components []string, log *slog.Logger) (*invokeServer, error) {
-	s := &invokeServer{l: l, app: app, h: h, log: log, sem: make(chan struct{}, MaxInFlight)}
-	for _, c := range components {
-		sub, err := l.nc.QueueSubscribe(InvokeSubject(l.cfg.Name, app, c), InvokeQueue(app, c), s.handler(c))
-		if err != nil {
-			s.close(0)
-			return nil, fmt.Errorf("subscribe for the invocations of %s: %w", c, err)
-		}
-		s.subs = append(s.subs, sub)
-	}
-	// The subscriptions are on the server when the host says it runs them.
-	if err := l.nc.FlushTimeout(5 * time.Second); err != nil {
+func (l *Lattice) serveInvocations(v *appView, h *wasmhive.Host, components []string, log *slog.Logger) (*invokeServer, error) {
+	s := &invokeServer{l: l, app: v.app, h: h, log: log, v: v, sem: make(chan struct{}, MaxInFlight), subs: map[string]*nats.Subscription{}}
+	if err := s.add(components); err != nil {
 		s.close(0)
-		return nil, fmt.Errorf("subscribe for the invocations: %w", err)
+		return nil, err
 	}
 	return s, nil
+}
+
+// add subscribes for the invocations of components (those it serves
+// already are left as they are).
+func (s *invokeServer) add(components []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range components {
+		if s.subs[c] != nil {
+			continue
+		}
+		sub, err := s.l.nc.QueueSubscribe(InvokeSubject(s.l.cfg.Name, s.app, c), InvokeQueue(s.app, c), s.handler(c))
+		if err != nil {
+			return fmt.Errorf("subscribe for the invocations of %s: %w", c, err)
+		}
+		s.subs[c] = sub
+	}
+	if len(components) == 0 {
+		return nil
+	}
+	// The subscriptions are on the server when the host says it runs them.
+	if err := s.l.nc.FlushTimeout(5 * time.Second); err != nil {
+		return fmt.Errorf("subscribe for the invocations: %w", err)
+	}
+	return nil
+}
+
+// remove stops taking the invocations of components: their subscriptions
+// are drained (the invocations delivered already are served), waiting up
+// to wait. The other hosts that run them take the next ones.
+func (s *invokeServer) remove(components []string, wait time.Duration) {
+	s.mu.Lock()
+	var subs []*nats.Subscription
+	for _, c := range components {
+		if sub := s.subs[c]; sub != nil {
+			subs = append(subs, sub)
+			delete(s.subs, c)
+		}
+	}
+	s.mu.Unlock()
+	drain(subs, time.Now().Add(wait))
+}
+
+// drain drains subs and waits, until deadline, for them to end.
+func drain(subs []*nats.Subscription, deadline time.Time) {
+	for _, sub := range subs {
+		if sub.Drain() != nil { // the connection is closed
+			sub.Unsubscribe()
+		}
+	}
+	for _, sub := range subs {
+		for sub.IsValid() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 }
 
 func (s *invokeServer) handler(component string) nats.MsgHandler {
@@ -330,6 +375,10 @@ func (s *invokeServer) serve(component string, m *nats.Msg) {
 		s.fail(m, StatusError, "no "+HeaderExport+" header", nil)
 		return
 	}
+	if why := s.v.allowed(m.Header.Get(HeaderCaller), component, export); why != "" {
+		s.fail(m, StatusDenied, why, nil)
+		return
+	}
 	ctx := context.Background()
 	if d := m.Header.Get(HeaderDeadline); d != "" {
 		t, err := parseDeadline(d)
@@ -345,8 +394,8 @@ func (s *invokeServer) serve(component string, m *nats.Msg) {
 		ctx, cancel = context.WithDeadline(ctx, t)
 		defer cancel()
 	}
-	if tp := m.Header.Get(HeaderTraceparent); tp != "" {
-		ctx = WithTraceparent(ctx, tp)
+	if tp := m.Header.Get(HeaderTraceparent); tp != "" && trigger.ValidTraceparent(tp) {
+		ctx = trigger.WithTraceparent(ctx, tp)
 	}
 	out, err := s.h.Invoke(ctx, component, export, m.Data)
 	if err != nil {
@@ -363,8 +412,15 @@ func (s *invokeServer) serve(component string, m *nats.Msg) {
 
 // failFor answers an invocation that failed with err.
 func (s *invokeServer) failFor(m *nats.Msg, err error) {
-	var lim *engine.LimitError
+	var (
+		lim *engine.LimitError
+		pe  *extism.PluginError
+	)
 	switch {
+	case errors.As(err, &pe) && pe.Err == nil:
+		// The guest's own error: an answer, which links hand on as such.
+		m.RespondMsg(&nats.Msg{Subject: m.Reply, Header: nats.Header{HeaderStatus: {StatusError},
+			HeaderError: {clean(pe.Message)}, HeaderPluginCode: {strconv.FormatUint(uint64(pe.Code), 10)}, HeaderHost: {s.l.id}}})
 	case errors.Is(err, trigger.ErrSaturated):
 		s.fail(m, StatusBusy, oneLine(err), nil)
 	case errors.Is(err, wasmhive.ErrUnknownComponent), errors.Is(err, trigger.ErrClosed):
@@ -380,13 +436,7 @@ func (s *invokeServer) failFor(m *nats.Msg, err error) {
 
 // fail answers m with a failure.
 func (s *invokeServer) fail(m *nats.Msg, status, msg string, lim *engine.LimitError) {
-	msg = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, msg)
-	h := nats.Header{HeaderStatus: {status}, HeaderError: {msg}, HeaderHost: {s.l.id}}
+	h := nats.Header{HeaderStatus: {status}, HeaderError: {clean(msg)}, HeaderHost: {s.l.id}}
 	if lim != nil {
 		h[HeaderLimit] = []string{lim.Limit}
 		h[HeaderLimitMax] = []string{strconv.FormatUint(lim.Max, 10)}
@@ -394,21 +444,26 @@ func (s *invokeServer) fail(m *nats.Msg, status, msg string, lim *engine.LimitEr
 	m.RespondMsg(&nats.Msg{Subject: m.Reply, Header: h})
 }
 
+// clean makes msg one header line.
+func clean(msg string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, msg)
+}
+
 // close unsubscribes (new invocations go to the other hosts that run the
 // components), answers the invocations already delivered to this host,
 // and waits up to wait for those in flight.
 func (s *invokeServer) close(wait time.Duration) {
 	deadline := time.Now().Add(wait)
-	for _, sub := range s.subs {
-		if sub.Drain() != nil { // the connection is closed
-			sub.Unsubscribe()
-		}
-	}
-	for _, sub := range s.subs {
-		for sub.IsValid() && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
+	s.mu.Lock()
+	subs := slices.Collect(maps.Values(s.subs))
+	clear(s.subs)
+	s.mu.Unlock()
+	drain(subs, deadline)
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
@@ -428,39 +483,48 @@ func (s *invokeServer) close(wait time.Duration) {
 
 // appInvoker is what a lattice host's app triggers call components
 // through: the components this host runs directly on its Host, the others
-// across the lattice.
+// across the lattice. Which run here is the Host's to say at each call
+// (placement moves components on and off a running app).
 type appInvoker struct {
-	l      *Lattice
-	app    string
-	h      *wasmhive.Host
-	m      *manifest.App
-	local  map[string]bool
-	caller string
+	l *Lattice
+	v *appView
+	h *wasmhive.Host
+}
+
+// local reports whether the Host runs component now.
+func (a *appInvoker) local(component string) bool {
+	_, err := a.h.Component(component)
+	return err == nil
 }
 
 func (a *appInvoker) Invoke(ctx context.Context, component, export string, payload []byte) ([]byte, error) {
-	if a.local[component] {
-		return a.h.Invoke(ctx, component, export, payload)
+	if a.local(component) {
+		out, err := a.h.Invoke(ctx, component, export, payload)
+		if !errors.Is(err, wasmhive.ErrUnknownComponent) {
+			return out, err
+		}
+		// Removed from this host since: call it where it runs now.
 	}
-	if _, ok := a.m.Component(component); !ok {
+	if _, ok := a.v.m.Load().Component(component); !ok {
 		return nil, fmt.Errorf("%w %q", wasmhive.ErrUnknownComponent, component)
 	}
-	return a.l.invokeRemote(ctx, a.caller, a.app, component, export, payload)
+	return a.l.invokeRemote(ctx, a.v.self, a.v.app, component, export, payload)
 }
 
 func (a *appInvoker) Run(ctx context.Context, component string, cio trigger.CommandIO) error {
-	if a.local[component] {
+	if a.local(component) {
 		return a.h.Run(ctx, component, cio)
 	}
-	return fmt.Errorf("component %s of app %s runs on other hosts of the lattice: commands (WAGI routes) are not run across hosts yet; place it on this host too", component, a.app)
+	return fmt.Errorf("component %s of app %s runs on other hosts of the lattice: commands (WAGI routes) are not run across hosts yet; place it on this host too", component, a.v.app)
 }
 
 func (a *appInvoker) Describe(component string) (trigger.Info, error) {
-	if a.local[component] {
+	if a.local(component) {
 		return a.h.Describe(component)
 	}
-	if _, ok := a.m.Component(component); !ok {
+	m := a.v.m.Load()
+	if _, ok := m.Component(component); !ok {
 		return trigger.Info{}, fmt.Errorf("%w %q", wasmhive.ErrUnknownComponent, component)
 	}
-	return describeModule(a.m, component)
+	return describeModule(m, component)
 }

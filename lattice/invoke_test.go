@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -62,13 +64,13 @@ components:
 		want   string
 	}{
 		{nil, "any"},
-		{map[string]string{"role": "web"}, "any,back,front"}, // front brings its link target along
+		{map[string]string{"role": "web"}, "any,front"}, // its link to back crosses the lattice
 		{map[string]string{"role": "worker"}, "any"},
 		{map[string]string{"role": "worker", "zone": "eu", "x": "y"}, "any,back"},
 	} {
 		var got []string
 		for _, n := range []string{"any", "back", "front"} {
-			if lattice.Placed(m, c.labels)[n] {
+			if _, ok := lattice.Placed(m, lattice.Member{ID: "h", Labels: c.labels}, nil)[n]; ok {
 				got = append(got, n)
 			}
 		}
@@ -80,6 +82,81 @@ components:
 	_, err = manifest.Parse(path, []byte("version: 1\nname: p\ncomponents:\n  a:\n    module: spin.wasm\n    placement: {labels: {\"a=b\": x}, zone: eu}\n"))
 	if err == nil || !strings.Contains(err.Error(), `label "a=b"`) || !strings.Contains(err.Error(), `unknown field "zone"`) {
 		t.Errorf("a bad placement: %v", err)
+	}
+}
+
+// TestPlacedShares: placement.instances spread over the live matching
+// hosts: shares add up to the count, differ by one at most, a host that
+// joins takes a share and moves only its own (rendezvous order), and a
+// share is the component's instances.max there.
+func TestPlacedShares(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "spin.wasm"), spinWasm, 0o644)
+	path := filepath.Join(dir, "app.yaml")
+	os.WriteFile(path, []byte(`version: 1
+name: p
+components:
+  counter:
+    module: spin.wasm
+    placement: {instances: 7, labels: {role: worker}}
+  one:
+    module: spin.wasm
+    placement: {instances: 1}
+`), 0o644)
+	m, err := manifest.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	worker := map[string]string{"role": "worker"}
+	members := []lattice.Member{{ID: "a", Labels: worker}, {ID: "b", Labels: worker}, {ID: "c", Labels: worker}, {ID: "web"}}
+	shares := func(members []lattice.Member, comp string) map[string]int {
+		out := map[string]int{}
+		for _, x := range members {
+			if n, ok := lattice.Placed(m, x, members)[comp]; ok {
+				out[x.ID] = n
+			}
+		}
+		return out
+	}
+	check := func(got map[string]int, total, hosts int) {
+		t.Helper()
+		sum, lo, hi := 0, total, 0
+		for _, n := range got {
+			sum += n
+			lo, hi = min(lo, n), max(hi, n)
+		}
+		if sum != total || len(got) != hosts || hi-lo > 1 || lo < 1 {
+			t.Errorf("shares %v: want %d instances over %d hosts, evenly", got, total, hosts)
+		}
+	}
+	three := shares(members, "counter")
+	check(three, 7, 3) // web does not match
+	if _, ok := three["web"]; ok {
+		t.Errorf("web runs counter: %v", three)
+	}
+	// A fourth worker joins: 7 over 4.
+	four := shares(append(members, lattice.Member{ID: "d", Labels: worker}), "counter")
+	check(four, 7, 4)
+	// A worker leaves: 7 over 2.
+	check(shares(members[1:], "counter"), 7, 2)
+	// One instance: exactly one host runs it, and the same host whoever computes it.
+	one := shares(members, "one")
+	check(one, 1, 1)
+	// Every host computes the same shares, in whatever order it lists them.
+	rev := slices.Clone(members)
+	slices.Reverse(rev)
+	if got := shares(rev, "counter"); !maps.Equal(got, three) {
+		t.Errorf("shares depend on the members' order: %v and %v", got, three)
+	}
+	// The share is the component's instances.max on that host.
+	for id, n := range three {
+		if got := lattice.Share("p", "counter", m.Components[0].Placement, id, members); got != n {
+			t.Errorf("Share(%s) = %d, Placed says %d", id, got, n)
+		}
+	}
+	// The decoder refuses a bad count.
+	if _, err := manifest.Parse(path, []byte("version: 1\nname: p\ncomponents:\n  a:\n    module: spin.wasm\n    placement: {instances: -1}\n")); err == nil || !strings.Contains(err.Error(), "negative") {
+		t.Errorf("placement.instances -1: %v", err)
 	}
 }
 

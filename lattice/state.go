@@ -68,7 +68,10 @@ type AppStatus struct {
 
 // ComponentStatus is a component's instance pool on one host.
 type ComponentStatus struct {
-	Name   string `json:"name"`
+	Name string `json:"name"`
+	// Max is how many instances the host runs at most: its share of the
+	// component's placement.instances, else its instances.max.
+	Max    int    `json:"max"`
 	Active int    `json:"active"`
 	Idle   int    `json:"idle"`
 	Calls  uint64 `json:"calls"`

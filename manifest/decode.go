@@ -596,7 +596,17 @@ var placementFields = []field[Placement]{
 			return ""
 		})
 	}},
+	{"instances", func(d *decoder, k, v *yaml.Node, p string, pl *Placement) {
+		pl.Instances = d.count(v, p)
+		if pl.Instances > MaxPlacedInstances {
+			d.add(resolve(v).Line, p, "%d instances: at most %d", pl.Instances, MaxPlacedInstances)
+			pl.Instances = 0
+		}
+	}},
 }
+
+// MaxPlacedInstances bounds placement.instances.
+const MaxPlacedInstances = 100000
 
 var dirFields = []field[wasmhive.Dir]{
 	{"host", func(d *decoder, k, v *yaml.Node, p string, dir *wasmhive.Dir) {

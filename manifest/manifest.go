@@ -135,6 +135,13 @@ type Component struct {
 type Placement struct {
 	// Labels are the labels (KEY: VALUE) a host must all have.
 	Labels map[string]string
+	// Instances, when above 0, is how many instances the lattice runs in
+	// all, spread over the live hosts that match Labels: each gets an
+	// equal share (the first ones, in an order every host computes alike,
+	// one more), which becomes the component's instances.max there; the
+	// hosts whose share is 0 do not run it. 0 means every matching host
+	// runs it, with its own instances.
+	Instances int
 }
 
 // Matches reports whether a host labelled labels runs a component placed

@@ -73,3 +73,46 @@ var (
 	// *engine.LimitError says which).
 	ErrLimit = engine.ErrLimit
 )
+
+type traceKey struct{}
+
+// WithTraceparent returns ctx carrying a W3C trace context (the
+// traceparent header's value), which the calls made with it pass on: the
+// HTTP trigger takes it from the request, a lattice's remote invocations
+// carry it to the host that runs the call.
+func WithTraceparent(ctx context.Context, tp string) context.Context {
+	return context.WithValue(ctx, traceKey{}, tp)
+}
+
+// Traceparent returns the W3C trace context ctx carries, or "".
+func Traceparent(ctx context.Context) string {
+	s, _ := ctx.Value(traceKey{}).(string)
+	return s
+}
+
+// ValidTraceparent reports whether tp is a W3C traceparent of version 00
+// ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>", ids not all
+// zero): only such a value is passed on.
+func ValidTraceparent(tp string) bool {
+	if len(tp) != 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' || tp[:2] != "00" {
+		return false
+	}
+	zero := func(s string) bool {
+		for i := range len(s) {
+			if s[i] != '0' {
+				return false
+			}
+		}
+		return true
+	}
+	for i := range len(tp) {
+		if i == 2 || i == 35 || i == 52 {
+			continue
+		}
+		c := tp[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return !zero(tp[3:35]) && !zero(tp[36:52])
+}

@@ -158,8 +158,9 @@ type componentRow struct {
 	// Hosts are the hosts that run it or where it is placed and is not
 	// running, by id.
 	Hosts []componentHost `json:"hosts"`
-	// Active and Idle sum the instances of the live (not stale) hosts;
-	// Calls and Errors the figures of every host listed.
+	// Max, Active and Idle sum the instances of the live (not stale)
+	// hosts; Calls and Errors the figures of every host listed.
+	Max    int    `json:"max"`
 	Active int    `json:"active"`
 	Idle   int    `json:"idle"`
 	Calls  uint64 `json:"calls"`
@@ -172,8 +173,11 @@ type componentHost struct {
 	// State is "running", "stale" (it ran there at the host's last
 	// heartbeat, which is too old), "failed" or "refused" (the app is,
 	// there; Error says why).
-	State  string `json:"state"`
-	Error  string `json:"error,omitempty"`
+	State string `json:"state"`
+	Error string `json:"error,omitempty"`
+	// Max is how many instances the host runs at most (its share of the
+	// component's placement.instances, else its instances.max).
+	Max    int    `json:"max"`
 	Active int    `json:"active"`
 	Idle   int    `json:"idle"`
 	Calls  uint64 `json:"calls"`
@@ -216,10 +220,11 @@ func latticeComponents(apps []lattice.App, hosts []lattice.HostInfo) []component
 			}
 			for _, c := range a.Components {
 				r := row(a.Name, c.Name)
-				ch := componentHost{ID: h.ID, State: "running", Active: c.Active, Idle: c.Idle, Calls: c.Calls, Errors: c.Errors}
+				ch := componentHost{ID: h.ID, State: "running", Max: c.Max, Active: c.Active, Idle: c.Idle, Calls: c.Calls, Errors: c.Errors}
 				if h.Stale {
 					ch.State = "stale"
 				} else {
+					r.Max += c.Max
 					r.Active += c.Active
 					r.Idle += c.Idle
 				}
@@ -241,23 +246,23 @@ func latticeComponents(apps []lattice.App, hosts []lattice.HostInfo) []component
 
 func componentsTable(w io.Writer, rows []componentRow) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "APP\tCOMPONENT\tHOSTS (ACTIVE/IDLE)\tACTIVE\tIDLE\tCALLS\tERRORS")
+	fmt.Fprintln(tw, "APP\tCOMPONENT\tHOSTS (ACTIVE/IDLE/MAX)\tMAX\tACTIVE\tIDLE\tCALLS\tERRORS")
 	for _, r := range rows {
 		var on []string
 		for _, h := range r.Hosts {
 			s := shortID(h.ID)
 			switch h.State {
 			case "running":
-				s += fmt.Sprintf("=%d/%d", h.Active, h.Idle)
+				s += fmt.Sprintf("=%d/%d/%d", h.Active, h.Idle, h.Max)
 			case "stale":
-				s += fmt.Sprintf("=%d/%d(stale)", h.Active, h.Idle)
+				s += fmt.Sprintf("=%d/%d/%d(stale)", h.Active, h.Idle, h.Max)
 			default:
 				s += "(" + h.State + ")"
 			}
 			on = append(on, s)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\n", r.App, r.Component, dash(strings.Join(on, ",")),
-			r.Active, r.Idle, r.Calls, r.Errors)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", r.App, r.Component, dash(strings.Join(on, ",")),
+			r.Max, r.Active, r.Idle, r.Calls, r.Errors)
 	}
 	tw.Flush()
 }

@@ -112,7 +112,7 @@ components:
 		}
 		// The receiver's calls are the trigger's; its link targets' calls
 		// are counted on the links.
-		if h.State != "running" || c.Errors != 0 || h.Calls != c.Calls || h.Active+h.Idle == 0 || c.Idle != h.Idle || c.Active != h.Active ||
+		if h.State != "running" || c.Errors != 0 || h.Calls != c.Calls || h.Active+h.Idle == 0 || c.Idle != h.Idle || c.Active != h.Active || h.Max < 1 || c.Max != h.Max ||
 			(want.comp == "receiver" && c.Calls != calls) {
 			t.Errorf("get components --json: %+v, want no errors, instances (and %d calls of the receiver)", c, calls)
 		}
@@ -134,10 +134,10 @@ components:
 	short := id[:10]
 	tab := cli("get", "components").Stdout
 	for _, want := range [][]string{
-		{"APP", "COMPONENT", "HOSTS", "(ACTIVE/IDLE)", "ACTIVE", "IDLE", "CALLS", "ERRORS"},
-		{"other", "counter", short + "(refused)", "0", "0", "0", "0"},
-		{"pipeline", "counter", fmt.Sprintf("%s=%d/%d", short, comps[1].Active, comps[1].Idle), fmt.Sprint(comps[1].Active), fmt.Sprint(comps[1].Idle), fmt.Sprint(comps[1].Calls), "0"},
-		{"pipeline", "receiver", fmt.Sprintf("%s=%d/%d", short, comps[3].Active, comps[3].Idle), fmt.Sprint(comps[3].Active), fmt.Sprint(comps[3].Idle), fmt.Sprint(calls), "0"},
+		{"APP", "COMPONENT", "HOSTS", "(ACTIVE/IDLE/MAX)", "MAX", "ACTIVE", "IDLE", "CALLS", "ERRORS"},
+		{"other", "counter", short + "(refused)", "0", "0", "0", "0", "0"},
+		{"pipeline", "counter", fmt.Sprintf("%s=%d/%d/%d", short, comps[1].Active, comps[1].Idle, comps[1].Max), fmt.Sprint(comps[1].Max), fmt.Sprint(comps[1].Active), fmt.Sprint(comps[1].Idle), fmt.Sprint(comps[1].Calls), "0"},
+		{"pipeline", "receiver", fmt.Sprintf("%s=%d/%d/%d", short, comps[3].Active, comps[3].Idle, comps[3].Max), fmt.Sprint(comps[3].Max), fmt.Sprint(comps[3].Active), fmt.Sprint(comps[3].Idle), fmt.Sprint(calls), "0"},
 	} {
 		if !hasRow(tab, want) {
 			t.Errorf("get components: no row %q in\n%s", want, tab)
@@ -177,18 +177,18 @@ func TestLatticeComponentsStale(t *testing.T) {
 	apps := []lattice.App{{Name: "a", Components: []string{"x", "y"}}}
 	hosts := []lattice.HostInfo{
 		{ID: "HOSTLIVE0001", Apps: []lattice.AppStatus{{Name: "a", State: "running", Placed: []string{"x"},
-			Components: []lattice.ComponentStatus{{Name: "x", Active: 1, Idle: 2, Calls: 10, Errors: 1,
+			Components: []lattice.ComponentStatus{{Name: "x", Max: 4, Active: 1, Idle: 2, Calls: 10, Errors: 1,
 				Links: []wasmhive.LinkStats{{Interface: "i:f/g", Target: "y", Calls: 4, Failures: 1}}}}}}},
 		{ID: "HOSTSTALE002", Stale: true, Apps: []lattice.AppStatus{{Name: "a", State: "running",
-			Components: []lattice.ComponentStatus{{Name: "x", Active: 3, Idle: 4, Calls: 5,
+			Components: []lattice.ComponentStatus{{Name: "x", Max: 8, Active: 3, Idle: 4, Calls: 5,
 				Links: []wasmhive.LinkStats{{Interface: "i:f/g", Target: "y", Calls: 2}}}}}}},
 		{ID: "HOSTFAIL0003", Apps: []lattice.AppStatus{{Name: "a", State: "failed", Error: "materialise: boom"}}},
 	}
 	got := latticeComponents(apps, hosts)
 	want := []componentRow{
-		{App: "a", Component: "x", Active: 1, Idle: 2, Calls: 15, Errors: 1, Hosts: []componentHost{
-			{ID: "HOSTLIVE0001", State: "running", Active: 1, Idle: 2, Calls: 10, Errors: 1},
-			{ID: "HOSTSTALE002", State: "stale", Active: 3, Idle: 4, Calls: 5},
+		{App: "a", Component: "x", Max: 4, Active: 1, Idle: 2, Calls: 15, Errors: 1, Hosts: []componentHost{
+			{ID: "HOSTLIVE0001", State: "running", Max: 4, Active: 1, Idle: 2, Calls: 10, Errors: 1},
+			{ID: "HOSTSTALE002", State: "stale", Max: 8, Active: 3, Idle: 4, Calls: 5},
 			{ID: "HOSTFAIL0003", State: "failed", Error: "materialise: boom"}}},
 		{App: "a", Component: "y", Hosts: []componentHost{{ID: "HOSTFAIL0003", State: "failed", Error: "materialise: boom"}}},
 	}
@@ -197,7 +197,7 @@ func TestLatticeComponentsStale(t *testing.T) {
 	}
 	var b strings.Builder
 	componentsTable(&b, got)
-	if !hasRow(b.String(), []string{"a", "x", "HOSTLIVE00=1/2,HOSTSTALE0=3/4(stale),HOSTFAIL00(failed)", "1", "2", "15", "1"}) {
+	if !hasRow(b.String(), []string{"a", "x", "HOSTLIVE00=1/2/4,HOSTSTALE0=3/4/8(stale),HOSTFAIL00(failed)", "4", "1", "2", "15", "1"}) {
 		t.Errorf("get components table:\n%s", b.String())
 	}
 	links := latticeLinks(hosts)

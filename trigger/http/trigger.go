@@ -452,6 +452,9 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, deadl
 	}
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
+	if tp := r.Header.Get("Traceparent"); tp != "" && trigger.ValidTraceparent(tp) {
+		ctx = trigger.WithTraceparent(ctx, tp)
+	}
 	var err error
 	switch rt.Convention {
 	case Handler:

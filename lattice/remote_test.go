@@ -1,0 +1,189 @@
+package lattice_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/wasmhive/wasmhive/lattice"
+	"github.com/wasmhive/wasmhive/manifest"
+)
+
+// TestRemoteLinks: the pipeline (receiver -> counter -> kv-sender) with
+// the receiver placed on a web host and the counter and kv-sender on a
+// worker: the receiver's link to the counter crosses the lattice, the
+// counter's link to the kv-sender stays in-process on the worker. Both
+// hosts serve the route (the worker calls the receiver on the web host,
+// whose link calls back). A remote invocation naming a component as its
+// caller is taken only within that component's links.
+func TestRemoteLinks(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "wasmhive-cli-test-cache"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	}()
+	web := join(t, lattice.Config{Name: "lk", Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
+	worker := join(t, lattice.Config{Name: "lk", NATS: web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
+	webAddr, workerAddr := freeAddr(t), freeAddr(t)
+	served := make(chan error, 2)
+	go func() {
+		served <- web.Serve(ctx, lattice.ServeConfig{Listen: webAddr, Logger: log, ShutdownTimeout: 2 * time.Second})
+	}()
+	go func() {
+		served <- worker.Serve(ctx, lattice.ServeConfig{Listen: workerAddr, Logger: log, ShutdownTimeout: 2 * time.Second})
+	}()
+
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	path := filepath.Join(t.TempDir(), "app.yaml")
+	os.WriteFile(path, []byte(fmt.Sprintf(`version: 1
+name: pipeline
+http:
+  routes:
+    - path: /
+      component: receiver
+components:
+  receiver:
+    module: %s
+    links:
+      wasmhive:http/incoming-handler: counter
+    placement: {labels: {role: web}}
+  counter:
+    module: %s
+    links:
+      wasmhive:keyvalue/atomics: kv-sender
+    placement: {labels: {role: worker}}
+  kv-sender:
+    module: %s
+    grants: {keyvalue: {bucket: counter}}
+    placement: {labels: {role: worker}}
+`, abs("../examples/pipeline/receiver.wasm"), abs("../examples/kvcounter/kvcounter.wasm"), abs("../examples/pipeline/kv-sender.wasm"))), 0o644)
+	m, err := manifest.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web.Deploy(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	webURL, workerURL := "http://"+webAddr, "http://"+workerAddr
+	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/hits?amount=0"); return err == nil })
+	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/hits?amount=0"); return err == nil })
+	for i, url := range []string{webURL, webURL, workerURL, webURL} {
+		if body, err := get(url + "/hits"); err != nil || body != fmt.Sprintf("{\"counter\":%d}\n", i+1) {
+			t.Fatalf("GET %s/hits (#%d): %q, %v", url, i+1, body, err)
+		}
+	}
+	// Each host runs what is placed on it; the receiver's link to the
+	// counter counted the calls it carried across.
+	waitFor(t, 10*time.Second, func() bool {
+		hosts, err := web.Hosts(ctx)
+		if err != nil || len(hosts) != 2 {
+			return false
+		}
+		for _, h := range hosts {
+			if len(h.Apps) != 1 || h.Apps[0].State != "running" {
+				return false
+			}
+			var names []string
+			for _, c := range h.Apps[0].Components {
+				names = append(names, c.Name)
+			}
+			switch got := strings.Join(names, ","); h.ID {
+			case web.HostID():
+				if got != "receiver" {
+					t.Fatalf("the web host runs %s", got)
+				}
+				if l := h.Apps[0].Components[0].Links; len(l) != 1 || l[0].Target != "counter" || l[0].Calls-l[0].Failures < 6 {
+					return false
+				}
+			case worker.HostID():
+				if got != "counter,kv-sender" {
+					t.Fatalf("the worker runs %s", got)
+				}
+			}
+		}
+		return true
+	})
+
+	// A request's trace context goes with the calls it makes across the
+	// lattice, and the caller is the receiver, on the web host.
+	seen, err := web.Conn().SubscribeSync(lattice.InvokeSubject("lk", "pipeline", "counter"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web.Conn().Flush()
+	const tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	req, _ := http.NewRequest("GET", webURL+"/hits?amount=0", nil)
+	req.Header.Set("traceparent", tp)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET with a traceparent: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	msg, err := seen.NextMsg(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := msg.Header.Get(lattice.HeaderTraceparent); got != tp {
+		t.Errorf("the link's invocation carries traceparent %q, want the request's %q", got, tp)
+	}
+	if got := msg.Header.Get(lattice.HeaderCaller); got != web.HostID()+"/receiver" {
+		t.Errorf("the link's invocation's caller: %q, want %s/receiver", got, web.HostID())
+	}
+	seen.Unsubscribe()
+
+	// The wire: the counter takes the receiver's link's export, from the
+	// receiver only.
+	nc := web.Conn()
+	subj := lattice.InvokeSubject("lk", "pipeline", "counter")
+	call := func(caller, export string) *nats.Msg {
+		t.Helper()
+		r, err := nc.RequestMsg(&nats.Msg{Subject: subj, Header: nats.Header{lattice.HeaderExport: {export}, lattice.HeaderCaller: {caller}},
+			Data: []byte("x")}, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	if r := call(web.HostID()+"/kv-sender", "handle_http"); r.Header.Get(lattice.HeaderStatus) != lattice.StatusDenied ||
+		!strings.Contains(r.Header.Get(lattice.HeaderError), "kv-sender of app pipeline has no link to counter") {
+		t.Errorf("a call naming kv-sender (no link to the counter): %v", r.Header)
+	}
+	if r := call(web.HostID()+"/receiver", "wasmhive:keyvalue/atomics#increment"); r.Header.Get(lattice.HeaderStatus) != lattice.StatusDenied {
+		t.Errorf("the receiver calling an export outside its link's interface: %v", r.Header)
+	}
+	if r := call(web.HostID()+"/nobody", "handle_http"); r.Header.Get(lattice.HeaderStatus) != lattice.StatusDenied ||
+		!strings.Contains(r.Header.Get(lattice.HeaderError), "no component of app pipeline") {
+		t.Errorf("a call naming no component of the app: %v", r.Header)
+	}
+	// Within the receiver's link: taken (the handler answers the bytes it
+	// was given as a request it cannot parse, with a guest error).
+	if r := call(web.HostID()+"/receiver", "handle_http"); r.Header.Get(lattice.HeaderStatus) == lattice.StatusDenied {
+		t.Errorf("a call within the receiver's link was denied: %v", r.Header)
+	}
+
+	cancel()
+	for range 2 {
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}
+}
