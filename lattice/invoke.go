@@ -1,11 +1,13 @@
 package lattice
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -20,6 +22,7 @@ import (
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/trigger"
 )
 
@@ -40,7 +43,16 @@ const (
 	HeaderLimitMax    = "Wasmhive-Limit-Max"   // with StatusLimit: the limit
 	HeaderHost        = "Wasmhive-Host"        // the id of the host that answered a failure
 	HeaderPluginCode  = "Wasmhive-Plugin-Code" // with StatusError: the guest's own error (its return code; HeaderError its message)
+	HeaderExitCode    = "Wasmhive-Exit-Code"   // a command's reply: its non-zero exit status
 )
+
+// CommandExport is the export a remote invocation names to run a
+// component as a command (its _start on a fresh instance, as a WAGI route
+// does): the request's payload is a list (docs/capabilities.md) of stdin,
+// the arguments and the environment ("NAME=VALUE"), the last two joined
+// by NUL bytes; the reply's is a list of stdout and stderr, with
+// HeaderExitCode when the exit status is not 0.
+const CommandExport = "_start"
 
 // The statuses of a failed remote invocation (HeaderStatus).
 const (
@@ -156,6 +168,16 @@ func headerBytes(h nats.Header) int {
 }
 
 func (l *Lattice) invokeRemote(ctx context.Context, caller, app, component, export string, payload []byte) ([]byte, error) {
+	reply, err := l.request(ctx, caller, app, component, export, payload)
+	if err != nil {
+		return nil, err
+	}
+	return reply.Data, nil
+}
+
+// request sends one remote invocation and returns the reply of a call
+// that did not fail.
+func (l *Lattice) request(ctx context.Context, caller, app, component, export string, payload []byte) (*nats.Msg, error) {
 	if export == "" {
 		return nil, errors.New("remote call: no export named")
 	}
@@ -210,7 +232,7 @@ func (l *Lattice) invokeRemote(ctx context.Context, caller, app, component, expo
 		}
 		st := reply.Header.Get(HeaderStatus)
 		if st == "" {
-			return reply.Data, nil
+			return reply, nil
 		}
 		last = remoteError(app, component, export, reply.Header)
 		if st != StatusBusy && st != StatusNotHere {
@@ -379,6 +401,20 @@ func (s *invokeServer) serve(component string, m *nats.Msg) {
 		s.fail(m, StatusDenied, why, nil)
 		return
 	}
+	command := export == CommandExport
+	var cio trigger.CommandIO
+	var stdout, stderr bytes.Buffer
+	var capOut *capped
+	if command {
+		parts, err := link.Args(m.Data)
+		if err != nil || len(parts) != 3 {
+			s.fail(m, StatusError, "a command's payload is a list of stdin, arguments and environment", nil)
+			return
+		}
+		capOut = &capped{b: &stdout, n: s.l.nc.MaxPayload()}
+		cio = trigger.CommandIO{Stdin: bytes.NewReader(parts[0]), Args: splitNUL(parts[1]), Env: splitNUL(parts[2]),
+			Stdout: capOut, Stderr: &capped{b: &stderr, n: 64 << 10}}
+	}
 	ctx := context.Background()
 	if d := m.Header.Get(HeaderDeadline); d != "" {
 		t, err := parseDeadline(d)
@@ -397,7 +433,31 @@ func (s *invokeServer) serve(component string, m *nats.Msg) {
 	if tp := m.Header.Get(HeaderTraceparent); tp != "" && trigger.ValidTraceparent(tp) {
 		ctx = trigger.WithTraceparent(ctx, tp)
 	}
-	out, err := s.h.Invoke(ctx, component, export, m.Data)
+	var out []byte
+	var err error
+	if command {
+		var exit *engine.ExitError
+		err = s.h.Run(ctx, component, cio)
+		if (err == nil || errors.As(err, &exit)) && capOut.over {
+			max := s.l.nc.MaxPayload()
+			s.fail(m, StatusLimit, fmt.Sprintf("the command wrote more than one NATS message carries (max_payload %d bytes)", max),
+				&engine.LimitError{Limit: "response_bytes", Max: uint64(max - 256)})
+			return
+		}
+		if errors.As(err, &exit) {
+			out = link.Input([][]byte{stdout.Bytes(), stderr.Bytes()})
+			if max := s.l.nc.MaxPayload(); int64(len(out)+256) > max {
+				s.fail(m, StatusLimit, fmt.Sprintf("the output is %d bytes, more than one NATS message carries (max_payload %d bytes)", len(out), max),
+					&engine.LimitError{Limit: "response_bytes", Max: uint64(max - 256)})
+				return
+			}
+			m.RespondMsg(&nats.Msg{Subject: m.Reply, Data: out, Header: nats.Header{HeaderExitCode: {strconv.FormatUint(uint64(exit.Code), 10)}}})
+			return
+		}
+		out = link.Input([][]byte{stdout.Bytes(), stderr.Bytes()})
+	} else {
+		out, err = s.h.Invoke(ctx, component, export, m.Data)
+	}
 	if err != nil {
 		s.failFor(m, err)
 		return
@@ -513,9 +573,77 @@ func (a *appInvoker) Invoke(ctx context.Context, component, export string, paylo
 
 func (a *appInvoker) Run(ctx context.Context, component string, cio trigger.CommandIO) error {
 	if a.local(component) {
-		return a.h.Run(ctx, component, cio)
+		err := a.h.Run(ctx, component, cio)
+		if !errors.Is(err, wasmhive.ErrUnknownComponent) {
+			return err
+		}
 	}
-	return fmt.Errorf("component %s of app %s runs on other hosts of the lattice: commands (WAGI routes) are not run across hosts yet; place it on this host too", component, a.v.app)
+	if _, ok := a.v.m.Load().Component(component); !ok {
+		return fmt.Errorf("%w %q", wasmhive.ErrUnknownComponent, component)
+	}
+	return a.l.runRemote(ctx, a.v.self, a.v.app, component, cio)
+}
+
+// runRemote runs component as a command on a host that runs it
+// (CommandExport): stdin is read whole (a WAGI request's body is bounded
+// already), stdout and stderr come back whole.
+func (l *Lattice) runRemote(ctx context.Context, caller, app, component string, cio trigger.CommandIO) error {
+	var stdin []byte
+	if cio.Stdin != nil {
+		var err error
+		if stdin, err = io.ReadAll(io.LimitReader(cio.Stdin, l.nc.MaxPayload()+1)); err != nil {
+			return fmt.Errorf("remote command %s/%s: read its stdin: %w", app, component, err)
+		}
+	}
+	in := link.Input([][]byte{stdin, []byte(strings.Join(cio.Args, "\x00")), []byte(strings.Join(cio.Env, "\x00"))})
+	reply, err := l.request(ctx, caller, app, component, CommandExport, in)
+	if err != nil {
+		return err
+	}
+	parts, err := link.Args(reply.Data)
+	if err != nil || len(parts) != 2 {
+		return &RemoteError{App: app, Component: component, Export: CommandExport, Host: reply.Header.Get(HeaderHost),
+			Msg: "the reply is no list of stdout and stderr"}
+	}
+	for i, w := range []io.Writer{cio.Stdout, cio.Stderr} {
+		if w != nil && len(parts[i]) > 0 {
+			if _, err := w.Write(parts[i]); err != nil {
+				return fmt.Errorf("remote command %s/%s: %w", app, component, err)
+			}
+		}
+	}
+	if c := reply.Header.Get(HeaderExitCode); c != "" {
+		code, _ := strconv.ParseUint(c, 10, 32)
+		return &engine.ExitError{Module: component, Code: uint32(code)}
+	}
+	return nil
+}
+
+// splitNUL splits NUL-joined strings ("" is none).
+func splitNUL(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(string(b), "\x00")
+}
+
+// capped is a writer that keeps the first n bytes and notes that there
+// were more.
+type capped struct {
+	b    *bytes.Buffer
+	n    int64
+	over bool
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	room := c.n - int64(c.b.Len())
+	if int64(len(p)) > room {
+		c.over = true
+	}
+	if room > 0 {
+		c.b.Write(p[:min(int64(len(p)), room)])
+	}
+	return len(p), nil
 }
 
 func (a *appInvoker) Describe(component string) (trigger.Info, error) {

@@ -3,10 +3,12 @@ package lattice_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -180,6 +182,119 @@ components:
 		t.Errorf("a call within the receiver's link was denied: %v", r.Header)
 	}
 
+	cancel()
+	for range 2 {
+		if err := <-served; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}
+}
+
+// TestRemoteCommand: WAGI routes whose commands run on another host
+// answer as they do where the commands run: the same status, headers and
+// body for a request echoed back, a command's non-zero exit and a trap.
+func TestRemoteCommand(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "wasmhive-cli-test-cache"))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	defer func() {
+		if t.Failed() {
+			t.Logf("logs:\n%s", logs.String())
+		}
+	}()
+	web := join(t, lattice.Config{Name: "cmd", Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
+	worker := join(t, lattice.Config{Name: "cmd", NATS: web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
+	webAddr, workerAddr := freeAddr(t), freeAddr(t)
+	served := make(chan error, 2)
+	for _, c := range []struct {
+		l    *lattice.Lattice
+		addr string
+	}{{web, webAddr}, {worker, workerAddr}} {
+		go func() {
+			served <- c.l.Serve(ctx, lattice.ServeConfig{Listen: c.addr, Logger: log, ShutdownTimeout: 2 * time.Second})
+		}()
+	}
+	echo, _ := filepath.Abs("../testdata/guests/http/wagi_echo.wasm")
+	bad, _ := filepath.Abs("../testdata/guests/http/wagi_bad.wasm")
+	path := filepath.Join(t.TempDir(), "app.yaml")
+	os.WriteFile(path, []byte(fmt.Sprintf(`version: 1
+name: cgi
+http:
+  routes:
+    - {path: /echo, component: echo}
+    - {path: /bad, component: bad}
+components:
+  echo:
+    module: %s
+    placement: {labels: {role: worker}}
+  bad:
+    module: %s
+    limits: {timeout: 2s}
+    placement: {labels: {role: worker}}
+`, echo, bad)), 0o644)
+	m, err := manifest.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := web.Deploy(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	webURL, workerURL := "http://"+webAddr, "http://"+workerAddr
+	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/echo"); return err == nil })
+	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/echo"); return err == nil })
+
+	type answer struct {
+		status int
+		ctype  string
+		body   string
+	}
+	do := func(base, method, path, body string) answer {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("X-Test", "yes")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		// The request id and the remote address differ from host to host.
+		lines := strings.Split(string(b), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, "X_REQUEST_ID=") || strings.HasPrefix(l, "REMOTE_ADDR=") || strings.HasPrefix(l, "SERVER_PORT=") || strings.Contains(l, "request id") {
+				lines[i] = "(varies)"
+			}
+		}
+		slices.Sort(lines) // the HTTP_ variables come in no set order
+		return answer{resp.StatusCode, resp.Header.Get("Content-Type"), strings.Join(lines, "\n")}
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/echo/x?status", "hello, command"},
+		{"GET", "/echo/y?redirect", ""},
+		{"GET", "/bad?exit3", ""},
+		{"GET", "/bad?trap", ""},
+		{"GET", "/bad?stderr", ""},
+	} {
+		remote, local := do(webURL, c.method, c.path, c.body), do(workerURL, c.method, c.path, c.body)
+		if remote != local {
+			t.Errorf("%s %s: across the lattice %+v, where it runs %+v", c.method, c.path, remote, local)
+		}
+		if c.path == "/echo/x?status" && (remote.status != 201 || !strings.Contains(remote.body, "body=hello, command") || !strings.Contains(remote.body, "HTTP_X_TEST=yes")) {
+			t.Errorf("the echo across the lattice: %+v", remote)
+		}
+	}
+	// The web host ran no command: the worker did, for both.
+	hosts, err := web.Hosts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hosts {
+		if h.ID == web.HostID() && len(h.Apps) == 1 && len(h.Apps[0].Components) != 0 {
+			t.Errorf("the web host runs %+v", h.Apps[0].Components)
+		}
+	}
 	cancel()
 	for range 2 {
 		if err := <-served; err != nil {
