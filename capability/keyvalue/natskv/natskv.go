@@ -362,15 +362,20 @@ func (b *Bucket) fail(op, key string, err error) error {
 //
 // A read of a replicated bucket made just after it was created (or while
 // a server rejoins) can find no server answering direct reads yet ("no
-// responders"): it is tried again for up to getRetry.
+// responders"): it is tried again for up to getRetry. One not answered
+// within readAttempt (it went to a server that died) is tried again for
+// up to lostRetry.
 func (b *Bucket) get(ctx context.Context, k string) (jetstream.KeyValueEntry, error) {
-	deadline := time.Now().Add(getRetry)
+	start := time.Now()
+	deadline := start.Add(getRetry)
 	for {
-		e, err := b.kv.Get(ctx, k)
+		e, err := b.getOnce(ctx, k)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			return nil, nil
 		}
-		if !errors.Is(err, nats.ErrNoResponders) || b.s.replicas <= 1 || time.Now().After(deadline) {
+		lost := errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil
+		if !(lost || errors.Is(err, nats.ErrNoResponders)) || b.s.replicas <= 1 ||
+			time.Now().After(deadline) && (!lost || time.Since(start) > lostRetry) {
 			return e, err
 		}
 		select {
@@ -383,6 +388,25 @@ func (b *Bucket) get(ctx context.Context, k string) (jetstream.KeyValueEntry, er
 
 // getRetry bounds how long get waits for a replicated bucket's readers.
 const getRetry = time.Second
+
+// readAttempt bounds one read of a replicated bucket: a direct read that
+// went to a server that just died is never answered (its interest lingers
+// on the cluster's routes for a moment), and reads can be tried again.
+const readAttempt = 250 * time.Millisecond
+
+// lostRetry bounds how long get tries again reads that were not answered
+// (within ctx's own deadline, when it has one).
+const lostRetry = 10 * time.Second
+
+// getOnce reads k once, within readAttempt on a replicated bucket.
+func (b *Bucket) getOnce(ctx context.Context, k string) (jetstream.KeyValueEntry, error) {
+	if b.s.replicas <= 1 {
+		return b.kv.Get(ctx, k)
+	}
+	actx, cancel := context.WithTimeout(ctx, readAttempt)
+	defer cancel()
+	return b.kv.Get(actx, k)
+}
 
 func value(e jetstream.KeyValueEntry) []byte {
 	if v := e.Value(); v != nil {
