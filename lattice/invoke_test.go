@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"os"
 	"path/filepath"
@@ -166,22 +165,8 @@ components:
 // by calling the counter across the lattice, runs none of the
 // components, and remote failures come back as the local errors.
 func TestRemoteInvocation(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "wasmhive-cli-test-cache"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	web := join(t, lattice.Config{Name: "inv", Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
-	worker := join(t, lattice.Config{Name: "inv", NATS: web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
-	webAddr, workerAddr := freeAddr(t), freeAddr(t)
-	served := make(chan error, 2)
-	go func() {
-		served <- web.Serve(ctx, lattice.ServeConfig{Listen: webAddr, Logger: log, ShutdownTimeout: 2 * time.Second})
-	}()
-	go func() {
-		served <- worker.Serve(ctx, lattice.ServeConfig{Listen: workerAddr, Logger: log, ShutdownTimeout: 2 * time.Second})
-	}()
-
+	p := serveTwo(t, "inv")
+	ctx, web, worker, webURL, workerURL := p.ctx, p.web, p.worker, p.webURL, p.workerURL
 	dir := t.TempDir()
 	counter, _ := filepath.Abs("../examples/kvcounter/kvcounter.wasm")
 	kernel, _ := filepath.Abs("../testdata/guests/plugins/host/kernel.wasm")
@@ -214,7 +199,6 @@ components:
 	if _, err := web.Deploy(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	webURL, workerURL := "http://"+webAddr, "http://"+workerAddr
 	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/hits?amount=0"); return err == nil })
 	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/hits?amount=0"); return err == nil })
 	for i, url := range []string{webURL, webURL, workerURL, webURL} {
@@ -351,18 +335,5 @@ components:
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	cancel()
-	for range 2 {
-		select {
-		case err := <-served:
-			if err != nil {
-				t.Fatal(err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("Serve did not return")
-		}
-	}
-	if t.Failed() {
-		t.Logf("logs:\n%s", logs.String())
-	}
+	p.stop(t)
 }

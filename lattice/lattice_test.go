@@ -364,3 +364,90 @@ func waitFor(t *testing.T, d time.Duration, ok func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// webAndWorker is two serving hosts of one lattice (the worker on the
+// web host's NATS server), labelled role=web and role=worker, each
+// serving HTTP on its own address.
+type webAndWorker struct {
+	ctx               context.Context
+	web, worker       *lattice.Lattice
+	webURL, workerURL string
+	logs              *syncBuffer
+	cancel            context.CancelFunc
+	served            chan error
+}
+
+// serveTwo starts a webAndWorker in lattice name; its logs are shown when
+// the test fails. stop (also at cleanup) stops both and checks that Serve
+// returned nil.
+func serveTwo(t *testing.T, name string) *webAndWorker {
+	t.Helper()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "wasmhive-cli-test-cache"))
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &webAndWorker{ctx: ctx, cancel: cancel, logs: &syncBuffer{}, served: make(chan error, 2)}
+	log := slog.New(slog.NewTextHandler(p.logs, nil))
+	p.web = join(t, lattice.Config{Name: name, Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
+	p.worker = join(t, lattice.Config{Name: name, NATS: p.web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
+	webAddr, workerAddr := freeAddr(t), freeAddr(t)
+	p.webURL, p.workerURL = "http://"+webAddr, "http://"+workerAddr
+	for _, h := range []struct {
+		l    *lattice.Lattice
+		addr string
+	}{{p.web, webAddr}, {p.worker, workerAddr}} {
+		go func() {
+			p.served <- h.l.Serve(ctx, lattice.ServeConfig{Listen: h.addr, Logger: log, ShutdownTimeout: 2 * time.Second})
+		}()
+	}
+	t.Cleanup(func() {
+		p.stop(t)
+		if t.Failed() {
+			t.Logf("logs:\n%s", p.logs.String())
+		}
+	})
+	return p
+}
+
+// stop stops both hosts (once) and checks that Serve returned nil.
+func (p *webAndWorker) stop(t *testing.T) {
+	t.Helper()
+	if p.served == nil {
+		return
+	}
+	p.cancel()
+	for range 2 {
+		select {
+		case err := <-p.served:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Serve did not return")
+		}
+	}
+	p.served = nil
+}
+
+// deploy writes manifest (a format with %s for each of modules, made
+// absolute) and deploys it from the web host.
+func (p *webAndWorker) deploy(t *testing.T, manifestText string, modules ...string) {
+	t.Helper()
+	args := make([]any, len(modules))
+	for i, m := range modules {
+		a, err := filepath.Abs(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		args[i] = a
+	}
+	path := filepath.Join(t.TempDir(), "app.yaml")
+	if err := os.WriteFile(path, []byte(fmt.Sprintf(manifestText, args...)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := manifest.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.web.Deploy(p.ctx, m); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,13 +1,9 @@
 package lattice_test
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -16,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/wasmhive/wasmhive/lattice"
-	"github.com/wasmhive/wasmhive/manifest"
 )
 
 // TestRemoteLinks: the pipeline (receiver -> counter -> kv-sender) with
@@ -27,36 +22,9 @@ import (
 // whose link calls back). A remote invocation naming a component as its
 // caller is taken only within that component's links.
 func TestRemoteLinks(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "wasmhive-cli-test-cache"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	defer func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
-	web := join(t, lattice.Config{Name: "lk", Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
-	worker := join(t, lattice.Config{Name: "lk", NATS: web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
-	webAddr, workerAddr := freeAddr(t), freeAddr(t)
-	served := make(chan error, 2)
-	go func() {
-		served <- web.Serve(ctx, lattice.ServeConfig{Listen: webAddr, Logger: log, ShutdownTimeout: 2 * time.Second})
-	}()
-	go func() {
-		served <- worker.Serve(ctx, lattice.ServeConfig{Listen: workerAddr, Logger: log, ShutdownTimeout: 2 * time.Second})
-	}()
-
-	abs := func(p string) string {
-		a, err := filepath.Abs(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	path := filepath.Join(t.TempDir(), "app.yaml")
-	os.WriteFile(path, []byte(fmt.Sprintf(`version: 1
+	p := serveTwo(t, "lk")
+	ctx, web, worker, webURL, workerURL := p.ctx, p.web, p.worker, p.webURL, p.workerURL
+	p.deploy(t, `version: 1
 name: pipeline
 http:
   routes:
@@ -77,15 +45,7 @@ components:
     module: %s
     grants: {keyvalue: {bucket: counter}}
     placement: {labels: {role: worker}}
-`, abs("../examples/pipeline/receiver.wasm"), abs("../examples/kvcounter/kvcounter.wasm"), abs("../examples/pipeline/kv-sender.wasm"))), 0o644)
-	m, err := manifest.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := web.Deploy(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	webURL, workerURL := "http://"+webAddr, "http://"+workerAddr
+`, "../examples/pipeline/receiver.wasm", "../examples/kvcounter/kvcounter.wasm", "../examples/pipeline/kv-sender.wasm")
 	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/hits?amount=0"); return err == nil })
 	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/hits?amount=0"); return err == nil })
 	for i, url := range []string{webURL, webURL, workerURL, webURL} {
@@ -181,45 +141,15 @@ components:
 	if r := call(web.HostID()+"/receiver", "handle_http"); r.Header.Get(lattice.HeaderStatus) == lattice.StatusDenied {
 		t.Errorf("a call within the receiver's link was denied: %v", r.Header)
 	}
-
-	cancel()
-	for range 2 {
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	}
 }
 
 // TestRemoteCommand: WAGI routes whose commands run on another host
 // answer as they do where the commands run: the same status, headers and
 // body for a request echoed back, a command's non-zero exit and a trap.
 func TestRemoteCommand(t *testing.T) {
-	t.Setenv("XDG_CACHE_HOME", filepath.Join(os.TempDir(), "wasmhive-cli-test-cache"))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs syncBuffer
-	log := slog.New(slog.NewTextHandler(&logs, nil))
-	defer func() {
-		if t.Failed() {
-			t.Logf("logs:\n%s", logs.String())
-		}
-	}()
-	web := join(t, lattice.Config{Name: "cmd", Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
-	worker := join(t, lattice.Config{Name: "cmd", NATS: web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
-	webAddr, workerAddr := freeAddr(t), freeAddr(t)
-	served := make(chan error, 2)
-	for _, c := range []struct {
-		l    *lattice.Lattice
-		addr string
-	}{{web, webAddr}, {worker, workerAddr}} {
-		go func() {
-			served <- c.l.Serve(ctx, lattice.ServeConfig{Listen: c.addr, Logger: log, ShutdownTimeout: 2 * time.Second})
-		}()
-	}
-	echo, _ := filepath.Abs("../testdata/guests/http/wagi_echo.wasm")
-	bad, _ := filepath.Abs("../testdata/guests/http/wagi_bad.wasm")
-	path := filepath.Join(t.TempDir(), "app.yaml")
-	os.WriteFile(path, []byte(fmt.Sprintf(`version: 1
+	p := serveTwo(t, "cmd")
+	ctx, web, webURL, workerURL := p.ctx, p.web, p.webURL, p.workerURL
+	p.deploy(t, `version: 1
 name: cgi
 http:
   routes:
@@ -233,15 +163,7 @@ components:
     module: %s
     limits: {timeout: 2s}
     placement: {labels: {role: worker}}
-`, echo, bad)), 0o644)
-	m, err := manifest.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := web.Deploy(ctx, m); err != nil {
-		t.Fatal(err)
-	}
-	webURL, workerURL := "http://"+webAddr, "http://"+workerAddr
+`, "../testdata/guests/http/wagi_echo.wasm", "../testdata/guests/http/wagi_bad.wasm")
 	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/echo"); return err == nil })
 	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/echo"); return err == nil })
 
@@ -293,12 +215,6 @@ components:
 	for _, h := range hosts {
 		if h.ID == web.HostID() && len(h.Apps) == 1 && len(h.Apps[0].Components) != 0 {
 			t.Errorf("the web host runs %+v", h.Apps[0].Components)
-		}
-	}
-	cancel()
-	for range 2 {
-		if err := <-served; err != nil {
-			t.Errorf("Serve: %v", err)
 		}
 	}
 }
