@@ -184,7 +184,8 @@ func fdFdstatGet(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 			base, inh = preopenRightsBase, preopenRightsInheriting
 			break
 		}
-		base = rightsAll &^ (rightFdSeek | rightFdFilestatSetSize | rightFdWrite)
+		// As Wasmtime: what a directory cannot do, it has no right to.
+		base = rightsAll &^ (rightFdSeek | rightFdFilestatSetSize | rightPathFilestatSetSize | rightFdWrite)
 		inh = base
 	case kindFile:
 		fi, err := e.file.Stat()
@@ -201,6 +202,7 @@ func fdFdstatGet(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 		}
 		inh = base
 		e.mu.Lock()
+		flags = e.syncFlags
 		if e.append {
 			flags |= fdflagAppend
 		}
@@ -247,7 +249,10 @@ func filetypeOfMode(m os.FileMode) uint8 {
 }
 
 // fdFdstatSetFlags changes APPEND and NONBLOCK of a file, as Wasmtime
-// (the sync flags are EINVAL; other descriptors EBADF).
+// (the sync flags are EINVAL; other descriptors EBADF). APPEND is switched
+// on the descriptor's own host file (O_APPEND with fcntl), so appends stay
+// atomic against other writers; NONBLOCK is only recorded (files never
+// block).
 func fdFdstatSetFlags(s *State, _ context.Context, _ api.Memory, st []uint64) Errno {
 	e, errno := s.fileOf(u32(st[0]))
 	if errno != ESUCCESS {
@@ -258,14 +263,20 @@ func fdFdstatSetFlags(s *State, _ context.Context, _ api.Memory, st []uint64) Er
 		return EINVAL
 	}
 	e.mu.Lock()
-	e.append = flags&fdflagAppend != 0
+	defer e.mu.Unlock()
+	if on := flags&fdflagAppend != 0; on != e.append {
+		if err := setAppend(e.file, on); err != nil {
+			return errnoOf(err)
+		}
+		e.append = on
+	}
 	e.nonblock = flags&fdflagNonblock != 0
-	e.mu.Unlock()
 	return ESUCCESS
 }
 
-// fdFdstatSetRights accepts any rights on a file or directory and changes
-// nothing (Wasmtime); stdio and closed descriptors are EBADF.
+// fdFdstatSetRights: rights are not supported (see the package
+// documentation), so a file or directory answers ENOTSUP and keeps what it
+// can do, as Wasmtime; stdio and closed descriptors are EBADF.
 func fdFdstatSetRights(s *State, _ context.Context, _ api.Memory, st []uint64) Errno {
 	e, errno := s.get(u32(st[0]))
 	if errno != ESUCCESS {
@@ -274,7 +285,7 @@ func fdFdstatSetRights(s *State, _ context.Context, _ api.Memory, st []uint64) E
 	if e.kind != kindFile && e.kind != kindDir {
 		return EBADF
 	}
-	return ESUCCESS
+	return ENOTSUP
 }
 
 func fdFilestatGet(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
@@ -443,7 +454,10 @@ func fdPwrite(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 }
 
 // write implements fd_write (at < 0) and fd_pwrite. In append mode both
-// append, as on Linux (and Wasmtime); fd_pwrite leaves the position alone.
+// append, as on Linux (and Wasmtime): the host file is in O_APPEND mode and
+// one write(2) puts the data at the end, atomically against other writers
+// of the file; fd_pwrite leaves the position alone, fd_write moves it to
+// the end of what it wrote.
 func write(s *State, mem api.Memory, fd, iovPtr, iovLen uint32, at int64, resultPtr uint32) Errno {
 	e, errno := s.get(fd)
 	if errno != ESUCCESS {
@@ -473,12 +487,11 @@ func write(s *State, mem api.Memory, fd, iovPtr, iovLen uint32, at int64, result
 		var err error
 		switch {
 		case e.append:
-			var fi os.FileInfo
-			if fi, err = e.file.Stat(); err == nil {
-				end := fi.Size()
-				n, err = writeAt(e.file, iovs, end)
-				if at < 0 {
-					e.pos = uint64(end) + uint64(n)
+			n, err = appendFile(e.file, iovs)
+			if at < 0 && n > 0 {
+				// The host file's own offset is the end of this write.
+				if off, serr := e.file.Seek(0, io.SeekCurrent); serr == nil {
+					e.pos = uint64(off)
 				}
 			}
 		case at >= 0:
@@ -506,7 +519,7 @@ func writeAt(f *os.File, iovs [][]byte, off int64) (int, error) {
 		if len(b) == 0 {
 			continue
 		}
-		n, err := f.WriteAt(b, off)
+		n, err := pwriteFile(f, b, off)
 		total += n
 		off += int64(n)
 		if err != nil {
@@ -514,6 +527,31 @@ func writeAt(f *os.File, iovs [][]byte, off int64) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// appendFile writes iovs to the end of f (in O_APPEND mode) in one write,
+// gathering several non-empty buffers first, so that one fd_write is one
+// atomic append.
+func appendFile(f *os.File, iovs [][]byte) (int, error) {
+	var buf []byte
+	count := 0
+	for _, b := range iovs {
+		if len(b) > 0 {
+			buf = b
+			count++
+		}
+	}
+	switch count {
+	case 0:
+		return 0, nil
+	case 1:
+	default:
+		buf = nil
+		for _, b := range iovs {
+			buf = append(buf, b...)
+		}
+	}
+	return f.Write(buf)
 }
 
 // writeStream writes iovs to a stdio stream in one Write (gathering several

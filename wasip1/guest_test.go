@@ -20,8 +20,8 @@ import (
 // checkNames are the checks testdata/guests/wasi/checks.c runs, in order.
 var checkNames = []string{
 	"args", "environ", "clock_realtime", "clock_monotonic", "clock_cputime", "random", "prestat",
-	"read_file", "write_readonly_fd", "fdstat_set_rights", "trunc_readonly", "seek_tell", "filestat",
-	"pwrite_append", "readdir", "mkdir_rmdir", "rename", "symlink_readlink", "readlink_short_buffer",
+	"read_file", "write_readonly_fd", "fdstat_set_rights", "trunc_opens_write", "seek_tell", "filestat",
+	"pwrite_append", "append_toggle", "sync_flags", "readdir", "mkdir_rmdir", "rename", "symlink_readlink", "readlink_short_buffer",
 	"filestat_symlink", "set_times_symlink", "open_nofollow", "path_link", "unlink_dir", "rmdir_file",
 	"open_directory_on_file", "fd_read_dir", "unlink_trailing_slash", "path_on_file_fd",
 	"escape_dotdot", "escape_absolute", "escape_host_symlink", "escape_guest_symlink", "escape_dirfd",

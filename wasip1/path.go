@@ -241,12 +241,10 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	if d.readOnly && (write || creat || trunc) {
 		return EPERM
 	}
-	// As Wasmtime (cap-std): creating opens for writing; truncating
-	// without write access is invalid.
-	if trunc && !write && !creat {
-		return EINVAL
-	}
-	osWrite := write || creat
+	// As Wasmtime: FD_READ and FD_WRITE choose the access mode (rights are
+	// not otherwise supported), and creating or truncating opens for
+	// writing whatever the rights say.
+	osWrite := write || creat || trunc
 	osRead := read || !write
 	flag := os.O_RDONLY
 	switch {
@@ -266,8 +264,17 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	if trunc && !d.private {
 		flag |= os.O_TRUNC
 	}
-	if fdflags&(fdflagSync|fdflagDsync|fdflagRsync) != 0 {
-		flag |= os.O_SYNC
+	// A real append descriptor: the host file is opened in O_APPEND mode.
+	if fdflags&fdflagAppend != 0 {
+		flag |= os.O_APPEND
+	}
+	syncFlags := fdflags & (fdflagSync | fdflagDsync | fdflagRsync)
+	if syncFlags != 0 {
+		extra, errno := syncOpenFlags(syncFlags)
+		if errno != ESUCCESS {
+			return errno
+		}
+		flag |= extra
 	}
 	if !follow && !strings.HasSuffix(p, "/") {
 		if fi, err := d.root.Lstat(p); err == nil && fi.Mode()&os.ModeSymlink != 0 {
@@ -311,8 +318,9 @@ func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 		f.Close()
 		return ENOTDIR
 	default:
-		e = &fdEntry{kind: kindFile, file: f, readable: osRead, writable: write,
-			append: fdflags&fdflagAppend != 0, nonblock: fdflags&fdflagNonblock != 0, readOnly: d.readOnly, private: d.private}
+		e = &fdEntry{kind: kindFile, file: f, readable: osRead, writable: osWrite,
+			append: fdflags&fdflagAppend != 0, nonblock: fdflags&fdflagNonblock != 0, syncFlags: syncFlags,
+			readOnly: d.readOnly, private: d.private}
 	}
 	fd, errno := s.push(e)
 	if errno != ESUCCESS {

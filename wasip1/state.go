@@ -226,15 +226,9 @@ func (s *State) addFree(fd uint32) {
 	s.free[i] = fd
 }
 
-func (s *State) delFree(fd uint32) {
-	i := sort.Search(len(s.free), func(i int) bool { return s.free[i] >= fd })
-	if i < len(s.free) && s.free[i] == fd {
-		s.free = append(s.free[:i], s.free[i+1:]...)
-	}
-}
-
-// renumber moves from onto to, closing what to held (Wasmtime semantics:
-// to need not be open).
+// renumber moves from onto to, closing what to held. Both must be open
+// (EBADF otherwise), as the specification says ("atomically replace a file
+// descriptor"; no renumbering to an arbitrary number) and Wasmtime does.
 func (s *State) renumber(from, to uint32) Errno {
 	s.mu.Lock()
 	e := s.fds[from]
@@ -242,14 +236,17 @@ func (s *State) renumber(from, to uint32) Errno {
 		s.mu.Unlock()
 		return EBADF
 	}
+	old := s.fds[to]
+	if old == nil {
+		s.mu.Unlock()
+		return EBADF
+	}
 	if from == to {
 		s.mu.Unlock()
 		return ESUCCESS
 	}
-	old := s.fds[to]
 	delete(s.fds, from)
 	s.addFree(from)
-	s.delFree(to)
 	s.fds[to] = e
 	s.publishLocked()
 	s.mu.Unlock()
@@ -280,12 +277,13 @@ type fdEntry struct {
 	root *os.Root // directory: every path is resolved inside it
 
 	// files
-	mu       sync.Mutex
-	pos      uint64
-	append   bool
-	nonblock bool
-	readable bool
-	writable bool
+	mu        sync.Mutex
+	pos       uint64
+	append    bool   // the host file is in O_APPEND mode
+	nonblock  bool   // recorded only: files never block
+	syncFlags uint16 // DSYNC, RSYNC and SYNC as given to path_open
+	readable  bool
+	writable  bool
 
 	// directories
 	preopen   string // guest path of a preopen

@@ -44,3 +44,19 @@ func timespecOf(t setTime, cur unix.Timespec) unix.Timespec {
 	}
 	return unix.NsecToTimespec(t.ns)
 }
+
+// syncOpenFlags maps path_open's DSYNC and SYNC fdflags to open(2) flags;
+// macOS has no O_RSYNC (ENOTSUP).
+func syncOpenFlags(flags uint16) (int, Errno) {
+	if flags&fdflagRsync != 0 {
+		return 0, ENOTSUP
+	}
+	var f int
+	if flags&fdflagSync != 0 {
+		f |= unix.O_SYNC
+	}
+	if flags&fdflagDsync != 0 {
+		f |= unix.O_DSYNC
+	}
+	return f, ESUCCESS
+}

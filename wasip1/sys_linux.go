@@ -36,3 +36,19 @@ func timespecOf(t setTime, _ unix.Timespec) unix.Timespec {
 	}
 	return unix.NsecToTimespec(t.ns)
 }
+
+// syncOpenFlags maps path_open's DSYNC, RSYNC and SYNC fdflags to open(2)
+// flags.
+func syncOpenFlags(flags uint16) (int, Errno) {
+	var f int
+	if flags&fdflagSync != 0 {
+		f |= unix.O_SYNC
+	}
+	if flags&fdflagDsync != 0 {
+		f |= unix.O_DSYNC
+	}
+	if flags&fdflagRsync != 0 {
+		f |= unix.O_RSYNC
+	}
+	return f, ESUCCESS
+}

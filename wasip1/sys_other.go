@@ -43,3 +43,11 @@ func statFile(f *os.File) (filestat, error) {
 func statOf(fi os.FileInfo) filestat {
 	return filestat{filetype: filetypeOfMode(fi.Mode()), nlink: 1, size: uint64(fi.Size()), mtim: uint64(fi.ModTime().UnixNano())}
 }
+
+// Append mode is set when a file is opened; it cannot be switched later.
+func setAppend(*os.File, bool) error { return ENOTSUP }
+
+func pwriteFile(f *os.File, b []byte, off int64) (int, error) { return f.WriteAt(b, off) }
+
+// The sync fdflags are not supported here (ENOTSUP).
+func syncOpenFlags(uint16) (int, Errno) { return 0, ENOTSUP }

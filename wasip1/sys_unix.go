@@ -3,6 +3,7 @@
 package wasip1
 
 import (
+	"io"
 	"os"
 	"syscall"
 
@@ -192,4 +193,47 @@ func statOf(fi os.FileInfo) filestat {
 // utimesFile sets the times of an open file or directory.
 func utimesFile(f *os.File, a, m setTime) error {
 	return withFd(f, func(fd int) error { return futimens(fd, a, m) })
+}
+
+// setAppend switches O_APPEND on or off on f's own open file description
+// (no other descriptor shares it: fd_renumber moves a file, never
+// duplicates it).
+func setAppend(f *os.File, on bool) error {
+	return withFd(f, func(fd int) error {
+		fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if err != nil {
+			return err
+		}
+		if on {
+			fl |= unix.O_APPEND
+		} else {
+			fl &^= unix.O_APPEND
+		}
+		_, err = unix.FcntlInt(uintptr(fd), unix.F_SETFL, fl)
+		return err
+	})
+}
+
+// pwriteFile is pwrite(2), repeated until b is written or it fails, as
+// os.File.WriteAt (which refuses a file opened with O_APPEND even after
+// fd_fdstat_set_flags turned append mode off).
+func pwriteFile(f *os.File, b []byte, off int64) (int, error) {
+	total := 0
+	err := withFd(f, func(fd int) error {
+		for total < len(b) {
+			n, err := unix.Pwrite(fd, b[total:], off+int64(total))
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				return io.ErrShortWrite
+			}
+			total += n
+		}
+		return nil
+	})
+	return total, err
 }

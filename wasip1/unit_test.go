@@ -55,7 +55,14 @@ func TestFdNumbering(t *testing.T) {
 	if fd := push(); fd != 4 {
 		t.Fatalf("reuse: got %d, want the highest closed number 4", fd)
 	}
-	if errno := s.renumber(5, 20); errno != ESUCCESS {
+	// Onto a number that is not open: EBADF, and nothing moves.
+	if errno := s.renumber(5, 20); errno != EBADF {
+		t.Fatalf("renumber onto a closed number: errno %d, want EBADF", errno)
+	}
+	if _, errno := s.get(5); errno != ESUCCESS {
+		t.Fatal("a failed renumber closed its source")
+	}
+	if errno := s.renumber(5, 4); errno != ESUCCESS {
 		t.Fatal(errno)
 	}
 	if fd := push(); fd != 5 {
@@ -64,8 +71,8 @@ func TestFdNumbering(t *testing.T) {
 	if fd := push(); fd != 3 {
 		t.Fatalf("got %d, want 3", fd)
 	}
-	if fd := push(); fd != 21 {
-		t.Fatalf("got %d, want 21 (past the highest in use)", fd)
+	if fd := push(); fd != 6 {
+		t.Fatalf("got %d, want 6 (past the highest in use)", fd)
 	}
 	if errno := s.renumber(99, 3); errno != EBADF {
 		t.Fatalf("renumber from a closed fd: %d", errno)
