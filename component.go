@@ -404,6 +404,21 @@ func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio
 		}
 		return nil, err
 	}
+	if st != nil {
+		// Kernel memory in a kernel instance: a plugin's per-8-byte
+		// loads and stores become wasm-to-wasm calls (abi/extism.LinkKernel).
+		mods := []*engine.Module{c.main}
+		for _, l := range c.libs {
+			mods = append(mods, l.mod)
+		}
+		k, err := extism.LinkKernel(ctx, h.rt, st, libs, mods...)
+		if err != nil {
+			return fail(err)
+		}
+		if k != nil {
+			opened = append(opened, k)
+		}
+	}
 	for _, l := range c.libs {
 		li, err := h.rt.InstantiateLinked(ctx, l.mod, icfg, libs)
 		if err != nil {

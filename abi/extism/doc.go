@@ -7,14 +7,26 @@
 //
 // Extism plugins exchange data with their host through "kernel memory": a
 // memory separate from the plugin's linear memory, addressed by 64-bit
-// handles. Extism's own hosts run a small wasm module (the kernel) for it;
-// wasmhive keeps it as a Go byte arena per instance (a State). A handle is an
-// offset into the arena; 0 is never a valid handle and means "none" or
-// "allocation failed". Blocks are allocated with alloc, released with free,
-// sized with length, and read or written 1 or 8 bytes at a time with
-// load_u8/load_u64/store_u8/store_u64. Every access is bounds-checked: an
-// access outside the arena stops the call with an error instead of reading
-// or writing host memory.
+// handles. A handle is an offset into it; 0 is never a valid handle and
+// means "none" or "allocation failed". Blocks are allocated with alloc,
+// released with free, sized with length, and read or written 1 or 8 bytes
+// at a time with load_u8/load_u64/store_u8/store_u64. Every access is
+// bounds-checked: an access outside allocated kernel memory stops the call
+// with an error (an *AccessError) instead of reading or writing host memory.
+//
+// Each instance's kernel memory belongs to its State, in one of two places.
+// With LinkKernel (what package wasmhive does for every plugin), it is the
+// linear memory of a small kernel module instantiated beside the plugin
+// (kernel/kernel.wat, embedded), to which the plugin's "extism:host/env"
+// imports are linked: the functions a plugin calls per 8 bytes of data
+// (load_u8/u64, store_u8/u64, input_load_u8/u64, input_length) are wasm
+// functions there, so a plugin moving bulk data through the unmodified
+// Extism ABI makes wasm-to-wasm calls instead of host calls (several times
+// faster, see compat/bench/extism); every other function is the Go host
+// function, re-exported by the kernel module, and the allocator stays in
+// Go, which reads and writes the kernel module's memory directly. Without
+// LinkKernel, kernel memory is a Go byte slice and every function a host
+// call; the behaviour is the same.
 //
 // # Calls
 //

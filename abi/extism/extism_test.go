@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -36,11 +38,36 @@ func load(t *testing.T, cfg extism.StateConfig) (*engine.Instance, *extism.State
 		t.Fatal(err)
 	}
 	st := extism.NewState(cfg)
-	inst, err := rt.Instantiate(ctx, m, attached(st))
+	libs := map[string]*engine.Instance{}
+	if !goKernel {
+		k, err := extism.LinkKernel(ctx, rt, st, libs, m)
+		if err != nil || k == nil {
+			t.Fatalf("LinkKernel = %v, %v", k, err)
+		}
+		t.Cleanup(func() { k.Close(ctx) })
+	}
+	inst, err := rt.InstantiateLinked(ctx, m, attached(st), libs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got := st.Kernel() != nil; got == goKernel {
+		t.Fatalf("State.Kernel() != nil is %v with goKernel %v", got, goKernel)
+	}
 	return inst, st
+}
+
+// goKernel runs the tests with the kernel memory in Go (no LinkKernel);
+// TestMain runs every test both ways.
+var goKernel bool
+
+func TestMain(m *testing.M) {
+	fmt.Fprintln(os.Stderr, "=== kernel memory in a kernel instance (LinkKernel)")
+	if code := m.Run(); code != 0 {
+		os.Exit(code)
+	}
+	fmt.Fprintln(os.Stderr, "=== kernel memory in Go")
+	goKernel = true
+	os.Exit(m.Run())
 }
 
 func TestEcho(t *testing.T) {

@@ -30,8 +30,10 @@ func HostModule() engine.HostModule { return envModule{} }
 // BulkHostModule returns the engine.HostModule defining "wasmhive:host/bulk".
 func BulkHostModule() engine.HostModule { return bulkModule{} }
 
-// HostModules returns both HostModule and BulkHostModule.
-func HostModules() []engine.HostModule { return []engine.HostModule{envModule{}, bulkModule{}} }
+// HostModules returns HostModule, BulkHostModule and KernelHostModule.
+func HostModules() []engine.HostModule {
+	return []engine.HostModule{envModule{}, bulkModule{}, kernelHost{}}
+}
 
 var errNoState = errors.New("extism: this instance has no Extism state (State.Attach was not called for it)")
 
@@ -119,6 +121,7 @@ func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 			s.fail(opErr("input_set", err))
 		}
 		s.input, s.inLen, s.inExt = st[0], st[1], nil
+		s.sync()
 	})
 	fn("output_set", []api.ValueType{i64, i64}, none, func(s *State, _ context.Context, st []uint64) {
 		if st[1] != 0 {

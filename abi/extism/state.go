@@ -11,6 +11,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/tetratelabs/wazero/api"
+
 	"github.com/wasmhive/wasmhive/engine"
 )
 
@@ -51,7 +53,8 @@ type StateConfig struct {
 	// a negative value disables vars (var_set fails).
 	MaxVarBytes int64
 	// MaxKernelBytes caps kernel memory; alloc returns 0 past it. 0 means
-	// DefaultMaxKernelBytes.
+	// DefaultMaxKernelBytes. In a kernel instance (LinkKernel), a wasm32
+	// memory, it is at most 4 GiB less 64 KiB.
 	MaxKernelBytes uint64
 	// Logger receives log_* messages; nil turns plugin logging off.
 	Logger *slog.Logger
@@ -96,6 +99,14 @@ type State struct {
 	checked     string           // the export Call last checked...
 	checkedIn   *engine.Instance // ...on this instance
 	hostErr     error            // the error that stopped the last call from inside a host function
+
+	// With a kernel instance (LinkKernel), mem is its linear memory and
+	// the globals tell its functions where allocated memory ends and
+	// where the input is (see sync).
+	kern                 *engine.Instance
+	kmem                 api.Memory
+	gTop, gInOff, gInLen api.MutableGlobal
+	held                 uint64 // kernel memory not given back to the OS (KernelSize)
 }
 
 // first is the lowest handle: 0 stays invalid and blocks are 8-byte aligned.
@@ -158,6 +169,7 @@ func (s *State) Reset() {
 	s.nfree = 0
 	s.input, s.inLen, s.output, s.outLen, s.errH = 0, 0, 0, 0, 0
 	s.inExt, s.outExt = nil, nil
+	s.sync()
 }
 
 // Alloc allocates n bytes of kernel memory and returns the block's handle,
@@ -182,7 +194,12 @@ func (s *State) Alloc(n uint64) uint64 {
 		return 0
 	}
 	end := h + n
-	if end > uint64(len(s.mem)) {
+	if s.kern != nil {
+		if !s.growKernel(end + kernelPad) {
+			return 0
+		}
+		s.held = max(s.held, min((end+kernelPad+engine.PageSize-1)/engine.PageSize*engine.PageSize, uint64(len(s.mem))))
+	} else if end > uint64(len(s.mem)) {
 		size := max(uint64(len(s.mem))*2, end)
 		size = min(size, s.maxKern)
 		mem := make([]byte, size)
@@ -191,6 +208,9 @@ func (s *State) Alloc(n uint64) uint64 {
 	}
 	s.top = end
 	s.blocks = append(s.blocks, block{off: h, size: n, used: n})
+	if s.kern != nil {
+		s.gTop.Set(end)
+	}
 	return h
 }
 
@@ -259,6 +279,7 @@ func (s *State) Free(h uint64) {
 	if len(s.blocks) == 0 {
 		s.top = first
 	}
+	s.sync()
 }
 
 // Bytes returns the contents of the active block at h (aliasing kernel
@@ -288,8 +309,15 @@ func (s *State) Range(h, n uint64) ([]byte, error) {
 	return s.mem[h : h+n : h+n], nil
 }
 
-// KernelSize returns the bytes of kernel memory the State holds.
-func (s *State) KernelSize() int { return len(s.mem) }
+// KernelSize returns the bytes of kernel memory the State holds. With a
+// kernel instance, whose memory cannot shrink, it leaves out the pages
+// given back to the OS after a large call.
+func (s *State) KernelSize() int {
+	if s.kern != nil {
+		return int(s.held)
+	}
+	return len(s.mem)
+}
 
 // Input returns the current input.
 func (s *State) Input() []byte {
@@ -309,6 +337,7 @@ func (s *State) inputHandle() uint64 {
 		}
 		copy(s.mem[h:], s.inExt[:s.inLen])
 		s.input, s.inExt = h, nil
+		s.sync()
 	}
 	return s.input
 }
@@ -332,6 +361,7 @@ func (s *State) outputHandle() uint64 {
 func (s *State) dropInput() {
 	if s.input == 0 {
 		s.inExt, s.inLen = nil, 0
+		s.sync()
 	}
 }
 
@@ -344,7 +374,12 @@ const retainBytes = 4 << 20
 // caller must not change in during the call.
 func (s *State) SetInput(in []byte) error {
 	s.Reset()
-	if len(s.mem) > retainBytes && len(in) < retainBytes/2 {
+	switch {
+	case s.kern != nil:
+		if s.held > retainBytes && len(in) < retainBytes/2 && s.kern.ReleaseMemory(retainBytes) {
+			s.held = retainBytes
+		}
+	case len(s.mem) > retainBytes && len(in) < retainBytes/2:
 		s.mem = make([]byte, retainBytes)
 	}
 	if cap(s.outBuf) > retainBytes {
@@ -354,8 +389,25 @@ func (s *State) SetInput(in []byte) error {
 		return fmt.Errorf("input of %d bytes: %w (limit %d bytes)", len(in), ErrKernelMemoryFull, s.maxKern)
 	}
 	s.inExt, s.inLen = in, uint64(len(in))
+	if s.kern != nil && len(in) > 0 && len(in) <= eagerInput {
+		// A small input is copied into kernel memory at once: cheaper than
+		// the kernel module asking for it (a host call) on its first load.
+		h := s.Alloc(s.inLen)
+		if h == 0 {
+			return fmt.Errorf("input of %d bytes: %w", len(in), ErrKernelMemoryFull)
+		}
+		copy(s.mem[h:], in)
+		s.input, s.inExt = h, nil
+	}
+	s.sync()
 	return nil
 }
+
+// eagerInput is the largest input SetInput copies into a kernel
+// instance's memory before the call; a larger one is copied on the first
+// input load, if any (a plugin reading it with bulk input_read never
+// needs it there).
+const eagerInput = 4 << 10
 
 // Output returns a copy of the output the plugin set with output_set.
 func (s *State) Output() ([]byte, error) {
