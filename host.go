@@ -38,9 +38,10 @@ type HostConfig struct {
 	CacheDir string `yaml:"cache_dir" json:"cache_dir,omitempty"`
 	// NoCache turns the on-disk compilation cache off.
 	NoCache bool `yaml:"no_cache" json:"no_cache,omitempty"`
-	// NoInterrupts compiles guests without termination checks: a running
+	// NoInterrupts compiles guests without interruption checks: a running
 	// guest can then no longer be stopped by a timeout or cancellation,
-	// only between host calls, but loop-heavy guests run faster.
+	// only between host calls, and a guest spinning in wasm code holds up
+	// the Go garbage collector; tight loops run a little faster.
 	NoInterrupts bool `yaml:"no_interrupts" json:"no_interrupts,omitempty"`
 	// DebugInfo reads modules' DWARF sections, so that trap stack traces
 	// carry file:line, at the price of slower loading.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -71,6 +72,7 @@ type Instance struct {
 	grow    *growth     // refused memory growth; nil without a memory cap
 	stack   [8]uint64   // parameters and results of a call (see Call)
 	inCall  bool        // stack is in use
+	intr    interruptState
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -197,6 +199,11 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 			i.grow.refused = 0
 		}
 	}
+	if i.rt.instrumented && ctxDone(ctx) {
+		// Instrumented guests check their context only every so often:
+		// a call whose context is already done does not start.
+		return nil, i.convertError(name, ctxExitError(ctx))
+	}
 	var res []uint64
 	var err error
 	if nres := len(f.Definition().ResultTypes()); !i.inCall && len(params) <= len(i.stack) && nres <= len(i.stack) &&
@@ -221,7 +228,7 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 	if err != nil {
 		i.broken.Store(true)
 		var exit *sys.ExitError
-		if errors.As(err, &exit) && ctx.Err() == nil &&
+		if errors.As(err, &exit) && !ctxDone(ctx) &&
 			(exit.ExitCode() == sys.ExitCodeDeadlineExceeded || exit.ExitCode() == sys.ExitCodeContextCanceled) {
 			// wazero's codes for "closed by ctx" are valid guest statuses
 			// (proc_exit(-1)); ctx is not done, so the guest chose it.
@@ -311,9 +318,20 @@ func (i *Instance) convertError(function string, err error) error {
 	return &callError{module: name, function: function, err: &hostError{msg: line, err: err}}
 }
 
-// ctxExitError is the exit error wazero reports for a module closed because ctx is done.
+// ctxDone reports whether ctx is done or past its deadline (its timer may
+// not have fired yet).
+func ctxDone(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
+}
+
+// ctxExitError is the exit error wazero reports for a module closed because
+// ctx is done (or past its deadline).
 func ctxExitError(ctx context.Context) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if err := ctx.Err(); errors.Is(err, context.DeadlineExceeded) || err == nil {
 		return sys.NewExitError(sys.ExitCodeDeadlineExceeded)
 	}
 	return sys.NewExitError(sys.ExitCodeContextCanceled)

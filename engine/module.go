@@ -109,11 +109,18 @@ func (rt *Runtime) CompileFile(ctx context.Context, path string) (*Module, error
 	if fi.IsDir() {
 		return nil, &LoadError{Module: path, Err: errors.New("is a directory, not a .wasm file")}
 	}
+	if rt.instrumented {
+		if wasm, minPages, ok := rt.instrumentedByFile(path, fi); ok {
+			// A warm start: the rewritten module, found by the file's
+			// identity, without reading or hashing the file.
+			return rt.compileChecked(ctx, name, wasm, minPages)
+		}
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, &LoadError{Module: path, Err: cleanPathError(err)}
 	}
-	return rt.Compile(ctx, name, b)
+	return rt.compile(ctx, name, b, path, fi)
 }
 
 func cleanPathError(err error) error {
@@ -131,15 +138,33 @@ func cleanPathError(err error) error {
 // by default. Components return ErrComponent; bytes that are not wasm match
 // ErrNotWasm (both wrapped in a *LoadError).
 func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	return rt.compile(ctx, name, wasm, "", nil)
+}
+
+// compile is Compile of wasm, read from the file at path (fi its stat)
+// when path is not empty.
+func (rt *Runtime) compile(ctx context.Context, name string, wasm []byte, path string, fi os.FileInfo) (*Module, error) {
 	if IsComponent(wasm) {
 		return nil, &LoadError{Module: name, Err: ErrComponent}
 	}
 	// The binary reader checks the header (magic number, length, version)
 	// and the structure before wazero sees the bytes.
-	wasm, minPages, err := precheck(wasm)
+	var minPages uint32
+	var err error
+	if rt.instrumented {
+		wasm, minPages, err = rt.instrument(ctx, wasm, path, fi)
+	} else {
+		wasm, minPages, err = precheck(wasm)
+	}
 	if err != nil {
 		return nil, &LoadError{Module: name, Err: err}
 	}
+	return rt.compileChecked(ctx, name, wasm, minPages)
+}
+
+// compileChecked compiles wasm, prechecked (and rewritten when
+// instrumenting); minPages is its memory minimum.
+func (rt *Runtime) compileChecked(ctx context.Context, name string, wasm []byte, minPages uint32) (*Module, error) {
 	cm, err := rt.wr.CompileModule(rt.compileCtx(ctx), wasm)
 	if err != nil {
 		if lerr := rt.memoryLimitError(err); lerr != nil {

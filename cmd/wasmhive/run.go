@@ -143,18 +143,10 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
-	if f.timeout == 0 {
-		// Nothing but a signal stops the guest, and a signal kills the
-		// process the default way: wazero's termination checks in every loop
-		// would only slow guests down.
-		hc.NoInterrupts = true
-	} else {
-		// Termination checks are compiled in: a signal stops the guest
-		// gracefully. (Without them a guest spinning in wasm code can hold up
-		// the Go runtime's stop-the-world, so no handler could run: leave
-		// SIGINT and SIGTERM to kill the process the default way.)
-		handleSignals()
-	}
+	// Guests are interruptible (the engine's cheap interruption checks, on
+	// by default): a signal stops the guest gracefully, even one spinning in
+	// wasm code, which also reaches the Go runtime's stop-the-world.
+	handleSignals()
 	cc, claims, env, err := f.configs(path)
 	if err != nil {
 		return usageError{err}
