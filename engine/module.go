@@ -15,6 +15,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasmhive/wasmhive/component"
 	"github.com/wasmhive/wasmhive/internal/wasmbin"
 )
 
@@ -145,6 +146,11 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 // when path is not empty.
 func (rt *Runtime) compile(ctx context.Context, name string, wasm []byte, path string, fi os.FileInfo) (*Module, error) {
 	if IsComponent(wasm) {
+		// A malformed or invalid component gets its one-line decode error;
+		// a valid one the refusal (running components comes later).
+		if _, err := component.Decode(wasm); err != nil {
+			return nil, &LoadError{Module: name, Err: err}
+		}
 		return nil, &LoadError{Module: name, Err: ErrComponent}
 	}
 	// The binary reader checks the header (magic number, length, version)
