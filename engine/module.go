@@ -272,7 +272,7 @@ func (rt *Runtime) checkImports(m *Module, libs map[string]*Instance) error {
 			missing = append(missing, imp)
 			continue
 		}
-		if !sameTypes(have.ParamTypes(), f.ParamTypes()) || !sameTypes(have.ResultTypes(), f.ResultTypes()) {
+		if !slices.Equal(have.ParamTypes(), f.ParamTypes()) || !slices.Equal(have.ResultTypes(), f.ResultTypes()) {
 			got := Import{Module: mod, Name: name, Params: typeNames(have.ParamTypes()), Results: typeNames(have.ResultTypes())}
 			imp.Available = provider + " provides " + got.Signature()
 			missing = append(missing, imp)
@@ -282,18 +282,6 @@ func (rt *Runtime) checkImports(m *Module, libs map[string]*Instance) error {
 		return &UnresolvedImportsError{Module: m.name, Imports: missing}
 	}
 	return nil
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func typeNames(ts []api.ValueType) []string {

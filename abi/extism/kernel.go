@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -171,24 +172,12 @@ func importsFrom(have map[string]api.FunctionDefinition, mods []*engine.Module) 
 			}
 			any = true
 			d, ok := have[name]
-			if !ok || !sameTypes(d.ParamTypes(), f.ParamTypes()) || !sameTypes(d.ResultTypes(), f.ResultTypes()) {
+			if !ok || !slices.Equal(d.ParamTypes(), f.ParamTypes()) || !slices.Equal(d.ResultTypes(), f.ResultTypes()) {
 				return false
 			}
 		}
 	}
 	return any
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // useKernel makes k's memory st's kernel memory, moving what st holds
