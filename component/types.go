@@ -122,6 +122,8 @@ type ValueType struct {
 	Labels   []string      // Flags, Enum
 	OK, Err  *ValueType    // Result (nil: no payload)
 	Resource *ResourceType // Own, Borrow
+
+	eq *ValueType // the type this one is an import or export (eq bound) of
 }
 
 func (*ValueType) isType() {}
@@ -184,6 +186,8 @@ type ResourceType struct {
 	// resource type (eq bound) introduces: the same resource, under a new
 	// name. Compare resources with Root.
 	Of *ResourceType
+
+	eq *ResourceType // the type an (eq i) bound referenced
 }
 
 func (*ResourceType) isType() {}
@@ -206,13 +210,11 @@ func SameResource(a, b *ResourceType) bool { return a != nil && b != nil && a.Ro
 func named(t Type) Type {
 	switch t := t.(type) {
 	case *ValueType:
-		if t.Kind.Primitive() {
-			return t
-		}
 		c := *t
+		c.eq = t
 		return &c
 	case *ResourceType:
-		return &ResourceType{Of: t.Root(), Defined: t.Root().Defined}
+		return &ResourceType{Of: t.Root(), Defined: t.Root().Defined, eq: t}
 	}
 	return t
 }

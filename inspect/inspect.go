@@ -58,6 +58,9 @@ type Report struct {
 	CustomSections []CustomSection `json:"custom_sections"`
 	Sections       []Section       `json:"sections"`
 	Component      *Component      `json:"component,omitempty"` // set when Kind is "component"
+	// WIT is the world recovered from a component, or from a core
+	// module's component-type section (absent when it has none).
+	WIT *WIT `json:"wit,omitempty"`
 }
 
 // ImportGroup is the imports of one module name, in file order.
@@ -157,9 +160,13 @@ func Inspect(b []byte) (*Report, error) {
 		return nil, err
 	}
 	if bin.Component != nil {
-		return componentReport(bin.Component), nil
+		r := componentReport(bin.Component)
+		r.WIT = recoverWIT(b, true)
+		return r, nil
 	}
-	return moduleReport(bin.Module), nil
+	r := moduleReport(bin.Module)
+	r.WIT = recoverWIT(b, false)
+	return r, nil
 }
 
 // File reads and describes the binary at path. The Report's File is path.

@@ -64,6 +64,9 @@ func (r *Report) writeText(w io.Writer, indent string) {
 		}
 		t.write(w)
 	}
+	if indent == "" {
+		r.WIT.writeText(w)
+	}
 }
 
 func (r *Report) writeImports(w io.Writer, indent string) {

@@ -24,7 +24,8 @@ func newInspectCmd() *cobra.Command {
 how it expects to be run (command: exports _start; reactor: exports _initialize or other
 functions; library: imports extism:host/env; component), the WASI version it imports, its
 imports grouped by module and its exports with their signatures, its memories with their limits,
-and its custom sections.
+and its custom sections. For a component, or a core module with a component-type section, it
+also shows the world as WIT, as wasm-tools component wit prints it.
 
 --json prints the same facts as one JSON object whose schema (schema_version 1) is documented
 in docs/inspect-json.md.
