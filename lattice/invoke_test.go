@@ -166,7 +166,7 @@ components:
 // components, and remote failures come back as the local errors.
 func TestRemoteInvocation(t *testing.T) {
 	p := serveTwo(t, "inv")
-	ctx, web, worker, webURL, workerURL := p.ctx, p.web, p.worker, p.webURL, p.workerURL
+	ctx, web, worker, webURL := p.ctx, p.web, p.worker, p.webURL
 	dir := t.TempDir()
 	counter, _ := filepath.Abs("../examples/kvcounter/kvcounter.wasm")
 	kernel, _ := filepath.Abs("../testdata/guests/plugins/host/kernel.wasm")
@@ -199,13 +199,7 @@ components:
 	if _, err := web.Deploy(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/hits?amount=0"); return err == nil })
-	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/hits?amount=0"); return err == nil })
-	for i, url := range []string{webURL, webURL, workerURL, webURL} {
-		if body, err := get(url + "/hits"); err != nil || body != fmt.Sprintf("{\"counter\":%d}\n", i+1) {
-			t.Fatalf("GET %s/hits (#%d): %q, %v", url, i+1, body, err)
-		}
-	}
+	p.countOnBoth(t)
 	// The web host runs no component of the app; the worker runs the three
 	// and counted the web host's calls.
 	waitFor(t, 10*time.Second, func() bool {

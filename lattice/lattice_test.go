@@ -451,3 +451,16 @@ func (p *webAndWorker) deploy(t *testing.T, manifestText string, modules ...stri
 		t.Fatal(err)
 	}
 }
+
+// countOnBoth waits for both hosts to serve the kvcounter's route, then
+// counts 1 to 4 on them in turn: one counter, whichever host answers.
+func (p *webAndWorker) countOnBoth(t *testing.T) {
+	t.Helper()
+	waitFor(t, 30*time.Second, func() bool { _, err := get(p.webURL + "/hits?amount=0"); return err == nil })
+	waitFor(t, 30*time.Second, func() bool { _, err := get(p.workerURL + "/hits?amount=0"); return err == nil })
+	for i, url := range []string{p.webURL, p.webURL, p.workerURL, p.webURL} {
+		if body, err := get(url + "/hits"); err != nil || body != fmt.Sprintf("{\"counter\":%d}\n", i+1) {
+			t.Fatalf("GET %s/hits (#%d): %q, %v", url, i+1, body, err)
+		}
+	}
+}

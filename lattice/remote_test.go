@@ -1,7 +1,6 @@
 package lattice_test
 
 import (
-	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -23,7 +22,7 @@ import (
 // caller is taken only within that component's links.
 func TestRemoteLinks(t *testing.T) {
 	p := serveTwo(t, "lk")
-	ctx, web, worker, webURL, workerURL := p.ctx, p.web, p.worker, p.webURL, p.workerURL
+	ctx, web, worker, webURL := p.ctx, p.web, p.worker, p.webURL
 	p.deploy(t, `version: 1
 name: pipeline
 http:
@@ -46,13 +45,7 @@ components:
     grants: {keyvalue: {bucket: counter}}
     placement: {labels: {role: worker}}
 `, "../examples/pipeline/receiver.wasm", "../examples/kvcounter/kvcounter.wasm", "../examples/pipeline/kv-sender.wasm")
-	waitFor(t, 30*time.Second, func() bool { _, err := get(webURL + "/hits?amount=0"); return err == nil })
-	waitFor(t, 30*time.Second, func() bool { _, err := get(workerURL + "/hits?amount=0"); return err == nil })
-	for i, url := range []string{webURL, webURL, workerURL, webURL} {
-		if body, err := get(url + "/hits"); err != nil || body != fmt.Sprintf("{\"counter\":%d}\n", i+1) {
-			t.Fatalf("GET %s/hits (#%d): %q, %v", url, i+1, body, err)
-		}
-	}
+	p.countOnBoth(t)
 	// Each host runs what is placed on it; the receiver's link to the
 	// counter counted the calls it carried across.
 	waitFor(t, 10*time.Second, func() bool {
