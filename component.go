@@ -13,6 +13,8 @@ import (
 	"github.com/wasmhive/wasmhive/abi/extism"
 	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/claims"
+	"github.com/wasmhive/wasmhive/component"
+	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/pool"
 	"github.com/wasmhive/wasmhive/trigger"
@@ -26,6 +28,8 @@ type Component struct {
 	name    string
 	cfg     ComponentConfig
 	main    *engine.Module
+	file    string            // the module's name: its file's base name, or the component's name
+	cm      *linker.Component // a Component Model component (componentmodel.go); main is then nil
 	libs    []compiledLib
 	binders []func(*engine.InstanceConfig) // attach each granted capability's binding
 	env     []string
@@ -78,7 +82,7 @@ func (e *GrantError) Error() string {
 
 // load compiles and checks a component and makes its first instance.
 func (h *Host) load(ctx context.Context, name string, cfg ComponentConfig) (*Component, error) {
-	c := &Component{h: h, name: name, cfg: cfg}
+	c := &Component{h: h, name: name, cfg: cfg, file: name}
 	wasm := cfg.Wasm
 	modName := name
 	if wasm == nil {
@@ -90,9 +94,16 @@ func (h *Host) load(ctx context.Context, name string, cfg ComponentConfig) (*Com
 			return nil, err
 		}
 		wasm, modName = b, filepath.Base(cfg.Module)
+		c.file = modName
 	}
 	if err := c.checkClaims(wasm); err != nil {
 		return nil, &engine.LoadError{Module: modName, Err: err}
+	}
+	if component.IsComponent(wasm) {
+		if err := c.loadComponentModel(ctx, wasm); err != nil {
+			return nil, err
+		}
+		return c, nil
 	}
 	for _, l := range cfg.Libraries {
 		lw := l.Wasm
@@ -188,6 +199,24 @@ func (c *Component) checkGrants() error {
 // prepare turns the configuration into what every instance gets: the
 // environment, preopens and capability bindings.
 func (c *Component) prepare(ctx context.Context) error {
+	if err := c.prepareSandbox(); err != nil {
+		return err
+	}
+	c.kernel = c.main.Pattern() != engine.PatternCommand || importsAny(c.main, func(mod string) bool {
+		_, isCap := capability.Of(mod)
+		return isCap || mod == extism.EnvModule || c.linked(mod)
+	})
+	binders, err := c.h.prov.bind(ctx, c.name, c.bindConfig())
+	if err != nil {
+		return err
+	}
+	c.binders = binders
+	return c.prepareLinks(ctx)
+}
+
+// prepareSandbox resolves the configuration into the environment and
+// preopens every instance gets.
+func (c *Component) prepareSandbox() error {
 	if err := c.resolveConfig(); err != nil {
 		return err
 	}
@@ -206,19 +235,7 @@ func (c *Component) prepare(ctx context.Context) error {
 		}
 		c.preopen = append(c.preopen, engine.Preopen{HostPath: d.Host, GuestPath: guest, ReadOnly: d.ReadOnly})
 	}
-	if err := c.preparePrivateDir(); err != nil {
-		return err
-	}
-	c.kernel = c.main.Pattern() != engine.PatternCommand || importsAny(c.main, func(mod string) bool {
-		_, isCap := capability.Of(mod)
-		return isCap || mod == extism.EnvModule || c.linked(mod)
-	})
-	binders, err := c.h.prov.bind(ctx, c.name, c.bindConfig())
-	if err != nil {
-		return err
-	}
-	c.binders = binders
-	return c.prepareLinks(ctx)
+	return c.preparePrivateDir()
 }
 
 func importsAny(m *engine.Module, pred func(mod string) bool) bool {
@@ -308,12 +325,18 @@ type instance struct {
 	st     *extism.State
 	inst   *engine.Instance
 	libs   []*engine.Instance
+	cm     *linker.Instance // a Component Model component's instance, instead of inst
 	closed bool
 }
 
 // Broken reports whether the main instance trapped, timed out, exited or
 // was closed.
-func (i *instance) Broken() bool { return i.inst.Broken() }
+func (i *instance) Broken() bool {
+	if i.cm != nil {
+		return i.closed
+	}
+	return i.inst.Broken()
+}
 
 // Close releases the main instance, then its libraries.
 func (i *instance) Close(ctx context.Context) error {
@@ -322,6 +345,9 @@ func (i *instance) Close(ctx context.Context) error {
 	}
 	i.closed = true
 	ctx = context.WithoutCancel(ctx)
+	if i.cm != nil {
+		return i.cm.Close(ctx)
+	}
 	err := i.inst.Close(ctx)
 	for _, l := range i.libs {
 		l.Close(ctx)
@@ -338,36 +364,7 @@ func (c *Component) kernelBytes() uint64 { return uint64(c.cfg.Limits.Memory) }
 // run's world (fresh memory recycled from a pool).
 func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio *trigger.CommandIO) (*instance, error) {
 	h := c.h
-	icfg := engine.InstanceConfig{
-		Args:      []string{c.main.Name()},
-		Env:       c.env,
-		Stdout:    c.conf.stdout,
-		Stderr:    c.conf.stderr,
-		Preopens:  c.preopen,
-		MaxMemory: uint64(c.cfg.Limits.Memory),
-	}
-	if icfg.Stdout == nil {
-		icfg.Stdout = &lineLogger{log: c.conf.log, stream: "stdout"}
-	}
-	if icfg.Stderr == nil {
-		icfg.Stderr = &lineLogger{log: c.conf.log, stream: "stderr"}
-	}
-	if cio != nil {
-		if cio.Args != nil {
-			icfg.Args = cio.Args
-		}
-		if len(cio.Env) > 0 {
-			icfg.Env = append(append([]string(nil), c.env...), cio.Env...)
-		}
-		icfg.Stdin = cio.Stdin
-		if cio.Stdout != nil {
-			icfg.Stdout = cio.Stdout
-		}
-		if cio.Stderr != nil {
-			icfg.Stderr = cio.Stderr
-		}
-		icfg.RecycleMemory = true
-	}
+	icfg := c.instanceConfig(cio)
 	var st *extism.State
 	if c.kernel {
 		if vars == nil {
@@ -437,6 +434,43 @@ func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio
 	return &instance{st: st, inst: inst, libs: opened}, nil
 }
 
+// instanceConfig is what an instance sees: the component's environment,
+// preopens, memory cap and streams, with a command run's (cio, when not
+// nil) arguments, environment and streams.
+func (c *Component) instanceConfig(cio *trigger.CommandIO) engine.InstanceConfig {
+	icfg := engine.InstanceConfig{
+		Args:      []string{c.file},
+		Env:       c.env,
+		Stdout:    c.conf.stdout,
+		Stderr:    c.conf.stderr,
+		Preopens:  c.preopen,
+		MaxMemory: uint64(c.cfg.Limits.Memory),
+	}
+	if icfg.Stdout == nil {
+		icfg.Stdout = &lineLogger{log: c.conf.log, stream: "stdout"}
+	}
+	if icfg.Stderr == nil {
+		icfg.Stderr = &lineLogger{log: c.conf.log, stream: "stderr"}
+	}
+	if cio != nil {
+		if cio.Args != nil {
+			icfg.Args = cio.Args
+		}
+		if len(cio.Env) > 0 {
+			icfg.Env = append(append([]string(nil), c.env...), cio.Env...)
+		}
+		icfg.Stdin = cio.Stdin
+		if cio.Stdout != nil {
+			icfg.Stdout = cio.Stdout
+		}
+		if cio.Stderr != nil {
+			icfg.Stderr = cio.Stderr
+		}
+		icfg.RecycleMemory = true
+	}
+	return icfg
+}
+
 func (c *Component) allowedHosts() []string {
 	if c.cfg.Grants.HTTP == nil {
 		return nil
@@ -448,7 +482,12 @@ func (c *Component) allowedHosts() []string {
 func (c *Component) Name() string { return c.name }
 
 // Pattern returns the main module's interaction pattern.
-func (c *Component) Pattern() engine.Pattern { return c.main.Pattern() }
+func (c *Component) Pattern() engine.Pattern {
+	if c.cm != nil {
+		return engine.PatternComponent
+	}
+	return c.main.Pattern()
+}
 
 // Module returns the compiled main module.
 func (c *Component) Module() *engine.Module { return c.main }
@@ -457,7 +496,9 @@ func (c *Component) Module() *engine.Module { return c.main }
 func (c *Component) Config() ComponentConfig { return c.cfg }
 
 // FunctionExists reports whether the main module exports function.
-func (c *Component) FunctionExists(function string) bool { return c.main.HasExport(function) }
+func (c *Component) FunctionExists(function string) bool {
+	return c.main != nil && c.main.HasExport(function)
+}
 
 // withTimeout applies the component's call timeout to ctx.
 func (c *Component) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -480,6 +521,9 @@ func (c *Component) Call(ctx context.Context, function string, input []byte) ([]
 				continue
 			}
 			return nil, ErrClosed
+		}
+		if c.cm != nil {
+			return nil, fmt.Errorf("component %s: Extism calls: %w", c.name, ErrComponentModel)
 		}
 		if c.pool == nil {
 			return nil, fmt.Errorf("component %s is a command: run it (its _start), it has no exports to call", c.name)
@@ -576,6 +620,9 @@ func (c *Component) Run(ctx context.Context, cio trigger.CommandIO) error {
 	if c.closed.Load() {
 		return ErrClosed
 	}
+	if c.cm != nil {
+		return c.runComponentModel(ctx, cio)
+	}
 	if c.runs == nil {
 		return fmt.Errorf("component %s is a %s, not a command (it exports no _start)", c.name, c.main.Pattern())
 	}
@@ -600,6 +647,9 @@ func (c *Component) Run(ctx context.Context, cio trigger.CommandIO) error {
 func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64) ([]uint64, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
+	}
+	if c.cm != nil {
+		return nil, fmt.Errorf("component %s: core calls: %w (use CallFunc)", c.name, ErrComponentModel)
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
@@ -628,6 +678,9 @@ func (c *Component) CallRaw(ctx context.Context, export string, params ...uint64
 func (c *Component) Instance(ctx context.Context) (*Plugin, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
+	}
+	if c.cm != nil {
+		return nil, fmt.Errorf("component %s: plugins: %w", c.name, ErrComponentModel)
 	}
 	in, err := c.newInstance(ctx, nil, nil)
 	if err != nil {
@@ -678,6 +731,9 @@ func (c *Component) closeModules(ctx context.Context) {
 	ctx = context.WithoutCancel(ctx)
 	if c.main != nil {
 		c.main.Compiled().Close(ctx)
+	}
+	if c.cm != nil {
+		c.cm.Close(ctx)
 	}
 	for _, l := range c.libs {
 		l.mod.Compiled().Close(ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/capability/keyvalue"
 	"github.com/wasmhive/wasmhive/capability/messaging"
+	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/trigger"
@@ -125,6 +126,11 @@ type Host struct {
 	// capFuncs the capability functions by interface and name (links.go).
 	known    []link.Interface
 	capFuncs map[string]map[string]capability.Function
+
+	// cml links Component Model components to WASI 0.2, made on first use
+	// (componentmodel.go).
+	cmOnce sync.Once
+	cml    *linker.Linker
 }
 
 // ErrUnknownComponent is matched by errors naming a component the Host does
@@ -289,6 +295,9 @@ func (h *Host) Describe(component string) (trigger.Info, error) {
 	c, err := h.Component(component)
 	if err != nil {
 		return trigger.Info{}, err
+	}
+	if c.cm != nil {
+		return trigger.Info{}, fmt.Errorf("component %s: serving it (wasi:http) and calling it from triggers: %w", c.name, ErrComponentModel)
 	}
 	exports := map[string]bool{}
 	for n := range c.main.Compiled().ExportedFunctions() {

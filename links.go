@@ -355,6 +355,9 @@ func (m linkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 // node describes the component for the link checks.
 func (c *Component) node() link.Node {
 	n := link.Node{Name: c.name, Exports: map[string]link.Signature{}, Links: map[string]string{}, Provided: c.provided}
+	if c.main == nil {
+		return n // a Component Model component: no core imports or exports to link yet
+	}
 	for _, f := range c.main.Compiled().ImportedFunctions() {
 		mod, name, _ := f.Import()
 		n.Imports = append(n.Imports, link.Import{Module: mod, Name: name,

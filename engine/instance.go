@@ -52,6 +52,11 @@ type InstanceConfig struct {
 	// zeroed buffers and returns it there when the instance closes, for
 	// short-lived instances (one per request).
 	RecycleMemory bool
+	// NoInitialize leaves a reactor's _initialize export uncalled, for core
+	// modules instantiated as part of a component, whose toolchain calls it
+	// itself (from a start function, once the component's imports are
+	// wired).
+	NoInitialize bool
 	// state holds per-instance host state, attached with Key.Set and
 	// indexed by key.
 	state []any
@@ -112,7 +117,7 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 	inst.mod = mod
 	a.watch(mod)
 	rt.instances.Store(mod, inst)
-	if m.pattern != PatternCommand && m.HasExport("_initialize") {
+	if m.pattern != PatternCommand && !cfg.NoInitialize && m.HasExport("_initialize") {
 		if _, err := inst.Call(ctx, "_initialize"); err != nil {
 			inst.Close(ctx)
 			return nil, err

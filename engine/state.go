@@ -50,6 +50,19 @@ func (k *Key[T]) Of(inst *Instance) (T, bool) {
 	return zero, false
 }
 
+// In returns the value attached to cfg, and whether there is one: for
+// state that travels with a configuration rather than a core instance
+// (a component instance's, see package component/linker).
+func (k *Key[T]) In(cfg *InstanceConfig) (T, bool) {
+	if cfg != nil && k.id < len(cfg.state) {
+		if v, ok := cfg.state[k.id].(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
 // Get returns the value attached to the instance a host function was called
 // from; ctx and mod are the host function's own arguments.
 func (k *Key[T]) Get(ctx context.Context, rt *Runtime, mod api.Module) (T, bool) {

@@ -19,6 +19,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/trigger"
 )
@@ -40,7 +41,8 @@ type runFlags struct {
 	sandbox   sandboxFlags
 }
 
-const runLong = `Run a WebAssembly module (WASI preview 1) like a program, as wasmtime run does.
+const runLong = `Run a WebAssembly module (WASI preview 1) or component (WASI 0.2) like a program, as
+wasmtime run does. A component runs through its wasi:cli/run export.
 
 ARGS become the guest's argv; argv[0] is the module's file name. wasmhive's
 flags go before MODULE: everything after MODULE belongs to the guest, and a
@@ -58,7 +60,10 @@ has no network. Capabilities are granted with --grant; --config, --config-env,
 With --invoke FUNC, wasmhive instantiates the module (running _initialize once
 if it is a reactor), calls FUNC with ARGS parsed as its parameter types (i32,
 i64: decimal, 0x hex, negative; f32, f64: decimal, exponent, hex float, inf,
-nan) and prints each result on its own line.
+nan) and prints each result on its own line. For a component, --invoke takes a
+call in the WAVE value syntax, e.g. --invoke 'greet("x", [1, 2])' (qualified
+by its interface when needed: 'wasi:cli/run.run()'), and prints the result in
+WAVE, as wasmtime run --invoke does; ARGS are then the component's argv.
 
 Compiled machine code is cached on disk, in the user cache directory
 ($XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS) under
@@ -66,11 +71,12 @@ wasmhive/<version>-<os>-<arch>; --no-cache neither reads nor writes it.
 Reference: docs/cli-run.md.
 
 Exit codes:
-  0-125  the guest's exit status (proc_exit, or returning from main)
+  0-125  the guest's exit status (proc_exit, or returning from main; a component's
+         wasi:cli/exit only says success or failure: 0 or 1)
   1      the guest exited with a status of 126 or more (reserved for the host,
          as in wasmtime), or wasmhive failed
   2      usage error, or a module that cannot be loaded (missing, not wasm,
-         corrupt, a component, unresolved imports, memory over --max-memory,
+         corrupt, unresolved imports, memory over --max-memory,
          a missing --dir, an unknown export or bad --invoke arguments)
   70     a bug in wasmhive (please report it)
   124    --timeout passed
@@ -85,6 +91,7 @@ const runExample = `  wasmhive run hello.wasm
   wasmhive run --dir ./data::/data --ro-dir .::/src app.wasm
   wasmhive run --timeout 5s --max-memory 64MiB app.wasm
   wasmhive run --invoke add calc.wasm 1 -2               # prints the result
+  wasmhive run --invoke 'greet("world")' component.wasm  # a component's export, in WAVE
   wasmhive run --grant keyvalue --private-dir /data --secret-env token=API_TOKEN app.wasm`
 
 func newRunCmd() *cobra.Command { return runCmd(new(runFlags)) }
@@ -170,6 +177,9 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 			err = fmt.Errorf("%w; it looks like WebAssembly text: compile it first (e.g. wat2wasm)", err)
 		}
 		return guestError(err, verbose)
+	}
+	if comp.IsComponentModel() {
+		return runComponentModel(ctx, cmd, comp, f, base, args, env, verbose, &running)
 	}
 	mod := comp.Module()
 	var run func(context.Context) error
@@ -340,6 +350,7 @@ func guestError(err error, verbose bool) error {
 	var unresolved *engine.UnresolvedImportsError
 	var linkErr *wasmhive.LinkError
 	var cycle *wasmhive.LinkCycleError
+	var cmImport *linker.ImportError
 	switch {
 	case errors.As(err, &exit):
 		if exit.Code >= 126 {
@@ -359,7 +370,7 @@ func guestError(err error, verbose bool) error {
 		return exitStatus{code: exitTrap, msg: msg}
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, engine.ErrCanceled):
 		return err // supervise words these
-	case errors.As(err, &load), errors.As(err, &unresolved), errors.As(err, &linkErr), errors.As(err, &cycle):
+	case errors.As(err, &load), errors.As(err, &unresolved), errors.As(err, &linkErr), errors.As(err, &cycle), errors.As(err, &cmImport):
 		return usageError{err}
 	}
 	return err

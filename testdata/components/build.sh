@@ -6,6 +6,9 @@
 #   types.wasm    types.c (clang, no libc) embedded with wit/test.wit and made a component
 #                 by wasm-tools: records, variants, flags, enums, lists, options, results,
 #                 tuples, an exported and an imported resource
+#   calc.wasm     calc.c (clang, no libc) embedded with wit-calc/calc.wit: a component with
+#                 no imports whose exports take strings, lists, records, options, results
+#                 (run --invoke tests, component benchmarks)
 #   nested.wasm   nested.wat parsed by wasm-tools: nested components, instantiation,
 #                 component and instance types, outer aliases, resource built-ins, start
 # Needs Debian's clang (wasm32-wasi), jco (npm install -g @bytecodealliance/jco, or
@@ -25,8 +28,12 @@ clang --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--strip-all -o "$tmp
 "$WASM_TOOLS" component embed wit --world test "$tmp/types.core.wasm" -o "$tmp/types.embed.wasm"
 "$WASM_TOOLS" component new "$tmp/types.embed.wasm" -o types.wasm
 
+clang --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--strip-all -o "$tmp/calc.core.wasm" calc.c
+"$WASM_TOOLS" component embed wit-calc --world calc "$tmp/calc.core.wasm" -o "$tmp/calc.embed.wasm"
+"$WASM_TOOLS" component new "$tmp/calc.embed.wasm" -o calc.wasm
+
 "$WASM_TOOLS" parse nested.wat -o nested.wasm
 
-for f in cmd.wasm reactor.wasm types.wasm nested.wasm; do
+for f in cmd.wasm reactor.wasm types.wasm calc.wasm nested.wasm; do
   "$WASM_TOOLS" validate --features all "$f"
 done

@@ -1,0 +1,454 @@
+package linker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmhive/wasmhive/abi/canonical"
+	"github.com/wasmhive/wasmhive/component"
+	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/wasmbin"
+)
+
+// item is a component-level item at run time: a function, an instance, a
+// component definition, or a type (for a resource type, its run-time
+// identity).
+type item struct {
+	sort component.Sort
+	fn   *Func
+	inst *instanceVal
+	comp *compDef
+	typ  component.Type
+}
+
+// instanceVal is a component instance's exports, by name.
+type instanceVal struct {
+	exports map[string]item
+}
+
+// compDef is a component definition and the frame it was defined in (for
+// its outer aliases).
+type compDef struct {
+	c      *component.Component
+	parent *frame
+}
+
+// frame is one component instance being built or running: the run-time
+// index spaces of its definitions.
+type frame struct {
+	top    *Instance
+	p      *plan
+	parent *frame
+	args   map[string]item // what the instantiating component supplied, for a nested one
+
+	core  map[int]*engine.Instance // core instances (instantiations and bundles) by index
+	host  *engine.Instance         // the host module of the component's own core functions
+	funcs []*Func
+	types []item
+	comps []*compDef
+	insts []*instanceVal
+
+	table  *canonical.Instance
+	lowers map[int]*lowered
+	// coreFuncs caches the api.Function of core function origins.
+	coreFuncs map[int]api.Function
+}
+
+// Instantiate creates an instance of c: it resolves c's imports from the
+// Linker's definitions, instantiates every core module and nested
+// component in definition order with cfg (arguments, environment, stdio,
+// preopens, memory cap: each core instance gets cfg.MaxMemory), and runs
+// the hooks first. Errors are one line; a missing import names the import
+// and what the host lacks.
+func (l *Linker) Instantiate(ctx context.Context, c *Component, cfg engine.InstanceConfig) (_ *Instance, err error) {
+	cfg.NoInitialize = true
+	inst := &Instance{cfg: cfg, c: c, l: l, resources: map[*component.ResourceType]*canonical.ResourceType{}}
+	defer func() {
+		if err != nil {
+			inst.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	l.mu.Lock()
+	hooks := append([]Hook(nil), l.hooks...)
+	l.mu.Unlock()
+	for _, h := range hooks {
+		closer, err := h(ctx, inst)
+		if err != nil {
+			return nil, err
+		}
+		if closer != nil {
+			inst.closers = append(inst.closers, closer)
+		}
+	}
+	args, err := l.resolveImports(inst, c.bin)
+	if err != nil {
+		return nil, err
+	}
+	fr, err := inst.build(ctx, c.bin, nil, args)
+	if err != nil {
+		return nil, err
+	}
+	inst.root = fr
+	return inst, nil
+}
+
+// resolveImports matches the component's imports with the Linker's host
+// instances.
+func (l *Linker) resolveImports(inst *Instance, bc *component.Component) (map[string]item, error) {
+	args := map[string]item{}
+	for _, imp := range bc.Imports {
+		if imp.Desc.Sort == component.SortType && !imp.Desc.SubResource {
+			// A type imported by name (a world's own record, say): nothing
+			// for the host to supply.
+			args[imp.Name] = item{sort: component.SortType, typ: asType(imp.Desc.Type)}
+			continue
+		}
+		it, ok := imp.Desc.Type.(*component.InstanceType)
+		if imp.Desc.Sort != component.SortInstance || !ok {
+			return nil, &engine.LoadError{Module: inst.c.name, Err: fmt.Errorf("component imports %s %q, and the host provides only instances", imp.Desc.Sort, imp.Name)}
+		}
+		h := l.lookup(imp.Name)
+		if h == nil {
+			if !onlyTypes(it) {
+				return nil, &ImportError{Component: inst.c.name, Import: imp.Name}
+			}
+			// An interface imported for its types alone (a WIT use)
+			// needs nothing from the host.
+			h = &HostInstance{name: imp.Name}
+		}
+		iv := &instanceVal{exports: map[string]item{}}
+		for _, e := range it.Exports {
+			switch e.Desc.Sort {
+			case component.SortType:
+				rt, ok := e.Desc.Type.(*component.ResourceType)
+				if !ok {
+					iv.exports[e.Name] = item{sort: component.SortType, typ: asType(e.Desc.Type)}
+					continue
+				}
+				if e.Desc.SubResource {
+					drop, ok := h.resources[e.Name]
+					if !ok {
+						return nil, &ImportError{Component: inst.c.name, Import: imp.Name, Name: e.Name, Resource: true}
+					}
+					inst.bind(rt, inst.hostResource(h, e.Name, drop))
+				}
+				iv.exports[e.Name] = item{sort: component.SortType, typ: rt}
+			case component.SortFunc:
+				f, ok := h.funcs[e.Name]
+				if !ok {
+					return nil, &ImportError{Component: inst.c.name, Import: imp.Name, Name: e.Name}
+				}
+				ft := e.Desc.Type.(*component.FuncType)
+				iv.exports[e.Name] = item{sort: component.SortFunc, fn: &Func{typ: ft, name: imp.Name + "#" + e.Name, host: f, inst: inst}}
+			default:
+				return nil, &engine.LoadError{Module: inst.c.name, Err: fmt.Errorf("component imports %s %q from %q, which host instances do not provide", e.Desc.Sort, e.Name, imp.Name)}
+			}
+		}
+		args[imp.Name] = item{sort: component.SortInstance, inst: iv}
+	}
+	return args, nil
+}
+
+// onlyTypes reports whether an instance type exports nothing but types
+// other than resources.
+func onlyTypes(it *component.InstanceType) bool {
+	for _, e := range it.Exports {
+		if e.Desc.Sort != component.SortType || e.Desc.SubResource {
+			return false
+		}
+	}
+	return true
+}
+
+func asType(t any) component.Type {
+	if t, ok := t.(component.Type); ok {
+		return t
+	}
+	return nil
+}
+
+// ImportError is a component import the Linker does not define: the
+// interface, or one of its functions or resource types.
+type ImportError struct {
+	Component string
+	Import    string // the interface, e.g. "wasi:cli/environment@0.2.12"
+	Name      string // the function or resource type; empty when the whole interface is missing
+	Resource  bool
+}
+
+func (e *ImportError) Error() string {
+	switch {
+	case e.Name == "":
+		return fmt.Sprintf("%s imports %s, which the host does not provide", e.Component, e.Import)
+	case e.Resource:
+		return fmt.Sprintf("%s imports resource %s from %s, which the host does not provide", e.Component, e.Name, e.Import)
+	}
+	return fmt.Sprintf("%s imports function %s from %s, which the host does not provide", e.Component, e.Name, e.Import)
+}
+
+// build instantiates component bc with args as its imports.
+func (inst *Instance) build(ctx context.Context, bc *component.Component, parent *frame, args map[string]item) (*frame, error) {
+	p := inst.c.plans[bc]
+	fr := &frame{top: inst, p: p, parent: parent, args: args, core: map[int]*engine.Instance{}, table: canonical.NewInstance(), lowers: map[int]*lowered{}, coreFuncs: map[int]api.Function{}}
+	inst.frames = append(inst.frames, fr)
+	rt := inst.c.rt
+	if len(p.hostFuncs) > 0 {
+		h, err := rt.InstantiateHost(ctx, frameHost{fr})
+		if err != nil {
+			return nil, err
+		}
+		fr.host = h
+		inst.cores = append(inst.cores, h)
+	}
+	var coreInstances int
+	for _, d := range bc.Order {
+		switch d.Section {
+		case component.SectionCoreInstance:
+			idx := coreInstances
+			coreInstances++
+			ci := &bc.CoreInstances[d.Index]
+			var (
+				m    *engine.Module
+				libs = map[string]*engine.Instance{}
+			)
+			if ci.Instantiate {
+				m = p.modules[ci.Module]
+				for _, a := range ci.Args {
+					libs[a.Name] = fr.core[int(a.Instance)]
+				}
+			} else {
+				b := p.bundles[d.Index]
+				m = b.mod
+				for name, src := range b.srcs {
+					if src == hostOrigin {
+						libs[name] = fr.host
+					} else {
+						libs[name] = fr.core[src]
+					}
+				}
+			}
+			ci2, err := rt.InstantiateLinked(ctx, m, inst.cfg, libs)
+			if err != nil {
+				return nil, err
+			}
+			inst.cores = append(inst.cores, ci2)
+			fr.core[idx] = ci2
+		case component.SectionComponent:
+			fr.comps = append(fr.comps, &compDef{c: bc.Components[d.Index], parent: fr})
+		case component.SectionInstance:
+			iv, err := fr.instance(ctx, &bc.Instances[d.Index])
+			if err != nil {
+				return nil, err
+			}
+			fr.insts = append(fr.insts, iv)
+		case component.SectionAlias:
+			if err := fr.alias(&bc.Aliases[d.Index]); err != nil {
+				return nil, err
+			}
+		case component.SectionType:
+			t := bc.Types[d.Index]
+			if rt, ok := t.(*component.ResourceType); ok && rt.Defined {
+				inst.bind(rt, fr.definedResource(rt))
+			}
+			fr.types = append(fr.types, item{sort: component.SortType, typ: t})
+		case component.SectionCanon:
+			cn := &bc.Canons[d.Index]
+			if cn.Kind == component.CanonLift {
+				idx := len(fr.funcs)
+				fr.funcs = append(fr.funcs, &Func{typ: bc.Spaces.Funcs[idx], name: "func " + strconv.Itoa(idx), inst: inst, lifted: &lifted{fr: fr, core: p.origins[0][cn.Func], opts: cn.Options}})
+			}
+		case component.SectionImport:
+			imp := &bc.Imports[d.Index]
+			a, ok := args[imp.Name]
+			if !ok {
+				return nil, fmt.Errorf("component import %q not supplied", imp.Name)
+			}
+			if imp.Desc.Sort == component.SortType {
+				if rt, ok := imp.Desc.Type.(*component.ResourceType); ok {
+					if src, ok := a.typ.(*component.ResourceType); ok {
+						if r := inst.resource(src); r != nil {
+							inst.bind(rt, r)
+						}
+					}
+				}
+			}
+			if err := fr.push(imp.Desc.Sort, a); err != nil {
+				return nil, err
+			}
+		case component.SectionExport:
+			e := &bc.Exports[d.Index]
+			it, err := fr.get(e.Item)
+			if err != nil {
+				return nil, err
+			}
+			if err := fr.push(e.Item.Sort, it); err != nil {
+				return nil, err
+			}
+		case component.SectionStart:
+			return nil, inst.c.unsupported("a component start function")
+		}
+	}
+	return fr, nil
+}
+
+// push appends it to the index space of sort s.
+func (fr *frame) push(s component.Sort, it item) error {
+	switch s {
+	case component.SortFunc:
+		fr.funcs = append(fr.funcs, it.fn)
+	case component.SortInstance:
+		fr.insts = append(fr.insts, it.inst)
+	case component.SortComponent:
+		fr.comps = append(fr.comps, it.comp)
+	case component.SortType:
+		fr.types = append(fr.types, it)
+	case component.SortCoreModule:
+		return fr.top.c.unsupported("core modules as component imports or exports")
+	default:
+		return fr.top.c.unsupported("items of sort %s", s)
+	}
+	return nil
+}
+
+// get returns item si of the frame's index spaces.
+func (fr *frame) get(si component.SortIndex) (item, error) {
+	i := int(si.Index)
+	switch si.Sort {
+	case component.SortFunc:
+		if i < len(fr.funcs) {
+			return item{sort: si.Sort, fn: fr.funcs[i]}, nil
+		}
+	case component.SortInstance:
+		if i < len(fr.insts) {
+			return item{sort: si.Sort, inst: fr.insts[i]}, nil
+		}
+	case component.SortComponent:
+		if i < len(fr.comps) {
+			return item{sort: si.Sort, comp: fr.comps[i]}, nil
+		}
+	case component.SortType:
+		if i < len(fr.types) {
+			return fr.types[i], nil
+		}
+	default:
+		return item{}, fr.top.c.unsupported("items of sort %s", si.Sort)
+	}
+	return item{}, fmt.Errorf("%s index %d out of range", si.Sort, si.Index)
+}
+
+// alias adds an alias's target to the frame's index spaces.
+func (fr *frame) alias(a *component.Alias) error {
+	if a.Sort.IsCore() {
+		if a.Kind == component.AliasOuter && a.Sort == component.SortCoreModule {
+			return fr.top.c.unsupported("outer aliases of core modules")
+		}
+		return nil // core items: their origins are in the plan
+	}
+	switch a.Kind {
+	case component.AliasExport:
+		iv := fr.insts[a.Instance]
+		it, ok := iv.exports[a.Name]
+		if !ok {
+			return fmt.Errorf("instance %d has no export %q", a.Instance, a.Name)
+		}
+		return fr.push(a.Sort, it)
+	case component.AliasOuter:
+		anc := fr
+		for n := a.Count; n > 0 && anc != nil; n-- {
+			anc = anc.parent
+		}
+		if anc == nil {
+			return fmt.Errorf("outer alias %d levels up from the outermost component", a.Count)
+		}
+		it, err := anc.get(component.SortIndex{Sort: a.Sort, Index: a.Index})
+		if err != nil {
+			return err
+		}
+		return fr.push(a.Sort, it)
+	}
+	return fmt.Errorf("alias kind %d", a.Kind)
+}
+
+// instance builds a component instance definition: a nested
+// instantiation or a bundle of items.
+func (fr *frame) instance(ctx context.Context, in *component.Instance) (*instanceVal, error) {
+	if !in.Instantiate {
+		iv := &instanceVal{exports: map[string]item{}}
+		for _, e := range in.Exports {
+			it, err := fr.get(e.Item)
+			if err != nil {
+				return nil, err
+			}
+			iv.exports[e.Name] = it
+		}
+		return iv, nil
+	}
+	cd := fr.comps[in.Component]
+	if cd == nil {
+		return nil, fr.top.c.unsupported("instantiating an imported component")
+	}
+	args := map[string]item{}
+	for _, a := range in.Args {
+		it, err := fr.get(a.Item)
+		if err != nil {
+			return nil, err
+		}
+		args[a.Name] = it
+	}
+	nested, err := fr.top.build(ctx, cd.c, cd.parent, args)
+	if err != nil {
+		return nil, err
+	}
+	iv := &instanceVal{exports: map[string]item{}}
+	for i, e := range cd.c.Exports {
+		_ = i
+		it, err := nested.get(e.Item)
+		if err != nil {
+			return nil, err
+		}
+		iv.exports[e.Name] = it
+	}
+	return iv, nil
+}
+
+// frameHost is the host module of a frame's own core functions.
+type frameHost struct{ fr *frame }
+
+func (frameHost) ModuleName() string { return hostModuleName }
+
+func (h frameHost) Define(_ *engine.Runtime, b wazero.HostModuleBuilder) {
+	for i := range h.fr.p.hostFuncs {
+		hf := &h.fr.p.hostFuncs[i]
+		params := coreTypes(hf.typ.Params)
+		results := coreTypes(hf.typ.Results)
+		fr := h.fr
+		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			if err := fr.hostCall(ctx, hf, stack); err != nil {
+				panic(hostPanic(err))
+			}
+		}), params, results).Export(hostFuncName(hf.index))
+	}
+}
+
+func coreTypes(ts []wasmbin.ValType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = api.ValueType(t.Code)
+	}
+	return out
+}
+
+var errClosed = errors.New("component instance is closed")
+
+// Check reports, as Instantiate would, an import of c that the Linker
+// does not define, without instantiating anything.
+func (l *Linker) Check(c *Component) error {
+	probe := &Instance{c: c, l: l, resources: map[*component.ResourceType]*canonical.ResourceType{}}
+	_, err := l.resolveImports(probe, c.bin)
+	return err
+}
