@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"strings"
@@ -57,6 +58,15 @@ type InstanceConfig struct {
 	// itself (from a start function, once the component's imports are
 	// wired).
 	NoInitialize bool
+	// LinkChecked says the caller has checked that the libraries given to
+	// InstantiateLinked provide every import with its type (as a validated
+	// component's core instantiations do): the check is skipped.
+	LinkChecked bool
+	// NoWASI gives the instance no WASI preview 1 state: for a module
+	// whose wasi_snapshot_preview1 imports, if any, another module serves
+	// (a component's core modules, which reach WASI 0.2 through the
+	// component's imports). Args, Env, stdio and Preopens are then unused.
+	NoWASI bool
 	// state holds per-instance host state, attached with Key.Set and
 	// indexed by key.
 	state []any
@@ -65,19 +75,22 @@ type InstanceConfig struct {
 // Instance is one instantiated module. It serves one call at a time: callers
 // that share an Instance between goroutines must serialise calls.
 type Instance struct {
-	rt      *Runtime
-	module  *Module
-	mod     api.Module
-	state   []any // per-instance host state (see Key)
-	funcs   map[string]api.Function
-	started atomic.Bool // a command's _start has run
-	broken  atomic.Bool // trapped, timed out, exited: never call again
-	seq     uint64      // numbers the outermost calls, for CallCounter
-	counts  []callCount // CallCounter counts, indexed by counter
-	grow    *growth     // refused memory growth; nil without a memory cap
-	stack   [8]uint64   // parameters and results of a call (see Call)
-	inCall  bool        // stack is in use
-	intr    interruptState
+	rt     *Runtime
+	module *Module
+	mod    api.Module
+	// ownsModule: closing the instance also closes its compiled module
+	// (a host module compiled for this instance alone).
+	ownsModule bool
+	state      []any // per-instance host state (see Key)
+	funcs      map[string]api.Function
+	started    atomic.Bool // a command's _start has run
+	broken     atomic.Bool // trapped, timed out, exited: never call again
+	seq        uint64      // numbers the outermost calls, for CallCounter
+	counts     []callCount // CallCounter counts, indexed by counter
+	grow       *growth     // refused memory growth; nil without a memory cap
+	stack      [8]uint64   // parameters and results of a call (see Call)
+	inCall     bool        // stack is in use
+	intr       interruptState
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -107,7 +120,9 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 	if err != nil {
 		return nil, &LoadError{Module: m.name, Err: err}
 	}
-	wasiKey.Set(&cfg, wasi)
+	if wasi != nil {
+		wasiKey.Set(&cfg, wasi)
+	}
 	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]api.Function{}, grow: grow}
 	mod, err := rt.wr.InstantiateModule(ictx, m.compiled, mc)
 	if err != nil {
@@ -266,7 +281,11 @@ func (i *Instance) Close(ctx context.Context) error {
 	}
 	i.rt.instances.Delete(i.mod)
 	closingMemory(i)
-	return i.mod.Close(ctx)
+	err := i.mod.Close(ctx)
+	if i.ownsModule {
+		i.module.compiled.Close(ctx)
+	}
+	return err
 }
 
 // convertError maps wazero's errors to the engine's typed errors (a host
@@ -390,5 +409,8 @@ func innermost(frames []string) string {
 // state lives in the wasi host module; this wires what wazero needs.
 func (rt *Runtime) moduleConfig(cfg InstanceConfig) (wazero.ModuleConfig, *wasip1.State, error) {
 	mc := wazero.NewModuleConfig().WithName(cfg.Name).WithStartFunctions()
+	if cfg.NoWASI {
+		return mc.WithRandSource(rand.Reader), nil, nil
+	}
 	return wasiModuleConfig(mc, cfg)
 }

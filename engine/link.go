@@ -19,8 +19,10 @@ func (rt *Runtime) InstantiateLinked(ctx context.Context, m *Module, cfg Instanc
 	if len(libs) == 0 {
 		return rt.Instantiate(ctx, m, cfg)
 	}
-	if err := rt.checkImports(m, libs); err != nil {
-		return nil, err
+	if !cfg.LinkChecked {
+		if err := rt.checkImports(m, libs); err != nil {
+			return nil, err
+		}
 	}
 	lctx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		if l := libs[name]; l != nil {
@@ -38,17 +40,40 @@ func (rt *Runtime) InstantiateLinked(ctx context.Context, m *Module, cfg Instanc
 // others. Close the returned Instance when no instance linked to it is
 // left.
 func (rt *Runtime) InstantiateHost(ctx context.Context, h HostModule) (*Instance, error) {
+	m, err := rt.CompileHost(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	inst, err := rt.InstantiateCompiledHost(ctx, m)
+	if err != nil {
+		m.compiled.Close(ctx)
+		return nil, err
+	}
+	inst.ownsModule = true
+	return inst, nil
+}
+
+// CompileHost compiles h once, for InstantiateCompiledHost to instantiate
+// any number of times as an anonymous host module. Its functions find
+// their caller's state with a Key, as every host function does.
+func (rt *Runtime) CompileHost(ctx context.Context, h HostModule) (*Module, error) {
 	b := rt.wr.NewHostModuleBuilder(h.ModuleName())
 	h.Define(rt, b)
 	cm, err := b.Compile(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("host module %s: %w", h.ModuleName(), err)
 	}
-	mod, err := rt.wr.InstantiateModule(ctx, cm, wazero.NewModuleConfig().WithName(""))
+	return &Module{name: h.ModuleName(), compiled: cm}, nil
+}
+
+// InstantiateCompiledHost instantiates a host module made by CompileHost,
+// anonymously (see InstantiateHost).
+func (rt *Runtime) InstantiateCompiledHost(ctx context.Context, m *Module) (*Instance, error) {
+	mod, err := rt.wr.InstantiateModule(ctx, m.compiled, wazero.NewModuleConfig().WithName(""))
 	if err != nil {
-		return nil, fmt.Errorf("host module %s: %w", h.ModuleName(), err)
+		return nil, fmt.Errorf("host module %s: %w", m.name, err)
 	}
-	return &Instance{rt: rt, mod: mod, module: &Module{name: h.ModuleName()}}, nil
+	return &Instance{rt: rt, mod: mod, module: m}, nil
 }
 
 // HasHostModule reports whether the Runtime defines the host module name.

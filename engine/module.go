@@ -252,6 +252,8 @@ func detectPattern(cm wazero.CompiledModule) Pattern {
 // a named instance.
 func (rt *Runtime) checkImports(m *Module, libs map[string]*Instance) error {
 	var missing []Import
+	// wazero builds the map of a module's exports on each call.
+	var libDefs map[string]map[string]api.FunctionDefinition
 	for _, f := range m.compiled.ImportedFunctions() {
 		mod, name, _ := f.Import()
 		imp := Import{Module: mod, Name: name, Params: typeNames(f.ParamTypes()), Results: typeNames(f.ResultTypes())}
@@ -259,7 +261,15 @@ func (rt *Runtime) checkImports(m *Module, libs map[string]*Instance) error {
 		provider := "host"
 		if l := libs[mod]; l != nil {
 			provider = "library"
-			have = l.mod.ExportedFunctionDefinitions()[name]
+			defs, ok := libDefs[mod]
+			if !ok {
+				if libDefs == nil {
+					libDefs = map[string]map[string]api.FunctionDefinition{}
+				}
+				defs = l.mod.ExportedFunctionDefinitions()
+				libDefs[mod] = defs
+			}
+			have = defs[name]
 			if have == nil {
 				imp.Available = "library " + mod + " does not export it"
 			}

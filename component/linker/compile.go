@@ -34,8 +34,10 @@ type plan struct {
 	bundles map[int]*bundle
 	// hostFuncs are the core functions the component defines itself
 	// (canon lower and the resource built-ins), by core func index: they
-	// make up one host module per instance.
+	// make up the host module (compiled once, instantiated per instance;
+	// its functions find their frame with frameKey).
 	hostFuncs []hostFunc
+	host      *engine.Module
 }
 
 // origin is where a core item comes from: export name of core instance
@@ -173,6 +175,13 @@ func (c *Component) makePlan(ctx context.Context, bc *component.Component) (*pla
 			}
 		}
 	}
+	if len(p.hostFuncs) > 0 {
+		h, err := c.rt.CompileHost(ctx, frameHost{p})
+		if err != nil {
+			return nil, err
+		}
+		p.host = h
+	}
 	return p, nil
 }
 
@@ -273,6 +282,9 @@ func (c *Component) Close(ctx context.Context) error {
 		}
 		for _, b := range p.bundles {
 			b.mod.Compiled().Close(ctx)
+		}
+		if p.host != nil {
+			p.host.Compiled().Close(ctx)
 		}
 	}
 	return nil

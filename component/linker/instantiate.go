@@ -197,8 +197,13 @@ func (inst *Instance) build(ctx context.Context, bc *component.Component, parent
 	fr := &frame{top: inst, p: p, parent: parent, args: args, core: map[int]*engine.Instance{}, table: canonical.NewInstance(), lowers: map[int]*lowered{}, coreFuncs: map[int]api.Function{}}
 	inst.frames = append(inst.frames, fr)
 	rt := inst.c.rt
-	if len(p.hostFuncs) > 0 {
-		h, err := rt.InstantiateHost(ctx, frameHost{fr})
+	// The core instances see nothing of the world themselves (WASI 0.2
+	// reaches the component through its imports): only the memory cap, and
+	// the frame their host functions find.
+	coreCfg := engine.InstanceConfig{MaxMemory: inst.cfg.MaxMemory, NoInitialize: true, LinkChecked: true, NoWASI: true}
+	frameKey.Set(&coreCfg, fr)
+	if p.host != nil {
+		h, err := rt.InstantiateCompiledHost(ctx, p.host)
 		if err != nil {
 			return nil, err
 		}
@@ -232,7 +237,7 @@ func (inst *Instance) build(ctx context.Context, bc *component.Component, parent
 					}
 				}
 			}
-			ci2, err := rt.InstantiateLinked(ctx, m, inst.cfg, libs)
+			ci2, err := rt.InstantiateLinked(ctx, m, coreCfg, libs)
 			if err != nil {
 				return nil, err
 			}
@@ -416,18 +421,25 @@ func (fr *frame) instance(ctx context.Context, in *component.Instance) (*instanc
 	return iv, nil
 }
 
-// frameHost is the host module of a frame's own core functions.
-type frameHost struct{ fr *frame }
+// frameKey attaches a frame to the core instances it instantiates, for
+// its host functions to find.
+var frameKey = engine.NewKey[*frame]("component frame")
+
+// frameHost is the host module of a component's own core functions.
+type frameHost struct{ p *plan }
 
 func (frameHost) ModuleName() string { return hostModuleName }
 
-func (h frameHost) Define(_ *engine.Runtime, b wazero.HostModuleBuilder) {
-	for i := range h.fr.p.hostFuncs {
-		hf := &h.fr.p.hostFuncs[i]
+func (h frameHost) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
+	for i := range h.p.hostFuncs {
+		hf := &h.p.hostFuncs[i]
 		params := coreTypes(hf.typ.Params)
 		results := coreTypes(hf.typ.Results)
-		fr := h.fr
 		b.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
+			fr, ok := frameKey.Get(ctx, rt, mod)
+			if !ok {
+				panic(errors.New("component host function called from outside its component"))
+			}
 			if err := fr.hostCall(ctx, hf, stack); err != nil {
 				panic(hostPanic(err))
 			}

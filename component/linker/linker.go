@@ -18,6 +18,8 @@ type Linker struct {
 	mu        sync.Mutex
 	instances map[string]*HostInstance
 	hooks     []Hook
+	// found memoises lookup: imported interface name to definition.
+	found map[string]*HostInstance
 }
 
 // Hook runs for each new component instance before any of its code runs,
@@ -41,6 +43,7 @@ func (l *Linker) Instance(name string) *HostInstance {
 	if h == nil {
 		h = &HostInstance{name: name, funcs: map[string]HostFunc{}, resources: map[string]DropFunc{}}
 		l.instances[name] = h
+		l.found = nil
 	}
 	return h
 }

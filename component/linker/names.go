@@ -87,14 +87,22 @@ func newer(a, b string) bool {
 func (l *Linker) lookup(name string) *HostInstance {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if h := l.instances[name]; h != nil {
+	if h, ok := l.found[name]; ok {
 		return h
 	}
-	var best string
-	for n := range l.instances {
-		if versionMatch(name, n) && (best == "" || newer(n, best)) {
-			best = n
+	h := l.instances[name]
+	if h == nil {
+		var best string
+		for n := range l.instances {
+			if versionMatch(name, n) && (best == "" || newer(n, best)) {
+				best = n
+			}
 		}
+		h = l.instances[best]
 	}
-	return l.instances[best]
+	if l.found == nil {
+		l.found = map[string]*HostInstance{}
+	}
+	l.found[name] = h
+	return h
 }
