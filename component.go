@@ -408,12 +408,16 @@ func (c *Component) newInstance(ctx context.Context, vars map[string][]byte, cio
 		for _, l := range c.libs {
 			mods = append(mods, l.mod)
 		}
-		k, err := extism.LinkKernel(ctx, h.rt, st, libs, mods...)
-		if err != nil {
-			return fail(err)
-		}
-		if k != nil {
-			opened = append(opened, k)
+		// Or, for a plugin compiled with those calls inlined, kernel
+		// blocks in the plugin's own memory (abi/extism.UsePluginMemory).
+		if !extism.UsePluginMemory(st, mods...) {
+			k, err := extism.LinkKernel(ctx, h.rt, st, libs, mods...)
+			if err != nil {
+				return fail(err)
+			}
+			if k != nil {
+				opened = append(opened, k)
+			}
 		}
 	}
 	for _, l := range c.libs {

@@ -1,6 +1,10 @@
 package engine
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/wasmhive/wasmhive/internal/interrupt"
+)
 
 // ReleaseMemory gives the physical pages of the instance's linear memory
 // from byte offset from (rounded up to a whole WebAssembly page) to its
@@ -31,3 +35,38 @@ func (i *Instance) ReleaseMemory(from uint64) bool {
 	tail.discard(r.committed - uintptr(from))
 	return true
 }
+
+// inlineKernelCalls turns the Extism kernel inlining off when false (a
+// switch for measurements and bisection, not an option).
+var inlineKernelCalls = true
+
+// inlineKernel returns wasm (prechecked) with the calls of the Extism
+// kernel's per-byte functions inlined (internal/interrupt.InlineExtism),
+// for a Runtime that does not instrument modules (an instrumenting one
+// inlines in the same pass, whose output it caches). With DebugInfo the
+// module stays as it is (the rewrite moves code). A module the rewrite
+// refuses also stays as it is: the inlining only makes calls faster.
+func (rt *Runtime) inlineKernel(wasm []byte) []byte {
+	if !inlineKernelCalls || rt.cfg.DebugInfo {
+		return wasm
+	}
+	out, st, err := interrupt.InlineExtism(wasm)
+	if err != nil || st.Inlined == 0 {
+		return wasm
+	}
+	return out
+}
+
+// kernelInlined reports whether wasm, as compiled, has the Extism kernel
+// inlined: it exports the kernel globals.
+func kernelInlined(wasm []byte) bool { return interrupt.HasKernelGlobals(wasm) }
+
+// KernelInlined reports whether the module's calls of the Extism kernel's
+// per-byte functions (load_u8/u64, store_u8/u64, input_load_u8/u64) were
+// inlined at compile time into memory accesses of its own linear memory,
+// guarded by the globals it exports as interrupt.KernelGlobalPrefix + ...
+// (see internal/interrupt/extism.go). Until its host sets them, every such
+// access takes the original call, so the module behaves as compiled from
+// the original bytes; package abi/extism sets them when it keeps the
+// kernel in the module's memory (UsePluginMemory).
+func (m *Module) KernelInlined() bool { return m.kernel }

@@ -82,6 +82,7 @@ type Module struct {
 	compiled wazero.CompiledModule
 	pattern  Pattern
 	minMem   uint32 // the largest declared minimum of its memories, in pages
+	kernel   bool   // the Extism kernel's per-byte calls are inlined (kernel.go)
 }
 
 // Name returns the name given to Compile.
@@ -161,6 +162,9 @@ func (rt *Runtime) compile(ctx context.Context, name string, wasm []byte, path s
 		wasm, minPages, err = rt.instrument(ctx, wasm, path, fi)
 	} else {
 		wasm, minPages, err = precheck(wasm)
+		if err == nil {
+			wasm = rt.inlineKernel(wasm)
+		}
 	}
 	if err != nil {
 		return nil, &LoadError{Module: name, Err: err}
@@ -178,7 +182,7 @@ func (rt *Runtime) compileChecked(ctx context.Context, name string, wasm []byte,
 		}
 		return nil, &LoadError{Module: name, Err: compileError(err)}
 	}
-	m := &Module{name: name, compiled: cm, pattern: detectPattern(cm), minMem: minPages}
+	m := &Module{name: name, compiled: cm, pattern: detectPattern(cm), minMem: minPages, kernel: kernelInlined(wasm)}
 	if err := rt.checkMemory(m); err != nil {
 		cm.Close(ctx)
 		return nil, err

@@ -80,6 +80,9 @@ func Call(ctx context.Context, inst *engine.Instance, st *State, function string
 		}
 		st.checked, st.checkedIn = function, inst
 	}
+	if st.plugWant != nil && inst.Module() == st.plugWant {
+		st.bindPlugin(inst)
+	}
 	if err := st.SetInput(input); err != nil {
 		return nil, err
 	}
@@ -91,6 +94,7 @@ func Call(ctx context.Context, inst *engine.Instance, st *State, function string
 	}
 	st.hostErr = nil
 	res, err := inst.Call(ctx, function)
+	st.refresh()
 	st.dropInput()
 	if err != nil {
 		return nil, st.wrap(ctx, inst, function, err)

@@ -28,6 +28,27 @@
 // LinkKernel, kernel memory is a Go byte slice and every function a host
 // call; the behaviour is the same.
 //
+// A third place is the plugin's own linear memory (UsePluginMemory, which
+// package wasmhive tries first). The engine compiles a plugin whose memory
+// it can share (one memory of its own, 32-bit, no maximum, and either no
+// memory.grow or built by rustc, whose allocators only use the pages
+// memory.grow returns) with its calls of load_u8/u64, store_u8/u64 and
+// input_load_u8/u64 inlined as memory accesses guarded by exported
+// globals (engine.Module.KernelInlined, internal/interrupt/extism.go). The
+// State then grows the plugin's memory and allocates its blocks in the
+// pages it grew, so a handle is a plugin address and those accesses run
+// at the speed of plain loads and stores. Any other access (handle 0, one
+// outside the kernel's part of the memory, an input load past its end)
+// takes the host function, with the behaviour of the other two places,
+// with one relaxation: a handle inside the kernel's part of the memory but
+// outside every block reads or writes the plugin's own memory instead of
+// failing (see plugin.go). Go and TinyGo plugins, whose runtimes treat all
+// of memory as theirs, keep the kernel instance.
+//
+// In all three places an input load past the end of the input reads 0,
+// as Extism's own kernel gives, and a load straddling the end reads the
+// bytes past it as 0.
+//
 // # Calls
 //
 // Call resets the kernel memory, makes the input available (read in place;

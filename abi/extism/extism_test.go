@@ -39,7 +39,11 @@ func load(t *testing.T, cfg extism.StateConfig) (*engine.Instance, *extism.State
 	}
 	st := extism.NewState(cfg)
 	libs := map[string]*engine.Instance{}
-	if !goKernel {
+	if pluginMem {
+		if !m.KernelInlined() || !extism.UsePluginMemory(st, m) {
+			t.Fatalf("UsePluginMemory refused %s (KernelInlined %v)", m.Name(), m.KernelInlined())
+		}
+	} else if !goKernel {
 		k, err := extism.LinkKernel(ctx, rt, st, libs, m)
 		if err != nil || k == nil {
 			t.Fatalf("LinkKernel = %v, %v", k, err)
@@ -50,11 +54,15 @@ func load(t *testing.T, cfg extism.StateConfig) (*engine.Instance, *extism.State
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := st.Kernel() != nil; got == goKernel {
-		t.Fatalf("State.Kernel() != nil is %v with goKernel %v", got, goKernel)
+	if got := st.Kernel() != nil; got == (goKernel || pluginMem) {
+		t.Fatalf("State.Kernel() != nil is %v with goKernel %v, pluginMem %v", got, goKernel, pluginMem)
 	}
 	return inst, st
 }
+
+// pluginMem runs the tests with the kernel in the plugin's own memory
+// (UsePluginMemory), the third way TestMain runs them.
+var pluginMem bool
 
 // goKernel runs the tests with the kernel memory in Go (no LinkKernel);
 // TestMain runs every test both ways.
@@ -67,6 +75,11 @@ func TestMain(m *testing.M) {
 	}
 	fmt.Fprintln(os.Stderr, "=== kernel memory in Go")
 	goKernel = true
+	if code := m.Run(); code != 0 {
+		os.Exit(code)
+	}
+	fmt.Fprintln(os.Stderr, "=== kernel in the plugin's memory")
+	goKernel, pluginMem = false, true
 	os.Exit(m.Run())
 }
 

@@ -45,6 +45,9 @@ func InstanceState(inst *engine.Instance) (*State, bool) { return stateKey.Of(in
 // call with an error, when that instance has no State.
 func StateOf(ctx context.Context, rt *engine.Runtime, mod api.Module) *State {
 	if s, ok := stateKey.Get(ctx, rt, mod); ok {
+		if s.plug != nil {
+			s.refresh()
+		}
 		return s
 	}
 	panic(errNoState)
@@ -89,7 +92,12 @@ func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	fn("store_u64", []api.ValueType{i64, i64}, none, func(s *State, _ context.Context, st []uint64) {
 		s.storeU64(st[0], st[1])
 	})
-	fn("memory_bytes", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = uint64(len(s.mem)) })
+	fn("memory_bytes", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) {
+		st[0] = uint64(len(s.mem))
+		if s.plug != nil {
+			st[0] = s.held
+		}
+	})
 	fn("reset", none, none, func(s *State, _ context.Context, _ []uint64) { s.Reset() })
 	// Input and output.
 	fn("input_length", none, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) { st[0] = s.inLen })
@@ -97,14 +105,22 @@ func (envModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 	fn("input_load_u8", []api.ValueType{i64}, []api.ValueType{i32}, func(s *State, _ context.Context, st []uint64) {
 		off := st[0]
 		if off >= s.inLen {
-			s.fail(&AccessError{Op: "input_load_u8", Handle: off, Len: 1, Size: s.inLen})
+			st[0] = 0 // past the input: 0, as Extism's kernel gives
+			return
+		}
+		if s.plug != nil {
+			s.inputHandle() // into the plugin's memory: the next loads are inline
 		}
 		st[0] = uint64(s.Input()[off])
 	})
 	fn("input_load_u64", []api.ValueType{i64}, []api.ValueType{i64}, func(s *State, _ context.Context, st []uint64) {
 		off := st[0]
 		if off >= s.inLen {
-			s.fail(&AccessError{Op: "input_load_u64", Handle: off, Len: 8, Size: s.inLen})
+			st[0] = 0 // past the input: 0, as Extism's kernel gives
+			return
+		}
+		if s.plug != nil {
+			s.inputHandle()
 		}
 		in := s.Input()
 		if s.inLen-off >= 8 {

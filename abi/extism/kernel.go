@@ -229,6 +229,10 @@ func (s *State) growKernel(need uint64) bool {
 // sync tells the kernel module where allocated memory ends and where the
 // input is.
 func (s *State) sync() {
+	if s.plug != nil {
+		s.plugSync()
+		return
+	}
 	if s.kern == nil {
 		return
 	}

@@ -107,6 +107,11 @@ type State struct {
 	kmem                 api.Memory
 	gTop, gInOff, gInLen api.MutableGlobal
 	held                 uint64 // kernel memory not given back to the OS (KernelSize)
+
+	// With the kernel in the plugin's own memory (UsePluginMemory), plug
+	// holds it; plugWant is the module whose instance the first Call binds.
+	plug     *plugMem
+	plugWant *engine.Module
 }
 
 // first is the lowest handle: 0 stays invalid and blocks are 8-byte aligned.
@@ -164,6 +169,7 @@ func (s *State) Var(name string) ([]byte, bool) { v, ok := s.vars[name]; return 
 // Reset clears kernel memory, input, output and error (variables stay), as
 // the reset function does.
 func (s *State) Reset() {
+	s.refresh()
 	s.top = first
 	s.blocks = s.blocks[:0]
 	s.nfree = 0
@@ -188,6 +194,9 @@ func (s *State) Alloc(n uint64) uint64 {
 				return b.off
 			}
 		}
+	}
+	if s.plug != nil {
+		return s.plugAlloc(n)
 	}
 	h := (s.top + 7) &^ 7
 	if n > s.maxKern || h > s.maxKern-n {
@@ -303,17 +312,18 @@ func (s *State) String(h uint64) string {
 // Range returns kernel memory [h, h+n), or an *AccessError when it is not
 // inside allocated kernel memory.
 func (s *State) Range(h, n uint64) ([]byte, error) {
-	if h < first || h > s.top || n > s.top-h {
-		return nil, &AccessError{Op: "access", Handle: h, Len: n, Size: s.top}
+	lo, end := s.bounds()
+	if h < lo || h > end || n > end-h {
+		return nil, &AccessError{Op: "access", Handle: h, Len: n, Size: end, lo: lo}
 	}
 	return s.mem[h : h+n : h+n], nil
 }
 
 // KernelSize returns the bytes of kernel memory the State holds. With a
-// kernel instance, whose memory cannot shrink, it leaves out the pages
-// given back to the OS after a large call.
+// kernel instance or in the plugin's memory, which cannot shrink, it
+// leaves out the pages given back to the OS after a large call.
 func (s *State) KernelSize() int {
-	if s.kern != nil {
+	if s.kern != nil || s.plug != nil {
 		return int(s.held)
 	}
 	return len(s.mem)
@@ -375,6 +385,10 @@ const retainBytes = 4 << 20
 func (s *State) SetInput(in []byte) error {
 	s.Reset()
 	switch {
+	case s.plug != nil:
+		if s.held > retainBytes && len(in) < retainBytes/2 {
+			s.plugRelease()
+		}
 	case s.kern != nil:
 		if s.held > retainBytes && len(in) < retainBytes/2 && s.kern.ReleaseMemory(retainBytes) {
 			s.held = retainBytes
@@ -389,7 +403,7 @@ func (s *State) SetInput(in []byte) error {
 		return fmt.Errorf("input of %d bytes: %w (limit %d bytes)", len(in), ErrKernelMemoryFull, s.maxKern)
 	}
 	s.inExt, s.inLen = in, uint64(len(in))
-	if s.kern != nil && len(in) > 0 && len(in) <= eagerInput {
+	if (s.kern != nil || s.plug != nil) && len(in) > 0 && len(in) <= eagerInput {
 		// A small input is copied into kernel memory at once: cheaper than
 		// the kernel module asking for it (a host call) on its first load.
 		h := s.Alloc(s.inLen)
@@ -460,36 +474,51 @@ type AccessError struct {
 	Handle uint64
 	Len    uint64
 	Size   uint64 // allocated kernel memory at the time
+	lo     uint64 // the lowest valid handle, when not first (the kernel in the plugin's memory)
 }
 
 func (e *AccessError) Error() string {
-	return fmt.Sprintf("%s: kernel memory access out of bounds: [%d, %d+%d) outside [%d, %d)", e.Op, e.Handle, e.Handle, e.Len, first, e.Size)
+	return fmt.Sprintf("%s: kernel memory access out of bounds: [%d, %d+%d) outside [%d, %d)", e.Op, e.Handle, e.Handle, e.Len, max(e.lo, first), e.Size)
+}
+
+// bounds returns the range of addresses kernel accesses may touch:
+// allocated kernel memory, or with the kernel in the plugin's memory, the
+// plugin's memory from the first kernel block on (see plugin.go).
+func (s *State) bounds() (lo, end uint64) {
+	if s.plug != nil {
+		return s.plugBounds()
+	}
+	return first, s.top
 }
 
 func (s *State) loadU64(op string, h uint64) uint64 {
-	if h < first || h > s.top || s.top-h < 8 {
-		s.fail(&AccessError{Op: op, Handle: h, Len: 8, Size: s.top})
+	lo, end := s.bounds()
+	if h < lo || h > end || end-h < 8 {
+		s.fail(&AccessError{Op: op, Handle: h, Len: 8, Size: end, lo: lo})
 	}
 	return binary.LittleEndian.Uint64(s.mem[h:])
 }
 
 func (s *State) loadU8(op string, h uint64) byte {
-	if h < first || h >= s.top {
-		s.fail(&AccessError{Op: op, Handle: h, Len: 1, Size: s.top})
+	lo, end := s.bounds()
+	if h < lo || h >= end {
+		s.fail(&AccessError{Op: op, Handle: h, Len: 1, Size: end, lo: lo})
 	}
 	return s.mem[h]
 }
 
 func (s *State) storeU64(h, v uint64) {
-	if h < first || h > s.top || s.top-h < 8 {
-		s.fail(&AccessError{Op: "store_u64", Handle: h, Len: 8, Size: s.top})
+	lo, end := s.bounds()
+	if h < lo || h > end || end-h < 8 {
+		s.fail(&AccessError{Op: "store_u64", Handle: h, Len: 8, Size: end, lo: lo})
 	}
 	binary.LittleEndian.PutUint64(s.mem[h:], v)
 }
 
 func (s *State) storeU8(h uint64, v byte) {
-	if h < first || h >= s.top {
-		s.fail(&AccessError{Op: "store_u8", Handle: h, Len: 1, Size: s.top})
+	lo, end := s.bounds()
+	if h < lo || h >= end {
+		s.fail(&AccessError{Op: "store_u8", Handle: h, Len: 1, Size: end, lo: lo})
 	}
 	s.mem[h] = v
 }

@@ -23,6 +23,10 @@
 // never-taken branch (br 1, at the header of a loop without parameters,
 // restarts the loop; at function entries and headers of loops with
 // parameters, the else-branch falls through instead).
+//
+// In the same pass, Rewrite inlines a plugin's calls of the Extism
+// kernel's per-byte functions where the module qualifies (extism.go);
+// InlineExtism does that alone, for hosts that do not instrument.
 package interrupt
 
 import (
@@ -34,8 +38,9 @@ import (
 )
 
 // Version identifies the rewriter's output: caches of rewritten modules must
-// include it in their keys.
-const Version = 1
+// include it in their keys. Version 2 added the Extism kernel inlining
+// (see InlineExtism).
+const Version = 2
 
 // ImportModule and ImportName name the host function instrumented modules
 // import: () -> i32, returning the next budget.
@@ -95,10 +100,15 @@ type Stats struct {
 	LoopChecks   int // loop headers given a check
 	CheckFuncIdx uint32
 	BudgetGlobal uint32
+	// Inlined counts the calls to Extism kernel functions replaced by
+	// inline memory accesses (see InlineExtism).
+	Inlined int
 }
 
 // Rewrite returns wasm instrumented with interruption checks, or wasm
-// itself when no function has a loop or a call. wasm must be a
+// itself when no function has a loop or a call. It also inlines the calls
+// to the Extism kernel's per-byte functions where InlineExtism would. wasm
+// must be a
 // structurally valid core module (the rewriter decodes every instruction
 // but validates only what it needs); errors are one line, with the byte
 // offset of the problem.
@@ -109,6 +119,12 @@ func Rewrite(wasm []byte) ([]byte, error) {
 
 // RewriteStats is Rewrite that also reports what it instrumented.
 func RewriteStats(wasm []byte) ([]byte, Stats, error) {
+	return transform(wasm, true)
+}
+
+// transform rewrites wasm with interruption checks when checks, and with
+// the Extism kernel inlined when the module qualifies.
+func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
 	var st Stats
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return nil, st, errors.New("not a WebAssembly module")
@@ -145,26 +161,54 @@ func RewriteStats(wasm []byte) ([]byte, Stats, error) {
 		}
 		secs = append(secs, section{id: id, payload: p})
 	}
-	w := &rewriter{}
+	w := &rewriter{checks: checks}
+	if checks {
+		w.shift = 1
+	}
 	if err := w.scan(secs); err != nil {
 		return nil, st, err
 	}
+	w.inline = w.inlinable()
+	if !checks && !w.inline {
+		// Nothing to do: no decoding of the code.
+		return wasm, Stats{Functions: w.nDefFuncs}, nil
+	}
 	out, err := w.emit(secs)
+	if err == nil && w.inline && w.sawGrow && !w.rust {
+		// The module grows its memory itself and is not known to use
+		// the pages memory.grow returns (rather than assume that memory
+		// ends where its own last growth did): the host must not grow it,
+		// so no kernel blocks in it and nothing inlined.
+		w.reset()
+		w.inline = false
+		out, err = w.emit(secs)
+	}
 	if err != nil {
 		return nil, st, err
 	}
 	st = Stats{Functions: w.nDefFuncs, EntryChecks: w.entryChecks, LoopChecks: w.loopChecks,
-		CheckFuncIdx: w.nImpFuncs, BudgetGlobal: w.budgetIdx}
-	if st.EntryChecks == 0 && st.LoopChecks == 0 {
+		CheckFuncIdx: w.nImpFuncs, BudgetGlobal: w.budgetIdx, Inlined: w.inlined}
+	if !checks {
+		st.CheckFuncIdx, st.BudgetGlobal = 0, 0
+	}
+	if st.EntryChecks == 0 && st.LoopChecks == 0 && st.Inlined == 0 {
 		// Nothing can run long: the module as it was, without the import.
 		return wasm, Stats{Functions: w.nDefFuncs}, nil
 	}
 	return out, st, nil
 }
 
+// reset forgets what an emit counted.
+func (w *rewriter) reset() {
+	w.entryChecks, w.loopChecks, w.inlined, w.sawGrow = 0, 0, 0, false
+}
+
 type rewriter struct {
+	checks      bool   // add the interruption checks
+	shift       uint32 // how far defined functions move: 1 with checks (the check import)
 	nTypes      uint32
 	typeParams  []uint32 // params of each function type (math.MaxUint32: not a function type)
+	typeSigs    []string // each function type's params and results, as their encoding
 	nImpFuncs   uint32
 	nImpGlobals uint32
 	nDefGlobals uint32
@@ -174,6 +218,7 @@ type rewriter struct {
 	budgetIdx   uint32
 	entryChecks int
 	loopChecks  int
+	extism      // the Extism kernel inlining (extism.go)
 }
 
 // scan reads what the rewrite needs before emitting anything.
@@ -194,6 +239,7 @@ func (w *rewriter) scan(secs []section) error {
 				if form != 0x60 {
 					return fmt.Errorf("type %d: unsupported type form 0x%02x (only function types)", i, form)
 				}
+				sigStart := r.pos
 				np, err := r.u32()
 				if err != nil {
 					return err
@@ -213,6 +259,7 @@ func (w *rewriter) scan(secs []section) error {
 					}
 				}
 				w.typeParams = append(w.typeParams, np)
+				w.typeSigs = append(w.typeSigs, string(s.payload[sigStart:r.pos]))
 			}
 			w.nTypes = n
 		case secImport:
@@ -225,10 +272,11 @@ func (w *rewriter) scan(secs []section) error {
 				if err != nil {
 					return err
 				}
-				if mod == ImportModule {
+				if mod == ImportModule && w.checks {
 					return ErrReserved
 				}
-				if _, err := r.name(); err != nil {
+				name, err := r.name()
+				if err != nil {
 					return err
 				}
 				kind, err := r.byte()
@@ -237,15 +285,19 @@ func (w *rewriter) scan(secs []section) error {
 				}
 				switch kind {
 				case 0: // func
-					if _, err := r.u32(); err != nil {
+					ti, err := r.u32()
+					if err != nil {
 						return err
 					}
+					w.importedFunc(mod, name, ti)
 					w.nImpFuncs++
 				case 1: // table
 					if err := r.tableType(); err != nil {
 						return err
 					}
 				case 2: // memory
+					w.memories++
+					w.importedMemory = true
 					if err := r.limits(); err != nil {
 						return err
 					}
@@ -292,6 +344,10 @@ func (w *rewriter) scan(secs []section) error {
 				return err
 			}
 			w.nDefGlobals = n
+		case secMemory, secExport, secCustom:
+			if err := w.scanExtism(s); err != nil {
+				return err
+			}
 		}
 	}
 	if w.nImpFuncs == math.MaxUint32 || uint64(w.nImpFuncs)+uint64(w.nDefFuncs) >= math.MaxUint32 {
@@ -299,13 +355,14 @@ func (w *rewriter) scan(secs []section) error {
 	}
 	w.checkType = w.nTypes
 	w.budgetIdx = w.nImpGlobals + w.nDefGlobals
+	w.kernGlobals = w.budgetIdx + w.shift
 	return nil
 }
 
 // fn renumbers a function index.
 func (w *rewriter) fn(idx uint32) uint32 {
 	if idx >= w.nImpFuncs {
-		return idx + 1
+		return idx + w.shift
 	}
 	return idx
 }
@@ -320,9 +377,9 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 	}
 	// Sections the rewrite needs that the module may lack, emitted before
 	// the first section that comes after them.
-	missing := map[byte]bool{secType: true, secImport: true, secGlobal: true}
+	missing := map[byte]bool{secType: w.checks, secImport: w.checks, secGlobal: w.checks || w.inline, secExport: w.inline}
 	emitMissingBefore := func(o int) {
-		for _, id := range []byte{secType, secImport, secGlobal} {
+		for _, id := range []byte{secType, secImport, secGlobal, secExport} {
 			if missing[id] && order(id) < o {
 				missing[id] = false
 				switch id {
@@ -332,6 +389,8 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 					put(secImport, w.importSection(nil))
 				case secGlobal:
 					put(secGlobal, w.globalSection(nil))
+				case secExport:
+					put(secExport, w.kernelExports(appendU32(nil, uint32(len(kernelGlobalNames)))))
 				}
 			}
 		}
@@ -350,6 +409,31 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 		emitMissingBefore(order(s.id))
 		var p []byte
 		var err error
+		switch {
+		case !w.checks && (s.id == secType || s.id == secImport || s.id == secStart):
+			p = s.payload
+		case !w.checks && !w.inline:
+			p = s.payload
+			if s.id == secCode {
+				p, err = w.codeSection(s.payload)
+			}
+		default:
+			p, err = w.section(s, missing)
+		}
+		if err != nil {
+			return nil, err
+		}
+		put(s.id, p)
+	}
+	emitMissingBefore(math.MaxInt)
+	return out, nil
+}
+
+// section rewrites one non-custom section.
+func (w *rewriter) section(s section, missing map[byte]bool) ([]byte, error) {
+	var p []byte
+	var err error
+	{
 		switch s.id {
 		case secType:
 			missing[secType] = false
@@ -361,6 +445,7 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 			missing[secGlobal] = false
 			p, err = w.globalSectionRewrite(s.payload)
 		case secExport:
+			missing[secExport] = false
 			p, err = w.exportSection(s.payload)
 		case secStart:
 			p, err = w.startSection(s.payload)
@@ -373,13 +458,8 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 		default:
 			p = s.payload
 		}
-		if err != nil {
-			return nil, err
-		}
-		put(s.id, p)
 	}
-	emitMissingBefore(math.MaxInt)
-	return out, nil
+	return p, err
 }
 
 func sizeHint(secs []section) int {
@@ -431,7 +511,16 @@ func budgetGlobal(o []byte) []byte {
 }
 
 func (w *rewriter) globalSection(_ []byte) []byte {
-	return budgetGlobal(appendU32(nil, 1))
+	return w.addedGlobals(appendU32(nil, w.shift+w.kernelGlobalCount()))
+}
+
+// addedGlobals appends the globals the rewrite adds: the budget (with
+// checks), then the kernel's (when inlining).
+func (w *rewriter) addedGlobals(o []byte) []byte {
+	if w.checks {
+		o = budgetGlobal(o)
+	}
+	return w.kernelGlobals(o)
 }
 
 // globalSectionRewrite renumbers ref.func in the initialisers and appends the budget.
@@ -441,7 +530,7 @@ func (w *rewriter) globalSectionRewrite(p []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := appendU32(nil, n+1)
+	o := appendU32(nil, n+w.shift+w.kernelGlobalCount())
 	for i := uint32(0); i < n; i++ {
 		start := r.pos
 		if err := r.valType(); err != nil {
@@ -458,7 +547,7 @@ func (w *rewriter) globalSectionRewrite(p []byte) ([]byte, error) {
 	if !r.eof() {
 		return nil, errors.New("global section: trailing bytes")
 	}
-	return budgetGlobal(o), nil
+	return w.addedGlobals(o), nil
 }
 
 // tableSection refuses tables with initialiser expressions (function
@@ -488,7 +577,7 @@ func (w *rewriter) exportSection(p []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := appendU32(nil, n)
+	o := appendU32(nil, n+uint32(w.kernelGlobalCount()))
 	for i := uint32(0); i < n; i++ {
 		start := r.pos
 		if _, err := r.name(); err != nil {
@@ -508,7 +597,7 @@ func (w *rewriter) exportSection(p []byte) ([]byte, error) {
 		}
 		o = appendU32(o, idx)
 	}
-	return o, nil
+	return w.kernelExports(o), nil
 }
 
 func (w *rewriter) startSection(p []byte) ([]byte, error) {
@@ -833,11 +922,13 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			return body, code, err
 		}
 	}
-	if nlocals >= math.MaxUint32 {
+	if nlocals+4 >= math.MaxUint32 {
 		return body, code, errors.New("too many locals")
 	}
 	localsEnd := r.pos
 	t := uint32(nlocals) // the temporary: the new last local
+	tmp := t + w.shift   // the inlining's temporaries: tmp, tmp+1 (i64), tmp+2 (i32)
+	inlined := false
 	hasCall := false
 	loops := w.loopChecks
 	depth := 0
@@ -865,8 +956,10 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			}
 			depth++
 			code = append(code, b[start:r.pos]...)
-			code = w.checkSeq(code, t, params == 0)
-			w.loopChecks++
+			if w.checks {
+				code = w.checkSeq(code, t, params == 0)
+				w.loopChecks++
+			}
 			continue
 		case 0x10, 0x12: // call, return_call
 			idx, err := r.u32()
@@ -874,9 +967,20 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 				return body, code, err
 			}
 			hasCall = true
+			if k := w.kernelOp(idx); k != 0 {
+				code = w.inlineCall(code, k, idx, tmp)
+				if op == 0x12 {
+					code = append(code, 0x0f) // return
+				}
+				inlined = true
+				w.inlined++
+				continue
+			}
 			code = append(code, op)
 			code = appendU32(code, w.fn(idx))
 			continue
+		case 0x40: // memory.grow
+			w.sawGrow = true
 		case 0xd2: // ref.func
 			idx, err := r.u32()
 			if err != nil {
@@ -901,15 +1005,29 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 		code = append(code, b[start:r.pos]...)
 	}
 done:
-	if !hasCall && loops == w.loopChecks {
+	check := w.checks && (hasCall || loops != w.loopChecks)
+	if !check && !inlined {
 		// Nothing to check: the body as it was.
 		return append(body, b...), code, nil
 	}
-	// Locals: the original declarations and one more i32.
-	body = appendU32(body, groups+1)
+	// Locals: the original declarations, one more i32 with checks, and
+	// the inlining's temporaries.
+	extra := uint32(0)
+	if w.checks {
+		extra++
+	}
+	if inlined {
+		extra += 2
+	}
+	body = appendU32(body, groups+extra)
 	body = append(body, b[uleb32Len(b):localsEnd]...)
-	body = append(body, 0x01, 0x7f)
-	if hasCall {
+	if w.checks {
+		body = append(body, 0x01, 0x7f)
+	}
+	if inlined {
+		body = append(body, 0x02, 0x7e, 0x01, 0x7f)
+	}
+	if hasCall && w.checks {
 		// A function that calls nothing runs in bounded time but for its
 		// loops, which are checked: only callers need an entry check.
 		body = w.checkSeq(body, t, false)

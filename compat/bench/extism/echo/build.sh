@@ -4,3 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 wat2wasm echo.wat -o echo.wasm
+wat2wasm echo_static.wat -o echo_static.wasm
