@@ -26,6 +26,7 @@ package canonical
 // (an Enum 2, say) means different things under different types. Lifting
 // always produces the forms above; lowering checks that a value has the
 // form its type needs and says which type and value did not match.
+// ToValue and FromValue convert between these forms and natural Go types.
 type Value = any
 
 // Char is a Unicode scalar value (not a surrogate, at most U+10FFFF). It is

@@ -370,7 +370,8 @@ func guestError(err error, verbose bool) error {
 		return exitStatus{code: exitTrap, msg: msg}
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, engine.ErrCanceled):
 		return err // supervise words these
-	case errors.As(err, &load), errors.As(err, &unresolved), errors.As(err, &linkErr), errors.As(err, &cycle), errors.As(err, &cmImport):
+	case errors.As(err, &load), errors.As(err, &unresolved), errors.As(err, &linkErr), errors.As(err, &cycle), errors.As(err, &cmImport),
+		errors.Is(err, wasmhive.ErrComponentModel):
 		return usageError{err}
 	}
 	return err

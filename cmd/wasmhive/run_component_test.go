@@ -156,3 +156,12 @@ func TestRunComponentInvoke(t *testing.T) {
 		t.Errorf("invoke run(): %+v", res)
 	}
 }
+
+// TestComponentOtherVerbs checks that the verbs that do not run
+// components yet refuse one with one line and exit 2, rather than
+// misrunning it.
+func TestComponentOtherVerbs(t *testing.T) {
+	const calc = "../../testdata/components/calc.wasm"
+	wantOneLine(t, runCLI(t, nil, "serve", "--listen", "127.0.0.1:0", calc), 2, "calc", "wasi:http", "not supported for Component Model components yet")
+	wantOneLine(t, runCLI(t, nil, "call", calc, "add"), 2, "calc", "not supported for Component Model components yet")
+}

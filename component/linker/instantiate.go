@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -291,6 +292,7 @@ func (inst *Instance) build(ctx context.Context, bc *component.Component, parent
 			if err != nil {
 				return nil, err
 			}
+			nameExported(it, e.Name)
 			if err := fr.push(e.Item.Sort, it); err != nil {
 				return nil, err
 			}
@@ -299,6 +301,21 @@ func (inst *Instance) build(ctx context.Context, bc *component.Component, parent
 		}
 	}
 	return fr, nil
+}
+
+// nameExported gives a lifted function the name it is exported under, for
+// errors ("greet", "wasi:cli/run@0.2.0#run"), in place of its index.
+func nameExported(it item, name string) {
+	if it.fn != nil && it.fn.lifted != nil && strings.HasPrefix(it.fn.name, "func ") {
+		it.fn.name = name
+	}
+	if it.inst != nil {
+		for n, x := range it.inst.exports {
+			if x.fn != nil && x.fn.lifted != nil && strings.HasPrefix(x.fn.name, "func ") {
+				x.fn.name = name + "#" + n
+			}
+		}
+	}
 }
 
 // push appends it to the index space of sort s.
