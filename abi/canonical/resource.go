@@ -49,6 +49,11 @@ type handle struct {
 // progress. An Instance is not safe for concurrent use: a component
 // instance runs one call at a time.
 type Instance struct {
+	// MaxHandles caps the handle table (0: DefaultMaxHandles), so that a
+	// component making handles in a loop (each may hold a host object)
+	// traps instead of growing the host without bound.
+	MaxHandles int
+
 	handles []handle
 	free    []uint32
 	calls   []*Call // pooled calls; the first ncalls are in progress
@@ -81,8 +86,12 @@ func (inst *Instance) add(h handle) (uint32, error) {
 		return i, nil
 	}
 	i := len(inst.handles)
-	if i > MaxHandles {
-		return 0, fmt.Errorf("handle table is full (%d handles)", MaxHandles)
+	limit := inst.MaxHandles
+	if limit <= 0 {
+		limit = DefaultMaxHandles
+	}
+	if i > min(limit, MaxHandles) {
+		return 0, fmt.Errorf("handle table is full (%d handles)", min(limit, MaxHandles))
 	}
 	inst.handles = append(inst.handles, h)
 	return uint32(i), nil

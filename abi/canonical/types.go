@@ -24,6 +24,10 @@ const (
 	// MaxHandles is the largest index of a component instance's handle
 	// table (CanonicalABI.md Table.MAX_LENGTH, 2^28-1).
 	MaxHandles = 1<<28 - 1
+	// DefaultMaxHandles is the handle table cap of an Instance whose
+	// MaxHandles is 0: far more than real components hold at once, and a
+	// bound on what a hostile one can make the host keep.
+	DefaultMaxHandles = 1 << 18
 	// utf16Tag is the bit that marks a latin1+utf16 string as UTF-16.
 	utf16Tag = 1 << 31
 	// maxTypeSize bounds the byte size of a type: a larger one could not be
