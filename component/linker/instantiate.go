@@ -297,7 +297,16 @@ func (inst *Instance) build(ctx context.Context, bc *component.Component, parent
 				return nil, err
 			}
 		case component.SectionStart:
-			return nil, inst.c.unsupported("a component start function")
+			st := bc.Start
+			if len(st.Args) > 0 || st.Results > 0 {
+				return nil, inst.c.unsupported("a start function that takes or returns values")
+			}
+			if int(st.Func) >= len(fr.funcs) {
+				return nil, fmt.Errorf("start function %d out of range", st.Func)
+			}
+			if _, err := fr.funcs[st.Func].Call(ctx); err != nil {
+				return nil, fmt.Errorf("start function: %w", err)
+			}
 		}
 	}
 	return fr, nil
