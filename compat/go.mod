@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/extism/go-sdk v1.7.1
+	github.com/samyfodil/wazy v0.7.0
 	github.com/tetratelabs/wazero v1.12.0
 	github.com/wasmhive/wasmhive v0.0.0-00010101000000-000000000000
 )
