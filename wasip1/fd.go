@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmhive/wasmhive/internal/atfile"
 )
 
 // filestat is the WASI filestat structure.
@@ -519,7 +521,7 @@ func writeAt(f *os.File, iovs [][]byte, off int64) (int, error) {
 		if len(b) == 0 {
 			continue
 		}
-		n, err := pwriteFile(f, b, off)
+		n, err := atfile.Pwrite(f, b, off)
 		total += n
 		off += int64(n)
 		if err != nil {

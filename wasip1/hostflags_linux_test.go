@@ -8,6 +8,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"golang.org/x/sys/unix"
+
+	"github.com/wasmhive/wasmhive/internal/atfile"
 )
 
 // TestHostOpenFlags: the fdflags of path_open and fd_fdstat_set_flags reach
@@ -51,7 +53,7 @@ func TestHostOpenFlags(t *testing.T) {
 	hostFlags := func(e *fdEntry) int {
 		t.Helper()
 		var fl int
-		if err := withFd(e.file, func(fd int) error {
+		if err := atfile.WithFd(e.file, func(fd int) error {
 			var err error
 			fl, err = unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 			return err

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wasmhive/wasmhive/internal/atfile"
 )
 
 // checkPath rejects paths no directory descriptor can resolve: empty (ENOENT),
@@ -23,25 +25,6 @@ func checkPath(p string) Errno {
 	return ESUCCESS
 }
 
-// splitPath splits p into its parent directory (relative to the descriptor,
-// "." for none) and its last component. The last component keeps trailing
-// slashes (so "file/" still fails with ENOTDIR) and is never empty; special
-// reports a last component of "." or "..", which the *at calls must not see.
-func splitPath(p string) (parent, base string, special bool) {
-	trimmed := strings.TrimRight(p, "/")
-	i := strings.LastIndexByte(trimmed, '/')
-	parent = "."
-	if i >= 0 {
-		parent = trimmed[:i]
-		if parent == "" {
-			parent = "."
-		}
-	}
-	base = p[i+1:]
-	name := strings.TrimRight(base, "/")
-	return parent, base, name == "." || name == ".."
-}
-
 // openParent opens the directory holding the last component of p, resolved
 // inside d's root (symbolic links followed, never out of the root). The
 // caller defers done on success (it closes dir when openParent opened it).
@@ -49,7 +32,7 @@ func (d *fdEntry) openParent(p string) (dir *os.File, base string, special bool,
 	if errno = checkPath(p); errno != ESUCCESS {
 		return nil, "", false, nil, errno
 	}
-	parent, base, special := splitPath(p)
+	parent, base, special := atfile.Split(p)
 	if parent == "." {
 		return d.file, base, special, func() {}, ESUCCESS
 	}
@@ -112,7 +95,7 @@ func pathCreateDirectory(s *State, _ context.Context, mem api.Memory, st []uint6
 	if special {
 		return EEXIST
 	}
-	return errnoOf(mkdirAt(dir, base))
+	return errnoOf(atfile.Mkdir(dir, base))
 }
 
 func pathFilestatGet(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
@@ -215,7 +198,7 @@ func pathLink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
 	case ospecial:
 		return EPERM // a directory cannot be hard-linked
 	}
-	return errnoOf(linkAt(odir, obase, ndir, nbase))
+	return errnoOf(atfile.Link(odir, obase, ndir, nbase))
 }
 
 func pathOpen(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
@@ -352,7 +335,7 @@ func pathReadlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errn
 	if special {
 		return EINVAL
 	}
-	target, err := readlinkAt(dir, base)
+	target, err := atfile.Readlink(dir, base)
 	if err != nil {
 		return errnoOf(err)
 	}
@@ -379,7 +362,7 @@ func pathRemoveDirectory(s *State, _ context.Context, mem api.Memory, st []uint6
 		}
 		return ENOTEMPTY
 	}
-	return errnoOf(rmdirAt(dir, base))
+	return errnoOf(atfile.Rmdir(dir, base))
 }
 
 func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
@@ -409,7 +392,7 @@ func pathRename(s *State, _ context.Context, mem api.Memory, st []uint64) Errno 
 	if ospecial || nspecial {
 		return EBUSY
 	}
-	return errnoOf(renameAt(odir, obase, ndir, nbase))
+	return errnoOf(atfile.Rename(odir, obase, ndir, nbase))
 }
 
 // pathSymlink creates a symbolic link. Targets that are absolute paths are
@@ -447,7 +430,7 @@ func pathSymlink(s *State, _ context.Context, mem api.Memory, st []uint64) Errno
 	if special {
 		return EEXIST
 	}
-	return errnoOf(symlinkAt(target, dir, base))
+	return errnoOf(atfile.Symlink(target, dir, base))
 }
 
 func pathUnlinkFile(s *State, _ context.Context, mem api.Memory, st []uint64) Errno {
@@ -463,7 +446,7 @@ func pathUnlinkFile(s *State, _ context.Context, mem api.Memory, st []uint64) Er
 	if special {
 		return EISDIR
 	}
-	return errnoOf(unlinkAt(dir, base))
+	return errnoOf(atfile.Unlink(dir, base))
 }
 
 // twoPathArgs resolves the (dir fd, path) pairs of path_link and path_rename:

@@ -7,13 +7,6 @@ import "os"
 // Platforms other than Linux and macOS get the directory-relative
 // operations os.Root cannot express as ENOSYS.
 
-func mkdirAt(*os.File, string) error                    { return ENOSYS }
-func rmdirAt(*os.File, string) error                    { return ENOSYS }
-func unlinkAt(*os.File, string) error                   { return ENOSYS }
-func renameAt(*os.File, string, *os.File, string) error { return ENOSYS }
-func linkAt(*os.File, string, *os.File, string) error   { return ENOSYS }
-func symlinkAt(string, *os.File, string) error          { return ENOSYS }
-func readlinkAt(*os.File, string) (string, error)       { return "", ENOSYS }
 func utimesAt(*os.File, string, setTime, setTime) error { return ENOSYS }
 func utimesFile(*os.File, setTime, setTime) error       { return ENOSYS }
 
@@ -46,8 +39,6 @@ func statOf(fi os.FileInfo) filestat {
 
 // Append mode is set when a file is opened; it cannot be switched later.
 func setAppend(*os.File, bool) error { return ENOTSUP }
-
-func pwriteFile(f *os.File, b []byte, off int64) (int, error) { return f.WriteAt(b, off) }
 
 // The sync fdflags are not supported here (ENOTSUP).
 func syncOpenFlags(uint16) (int, Errno) { return 0, ENOTSUP }

@@ -11,27 +11,6 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-func TestSplitPath(t *testing.T) {
-	for _, c := range []struct {
-		in, parent, base string
-		special          bool
-	}{
-		{"a", ".", "a", false},
-		{"a/b", "a", "b", false},
-		{"a/b/", "a", "b/", false},
-		{"a//b", "a/", "b", false},
-		{"a/..", "a", "..", true},
-		{".", ".", ".", true},
-		{"./", ".", "./", true},
-		{"a/./", "a", "./", true},
-	} {
-		parent, base, special := splitPath(c.in)
-		if parent != c.parent || base != c.base || special != c.special {
-			t.Errorf("splitPath(%q) = %q, %q, %v; want %q, %q, %v", c.in, parent, base, special, c.parent, c.base, c.special)
-		}
-	}
-}
-
 // TestFdNumbering: numbers are handed out as Wasmtime does: the highest
 // closed number first, else one past the highest in use.
 func TestFdNumbering(t *testing.T) {

@@ -85,7 +85,7 @@ var hostCodes = map[syscall.Errno]ErrorCode{
 	syscall.ENODEV: ErrNoDevice, syscall.ENOENT: ErrNoEntry, syscall.ENOLCK: ErrNoLock,
 	syscall.ENOMEM: ErrInsufficientMemory, syscall.ENOSPC: ErrInsufficientSpace,
 	syscall.ENOTDIR: ErrNotDirectory, syscall.ENOTEMPTY: ErrNotEmpty,
-	syscall.ENOTSUP: ErrUnsupported, syscall.ENOTTY: ErrNoTTY,
+	syscall.ENOTSUP: ErrUnsupported, syscall.ENOSYS: ErrUnsupported, syscall.ENOTTY: ErrNoTTY,
 	syscall.ENXIO: ErrNoSuchDevice, syscall.EOVERFLOW: ErrOverflow, syscall.EPERM: ErrNotPermitted,
 	syscall.EPIPE: ErrPipe, syscall.EROFS: ErrReadOnly, syscall.ESPIPE: ErrInvalidSeek,
 	syscall.ETXTBSY: ErrTextFileBusy, syscall.EXDEV: ErrCrossDevice,

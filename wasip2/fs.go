@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wasmhive/wasmhive/internal/atfile"
 )
 
 // DescriptorFlags is wasi:filesystem descriptor-flags (bit i is label i).
@@ -354,7 +356,7 @@ func (s *State) write(rep uint32, b []byte, offset uint64) (uint64, error) {
 	if offset > 1<<63-1 {
 		return 0, ErrFileTooLarge
 	}
-	n, err := pwriteFile(d.file, b, int64(offset))
+	n, err := atfile.Pwrite(d.file, b, int64(offset))
 	if err != nil && n == 0 {
 		return 0, codeOf(err)
 	}
@@ -540,7 +542,7 @@ func (s *State) linkAt(rep uint32, pf PathFlags, oldPath string, newRep uint32, 
 	case ospecial:
 		return ErrNotPermitted
 	}
-	return codeOrNil(linkAt(odir, obase, ndir, nbase))
+	return codeOrNil(atfile.Link(odir, obase, ndir, nbase))
 }
 
 // openAt opens path p of directory rep.
@@ -664,7 +666,7 @@ func (s *State) readlinkAt(rep uint32, p string) (string, error) {
 	if special {
 		return "", ErrInvalid
 	}
-	t, err := readlinkAt(dir, base)
+	t, err := atfile.Readlink(dir, base)
 	if err != nil {
 		return "", codeOf(err)
 	}
@@ -689,7 +691,7 @@ func (s *State) createDirectoryAt(rep uint32, p string) error {
 	if special {
 		return ErrExist
 	}
-	return codeOrNil(mkdirAt(dir, base))
+	return codeOrNil(atfile.Mkdir(dir, base))
 }
 
 func (s *State) removeDirectoryAt(rep uint32, p string) error {
@@ -708,7 +710,7 @@ func (s *State) removeDirectoryAt(rep uint32, p string) error {
 		}
 		return ErrNotEmpty
 	}
-	return codeOrNil(rmdirAt(dir, base))
+	return codeOrNil(atfile.Rmdir(dir, base))
 }
 
 func (s *State) unlinkFileAt(rep uint32, p string) error {
@@ -724,7 +726,7 @@ func (s *State) unlinkFileAt(rep uint32, p string) error {
 	if special {
 		return ErrIsDirectory
 	}
-	return codeOrNil(unlinkAt(dir, base))
+	return codeOrNil(atfile.Unlink(dir, base))
 }
 
 // renameAt renames old (in rep) to new (in newRep). Nothing leaves a
@@ -754,7 +756,7 @@ func (s *State) renameAt(rep uint32, oldPath string, newRep uint32, newPath stri
 	if ospecial || nspecial {
 		return ErrBusy
 	}
-	return codeOrNil(renameAt(odir, obase, ndir, nbase))
+	return codeOrNil(atfile.Rename(odir, obase, ndir, nbase))
 }
 
 // symlinkAt makes symbolic link newPath pointing to target. As wasip1:
@@ -783,7 +785,7 @@ func (s *State) symlinkAt(rep uint32, target, newPath string) error {
 	if special {
 		return ErrExist
 	}
-	return codeOrNil(symlinkAt(target, dir, base))
+	return codeOrNil(atfile.Symlink(target, dir, base))
 }
 
 // isSameObject reports whether two descriptors are the same file.
@@ -885,31 +887,13 @@ func checkPath(p string) error {
 	return nil
 }
 
-// splitPath splits p into its parent (relative, "." for none) and last
-// component, which keeps trailing slashes; special reports a last
-// component of "." or "..".
-func splitPath(p string) (parent, base string, special bool) {
-	trimmed := strings.TrimRight(p, "/")
-	i := strings.LastIndexByte(trimmed, '/')
-	parent = "."
-	if i >= 0 {
-		parent = trimmed[:i]
-		if parent == "" {
-			parent = "."
-		}
-	}
-	base = p[i+1:]
-	name := strings.TrimRight(base, "/")
-	return parent, base, name == "." || name == ".."
-}
-
 // openParent opens the directory holding the last component of p, resolved
 // inside d's root (never out of it). The caller defers done.
 func (d *descriptor) openParent(p string) (dir *os.File, base string, special bool, done func(), err error) {
 	if err := checkPath(p); err != nil {
 		return nil, "", false, nil, err
 	}
-	parent, base, special := splitPath(p)
+	parent, base, special := atfile.Split(p)
 	if parent == "." {
 		return d.file, base, special, func() {}, nil
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/wasmhive/wasmhive/internal/atfile"
 )
 
 // maxChunk bounds what one read or write-zeroes moves, so that a guest's
@@ -157,7 +159,7 @@ func (out *outputStream) write(b []byte) error {
 	if out.off > 1<<63-1 {
 		return &StreamError{Err: ErrFileTooLarge}
 	}
-	n, err := pwriteFile(out.file.file, b, int64(out.off))
+	n, err := atfile.Pwrite(out.file.file, b, int64(out.off))
 	out.off += uint64(n)
 	if err != nil {
 		return &StreamError{Err: codeOf(err)}

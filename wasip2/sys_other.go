@@ -7,20 +7,11 @@ import "os"
 // Platforms other than Linux and macOS get the directory-relative
 // operations os.Root cannot express as unsupported.
 
-func mkdirAt(*os.File, string) error                              { return ErrUnsupported }
-func rmdirAt(*os.File, string) error                              { return ErrUnsupported }
-func unlinkAt(*os.File, string) error                             { return ErrUnsupported }
-func renameAt(*os.File, string, *os.File, string) error           { return ErrUnsupported }
-func linkAt(*os.File, string, *os.File, string) error             { return ErrUnsupported }
-func symlinkAt(string, *os.File, string) error                    { return ErrUnsupported }
-func readlinkAt(*os.File, string) (string, error)                 { return "", ErrUnsupported }
 func utimesAt(*os.File, string, NewTimestamp, NewTimestamp) error { return ErrUnsupported }
 func utimesFile(*os.File, NewTimestamp, NewTimestamp) error       { return ErrUnsupported }
 func syncFlags(DescriptorFlags) int                               { return 0 }
 func fileID(os.FileInfo) (dev, ino uint64)                        { return 0, 0 }
 func linkCount(os.FileInfo) uint64                                { return 1 }
-
-func pwriteFile(f *os.File, b []byte, off int64) (int, error) { return f.WriteAt(b, off) }
 
 func appendFile(f *os.File, b []byte) (int, error) {
 	fi, err := f.Stat()
