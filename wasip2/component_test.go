@@ -150,11 +150,6 @@ func TestComponentExitZero(t *testing.T) {
 	cc := loadCmd(t)
 	_, _, err := cc.run(t, t.Context(), engine.InstanceConfig{Args: []string{"cmd", "exit", "0"}})
 	var ee *engine.ExitError
-	if err != nil && strings.Contains(err.Error(), "lift result") {
-		// The linker turns the exit into a return from the core function
-		// and then lifts results that are not there.
-		t.Skip("component/linker does not end a call on exit(ok) yet:", err)
-	}
 	if err != nil && (!errors.As(err, &ee) || ee.Code != 0) {
 		t.Fatalf("exit 0: %v", err)
 	}
