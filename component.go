@@ -30,6 +30,7 @@ type Component struct {
 	main    *engine.Module
 	file    string            // the module's name: its file's base name, or the component's name
 	cm      *linker.Component // a Component Model component (componentmodel.go); main is then nil
+	cml     *linker.Linker    // a Component Model component's own linker, when it has links (componentlinks.go)
 	libs    []compiledLib
 	binders []func(*engine.InstanceConfig) // attach each granted capability's binding
 	env     []string
@@ -53,6 +54,11 @@ type Component struct {
 	// next is the version that replaced this one (swap.go): calls that
 	// reach a replaced component go on to it.
 	next atomic.Pointer[Component]
+	// singleUse is set once a Component Model component's instance
+	// answered a second wasi:http request with no response, as
+	// componentize-js fetch-event handlers do: each request then gets an
+	// instance of its own (componentmodel.go).
+	singleUse atomic.Bool
 }
 
 type compiledLib struct {
@@ -304,6 +310,9 @@ func (c *Component) poolConfig(in Instances) pool.ConfigOf[*instance] {
 			if err := c.backoff.check(c.name); err != nil {
 				return nil, err
 			}
+			if c.cm != nil {
+				return c.newComponentInstance(ctx, nil)
+			}
 			return c.newInstance(ctx, nil, nil)
 		},
 		Max:          maxN,
@@ -327,13 +336,17 @@ type instance struct {
 	libs   []*engine.Instance
 	cm     *linker.Instance // a Component Model component's instance, instead of inst
 	closed bool
+	// served counts the wasi:http requests a Component Model instance
+	// answered; retire discards it when it goes back to its pool.
+	served int
+	retire bool
 }
 
 // Broken reports whether the main instance trapped, timed out, exited or
 // was closed.
 func (i *instance) Broken() bool {
 	if i.cm != nil {
-		return i.closed
+		return i.closed || i.retire || i.cm.Broken()
 	}
 	return i.inst.Broken()
 }
@@ -527,7 +540,12 @@ func (c *Component) Call(ctx context.Context, function string, input []byte) ([]
 			return nil, ErrClosed
 		}
 		if c.cm != nil {
-			return nil, fmt.Errorf("component %s: Extism calls: %w", c.name, ErrComponentModel)
+			if function == messageExport {
+				if iface := c.handlerInterface(); iface != "" {
+					return c.handleMessage(ctx, iface, input)
+				}
+			}
+			return c.callWAVE(ctx, function, input)
 		}
 		if c.pool == nil {
 			return nil, fmt.Errorf("component %s is a command: run it (its _start), it has no exports to call", c.name)

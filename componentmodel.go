@@ -4,23 +4,41 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 
 	"github.com/wasmhive/wasmhive/abi/canonical"
+	"github.com/wasmhive/wasmhive/capability"
+	"github.com/wasmhive/wasmhive/capability/config"
+	"github.com/wasmhive/wasmhive/capability/keyvalue"
+	"github.com/wasmhive/wasmhive/capability/logging"
+	"github.com/wasmhive/wasmhive/capability/messaging"
 	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/pool"
+	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/trigger"
+	"github.com/wasmhive/wasmhive/wasihttp"
 	"github.com/wasmhive/wasmhive/wasip2"
 )
 
 // A Component Model component (a binary of the Component Model, not a
 // core module) runs on the Host through package component/linker with
-// WASI 0.2 (package wasip2): run as a command through its wasi:cli/run
-// export, or one exported function called with typed values. It gets the
-// same sandbox as a module: environment, preopens, memory cap, timeout,
-// compilation cache. Serving it (wasi:http), capability grants, links and
-// libraries for components come later; until then they are refused with
-// ErrComponentModel.
+// WASI 0.2 (package wasip2), wasi:http (package wasihttp) and the
+// capability contracts' WIT interfaces (wasi:keyvalue, wasi:config,
+// wasi:logging, wasmcloud:messaging, defined by each capability package):
+// run as a command through its wasi:cli/run export, served over HTTP
+// through its wasi:http/incoming-handler export on warm pooled instances,
+// or one exported function called with typed values. It gets the same
+// sandbox and grants as a module: environment, preopens, memory cap,
+// timeout, compilation cache, and the providers of its granted
+// capabilities; importing a capability interface it was not granted is
+// refused at load, except wasi:http/outgoing-handler, whose requests are
+// denied instead (every componentize-js component imports it). Links
+// between components are typed (componentlinks.go). Libraries, Extism
+// plugin calls and core calls take core modules only: they are refused
+// with ErrComponentModel.
 
 // ErrComponentModel is matched by the error of an operation that needs a
 // core module and got a Component Model component.
@@ -30,25 +48,41 @@ var ErrComponentModel = errors.New("not supported for Component Model components
 // function), at the oldest version it is matched with.
 const RunExport = "wasi:cli/run@0.2.0"
 
-// componentLinker is the Host's linker of Component Model imports: WASI 0.2.
+// componentLinker is the Host's linker of Component Model imports.
 func (h *Host) componentLinker() *linker.Linker {
-	h.cmOnce.Do(func() {
-		h.cml = linker.New()
-		wasip2.Define(h.cml)
-	})
+	h.cmOnce.Do(func() { h.cml = newComponentLinker() })
 	return h.cml
+}
+
+// newComponentLinker returns a linker with what the Host gives every
+// Component Model component: WASI 0.2, wasi:http and the capability
+// contracts' interfaces (each reaching the instance's bindings, so a
+// capability works only when granted).
+func newComponentLinker() *linker.Linker {
+	l := linker.New()
+	wasip2.Define(l)
+	wasihttp.Define(l)
+	keyvalue.Define(l)
+	config.Define(l)
+	logging.Define(l)
+	messaging.Define(l)
+	return l
+}
+
+// linker is the linker of the component's imports: its own when it has
+// links, else the Host's.
+func (c *Component) linker() *linker.Linker {
+	if c.cml != nil {
+		return c.cml
+	}
+	return c.h.componentLinker()
 }
 
 // loadComponentModel is load for a Component Model component.
 func (c *Component) loadComponentModel(ctx context.Context, wasm []byte) error {
 	cfg := c.cfg
-	switch {
-	case len(cfg.Libraries) > 0:
+	if len(cfg.Libraries) > 0 {
 		return c.cmRefusal("libraries")
-	case len(cfg.Links) > 0:
-		return c.cmRefusal("links")
-	case cfg.Grants != (Grants{}):
-		return c.cmRefusal("capability grants (components reach WASI 0.2 only)")
 	}
 	if err := c.prepareSandbox(); err != nil {
 		var ce *ConfigError
@@ -62,11 +96,25 @@ func (c *Component) loadComponentModel(ctx context.Context, wasm []byte) error {
 	if err != nil {
 		return err
 	}
-	if err := c.h.componentLinker().Check(cm); err != nil {
+	c.cm = cm
+	if err := c.prepareComponentLinks(); err != nil {
 		cm.Close(ctx)
 		return err
 	}
-	c.cm = cm
+	if err := c.linker().Check(cm); err != nil {
+		cm.Close(ctx)
+		return err
+	}
+	if err := c.checkComponentGrants(); err != nil {
+		cm.Close(ctx)
+		return &engine.LoadError{Module: c.file, Err: err}
+	}
+	binders, err := c.h.prov.bind(ctx, c.name, c.bindConfig())
+	if err != nil {
+		cm.Close(ctx)
+		return fmt.Errorf("component %s: %w", c.name, err)
+	}
+	c.binders = binders
 	// Every run or call gets its own instance: the pool only bounds how
 	// many run at once.
 	rc := c.poolConfig(c.cfg.Instances)
@@ -80,7 +128,244 @@ func (c *Component) loadComponentModel(ctx context.Context, wasm []byte) error {
 		return err
 	}
 	c.runs = p
+	if c.exportsCalls() {
+		// Requests and calls are served on warm instances, as a
+		// reactor's are; the first one proves at load that the component
+		// instantiates.
+		if err := c.startWarmPool(ctx); err != nil {
+			p.Close(ctx)
+			cm.Close(ctx)
+			return err
+		}
+	}
 	return nil
+}
+
+// checkComponentGrants refuses a component importing a capability
+// interface it was not granted, as checkGrants does for modules. The
+// http capability's wasi:http/outgoing-handler is not refused: its
+// requests fail with HTTP-request-denied instead.
+func (c *Component) checkComponentGrants() error {
+	for _, im := range c.cm.Decoded().Imports {
+		capName, ok := capability.OfInterface(im.Name)
+		if !ok || capName == capability.HTTP || c.cfg.Grants.Has(capName) {
+			continue
+		}
+		return &GrantError{Component: c.name, Capability: capName, Import: im.Name}
+	}
+	return nil
+}
+
+// exportsCalls reports whether the Component Model component exports
+// more than a command's wasi:cli/run: functions that triggers, links and
+// calls reach on warm instances.
+func (c *Component) exportsCalls() bool {
+	for _, f := range c.cm.Funcs() {
+		if len(f.Path) == 1 || !strings.HasPrefix(f.Path[0], "wasi:cli/run@") {
+			return true
+		}
+	}
+	return false
+}
+
+// newComponentInstance instantiates the Component Model component with
+// the component's sandbox and capability bindings, and cio's world when
+// not nil (a run).
+func (c *Component) newComponentInstance(ctx context.Context, cio *trigger.CommandIO) (*instance, error) {
+	icfg := c.instanceConfig(cio)
+	for _, b := range c.binders {
+		b(&icfg)
+	}
+	componentKey.Set(&icfg, c)
+	li, err := c.linker().Instantiate(ctx, c.cm, icfg)
+	if err != nil {
+		return nil, err
+	}
+	return &instance{cm: li}, nil
+}
+
+// startWarmPool makes the pool of warm instances that serve the
+// component's requests and calls, with a first instance in it.
+func (c *Component) startWarmPool(ctx context.Context) error {
+	pc := c.poolConfig(c.cfg.Instances)
+	first, err := c.newComponentInstance(ctx, nil)
+	if err != nil {
+		return err
+	}
+	p, err := pool.NewOf(pc)
+	if err != nil {
+		first.Close(ctx)
+		return err
+	}
+	p.Add(first)
+	c.pool = p
+	return nil
+}
+
+// ServeHTTP answers r with the component's wasi:http/incoming-handler
+// export, on a warm instance from its pool, within the component's
+// timeout; see trigger.HTTPInvoker for what its errors mean. A request
+// that reaches a component replaced meanwhile is served by its new
+// version.
+func (c *Component) ServeHTTP(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	for {
+		if c.closed.Load() {
+			if n := c.next.Load(); n != nil {
+				c = n
+				continue
+			}
+			return ErrClosed
+		}
+		if c.cm == nil || c.pool == nil || !wasihttp.IsProxy(c.cm) {
+			return fmt.Errorf("component %s exports no wasi:http/incoming-handler: it cannot serve HTTP requests", c.name)
+		}
+		err := c.serveOn(ctx, w, r)
+		if re, ok := err.(*replacedError); ok {
+			c = re.next
+			continue
+		}
+		return err
+	}
+}
+
+func (c *Component) serveOn(ctx context.Context, w http.ResponseWriter, r *http.Request) error {
+	const what = "wasi:http/incoming-handler"
+	if err := ctx.Err(); err != nil {
+		return contextError(c.name, what, err)
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	body := &countingBody{ReadCloser: r.Body}
+	if r.Body != nil {
+		r.Body = body
+	}
+	for attempt := 0; ; attempt++ {
+		in, err := c.pool.Get(ctx)
+		if err != nil {
+			if n := c.next.Load(); n != nil && errors.Is(err, pool.ErrClosed) {
+				return &replacedError{next: n}
+			}
+			return c.poolError(what, err)
+		}
+		err = wasihttp.Serve(ctx, in.cm, w, r, wasihttp.ServeOptions{})
+		if errors.Is(err, wasihttp.ErrNoResponse) && in.served > 0 && attempt == 0 && body.n == 0 {
+			// A handler that answers only its instance's first request
+			// (a componentize-js fetch-event handler): from now on each
+			// request gets a fresh instance, and this one is served again
+			// on one (nothing of it was read or written).
+			if !c.singleUse.Swap(true) {
+				c.h.log.Info("component answers one request per instance: serving each request on a new one",
+					"component", c.name)
+			}
+			in.retire = true
+			c.pool.Release(in, nil)
+			continue
+		}
+		in.served++
+		in.retire = in.retire || c.singleUse.Load()
+		c.backoff.record(in.cm.Broken())
+		c.pool.Release(in, err)
+		err = c.redactErr(c.observe(err))
+		switch {
+		case errors.Is(err, wasihttp.ErrResponseSent):
+			// The whole response went out: the client has its answer.
+			c.h.log.Warn("component failed after its response", "component", c.name, "error", err.Error())
+			return nil
+		case errors.Is(err, wasihttp.ErrHeadWritten):
+			return fmt.Errorf("%w: %w", trigger.ErrResponseStarted, err)
+		}
+		return err
+	}
+}
+
+// countingBody counts what a request's handler read of its body.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// ServeHTTP answers r with component's wasi:http incoming handler
+// (trigger.HTTPInvoker); see Component.ServeHTTP.
+func (h *Host) ServeHTTP(ctx context.Context, component string, w http.ResponseWriter, r *http.Request) error {
+	c, err := h.Component(component)
+	if err != nil {
+		return err
+	}
+	return c.ServeHTTP(ctx, w, r)
+}
+
+// messageExport is the export a message trigger calls (msgtrigger's
+// DefaultExport): a Component Model component exporting
+// wasmcloud:messaging/handler answers it with its handle-message.
+const messageExport = "handle_message"
+
+// handlerInterface returns the name under which the component exports
+// wasmcloud:messaging/handler, or "".
+func (c *Component) handlerInterface() string {
+	_, exports := c.typedInterfaces()
+	return link.TypedInterface(exports, messaging.WITHandler)
+}
+
+// handleMessage calls the component's wasmcloud:messaging handler with
+// the message a trigger encoded (messaging.EncodeMessage). The handler's
+// error string is the call's error (a *HandlerError); a request's reply is
+// the component's to publish (to the message's reply-to), so success is
+// messaging.ErrNoReply: the trigger sends no reply of its own.
+func (c *Component) handleMessage(ctx context.Context, iface string, input []byte) ([]byte, error) {
+	msg, err := messaging.DecodeMessage(input)
+	if err != nil {
+		return nil, err
+	}
+	reply := canonical.Option{}
+	if msg.Reply != "" {
+		reply = canonical.Option{Some: true, Value: msg.Reply}
+	}
+	v, err := c.callPooled(ctx, []string{iface, "handle-message"}, []canonical.Value{
+		canonical.Record{msg.Subject, msg.Body, reply}})
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := v.(canonical.Result); ok && r.Err {
+		s, _ := r.Value.(string)
+		return nil, &HandlerError{Component: c.name, Message: s}
+	}
+	return nil, messaging.ErrNoReply
+}
+
+// HandlerError is the error a Component Model component's handler
+// returned (the error case of its result), such as wasmcloud:messaging's
+// handle-message.
+type HandlerError struct {
+	Component string
+	Message   string
+}
+
+func (e *HandlerError) Error() string {
+	return fmt.Sprintf("component %s: handler error: %s", e.Component, e.Message)
+}
+
+// describeComponentModel is Describe for a Component Model component.
+func (c *Component) describeComponentModel() trigger.Info {
+	info := trigger.Info{Name: c.name, Pattern: "component", Exports: map[string]bool{}, Interfaces: map[string]bool{},
+		MaxRequestBytes: int64(c.cfg.Limits.RequestBytes), MaxResponseBytes: int64(c.cfg.Limits.ResponseBytes)}
+	for _, f := range c.cm.Funcs() {
+		if len(f.Path) == 1 {
+			info.Exports[f.Path[0]] = true
+			continue
+		}
+		name, _, _ := strings.Cut(f.Path[0], "@")
+		info.Interfaces[name] = true
+	}
+	if c.handlerInterface() != "" {
+		info.Exports[messageExport] = true // what a subscription calls
+	}
+	return info
 }
 
 func (c *Component) cmRefusal(what string) error {
@@ -114,11 +399,12 @@ func (c *Component) withComponentInstance(ctx context.Context, cio *trigger.Comm
 	var li *linker.Instance
 	in, err := c.runs.GetNew(ctx, func(ctx context.Context) (*instance, error) {
 		var err error
-		li, err = c.h.componentLinker().Instantiate(ctx, c.cm, c.instanceConfig(cio))
+		in, err := c.newComponentInstance(ctx, cio)
 		if err != nil {
 			return nil, err
 		}
-		return &instance{cm: li}, nil
+		li = in.cm
+		return in, nil
 	})
 	if err != nil {
 		return c.poolError(what, err)

@@ -296,19 +296,23 @@ func (h *Host) Describe(component string) (trigger.Info, error) {
 	if err != nil {
 		return trigger.Info{}, err
 	}
-	if c.cm != nil {
-		return trigger.Info{}, fmt.Errorf("component %s: serving it (wasi:http) and calling it from triggers: %w", c.name, ErrComponentModel)
-	}
-	exports := map[string]bool{}
-	for n := range c.main.Compiled().ExportedFunctions() {
-		exports[n] = true
-	}
 	// The counters follow the component across replacements (swap.go).
 	current := func() *Component {
 		if n, err := h.Component(component); err == nil {
 			return n
 		}
 		return c
+	}
+	if c.cm != nil {
+		info := c.describeComponentModel()
+		info.Stats = func() PoolStats { return current().Stats() }
+		info.Violations = func() map[string]uint64 { return current().Violations() }
+		info.Violated = func(err error) { current().observe(err) }
+		return info, nil
+	}
+	exports := map[string]bool{}
+	for n := range c.main.Compiled().ExportedFunctions() {
+		exports[n] = true
 	}
 	return trigger.Info{Name: c.name, Pattern: c.main.Pattern().String(), Exports: exports,
 		Stats:           func() PoolStats { return current().Stats() },

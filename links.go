@@ -355,8 +355,13 @@ func (m linkModule) Define(rt *engine.Runtime, b wazero.HostModuleBuilder) {
 // node describes the component for the link checks.
 func (c *Component) node() link.Node {
 	n := link.Node{Name: c.name, Exports: map[string]link.Signature{}, Links: map[string]string{}, Provided: c.provided}
-	if c.main == nil {
-		return n // a Component Model component: no core imports or exports to link yet
+	for _, l := range c.cfg.Links {
+		n.Links[l.Interface] = l.Target
+	}
+	if c.cm != nil {
+		n.Typed = true
+		n.TypedImports, n.TypedExports = c.typedInterfaces()
+		return n
 	}
 	for _, f := range c.main.Compiled().ImportedFunctions() {
 		mod, name, _ := f.Import()
@@ -365,9 +370,6 @@ func (c *Component) node() link.Node {
 	}
 	for name, f := range c.main.Compiled().ExportedFunctions() {
 		n.Exports[name] = link.Signature{Params: f.ParamTypes(), Results: f.ResultTypes()}
-	}
-	for _, l := range c.cfg.Links {
-		n.Links[l.Interface] = l.Target
 	}
 	return n
 }

@@ -77,7 +77,7 @@ func (p *providers) bind(ctx context.Context, component string, cfg ComponentCon
 		if err != nil {
 			return nil, fmt.Errorf("keyvalue bucket %s: %w", name, err)
 		}
-		b := &keyvalue.Binding{Bucket: bucket, MaxValueBytes: cfg.Limits.keyValueValueBytes(), MaxKeysPerCall: cfg.Limits.keyValueKeysPerCall()}
+		b := &keyvalue.Binding{Name: name, Bucket: bucket, MaxValueBytes: cfg.Limits.keyValueValueBytes(), MaxKeysPerCall: cfg.Limits.keyValueKeysPerCall()}
 		binders = append(binders, func(ic *engine.InstanceConfig) { keyvalue.Attach(ic, b) })
 	}
 	if g.HTTP != nil {

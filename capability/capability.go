@@ -39,6 +39,31 @@ var Names = []string{KeyValue, HTTP, Messaging, Config, Logging}
 // "wasmhive:<capability>/<interface>", e.g. "wasmhive:keyvalue/store".
 const ModulePrefix = "wasmhive:"
 
+// OfInterface returns the capability a Component Model interface belongs
+// to: "keyvalue" for wasi:keyvalue/* ("wasi:keyvalue/atomics@0.2.0-draft"),
+// "config" for wasi:config/*, "logging" for wasi:logging/*, "messaging" for
+// wasmcloud:messaging/*, "http" for wasi:http/outgoing-handler; false for
+// any other interface (WASI's own, wasi:http/types...).
+func OfInterface(name string) (string, bool) {
+	name, _, _ = strings.Cut(name, "@")
+	switch name {
+	case "wasi:http/outgoing-handler":
+		return HTTP, true
+	}
+	pkg, _, _ := strings.Cut(name, "/")
+	switch pkg {
+	case "wasi:keyvalue":
+		return KeyValue, true
+	case "wasi:config":
+		return Config, true
+	case "wasi:logging":
+		return Logging, true
+	case "wasmcloud:messaging":
+		return Messaging, true
+	}
+	return "", false
+}
+
 // Of returns the capability an import module belongs to ("keyvalue" for
 // "wasmhive:keyvalue/atomics"), or false when module is not a capability
 // interface.

@@ -2,6 +2,7 @@ package component
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -329,4 +330,60 @@ func (ns nameSet) add(s string, p ParsedName) (string, bool) {
 		ns[k] = s
 	}
 	return "", true
+}
+
+// SameInterface reports whether interface names a and b
+// ("wasi:cli/run@0.2.12") name the same interface at semver-compatible
+// versions, as Wasmtime matches imports: the same name, and versions
+// equal, or without pre-release and with the same major version (for 0.x
+// the same minor version; for 0.0.x equal).
+func SameInterface(a, b string) bool {
+	ab, av := splitInterfaceVersion(a)
+	bb, bv := splitInterfaceVersion(b)
+	if ab != bb {
+		return false
+	}
+	if av == bv {
+		return true
+	}
+	x, ok1 := parseVersion(av)
+	y, ok2 := parseVersion(bv)
+	if !ok1 || !ok2 || x[3] != 0 || y[3] != 0 || x[0] != y[0] {
+		return false
+	}
+	if x[0] > 0 {
+		return true
+	}
+	if x[1] != y[1] {
+		return false
+	}
+	return x[1] > 0 || x[2] == y[2]
+}
+
+func splitInterfaceVersion(name string) (base, version string) {
+	if i := strings.LastIndexByte(name, '@'); i >= 0 {
+		return name[:i], name[i+1:]
+	}
+	return name, ""
+}
+
+// parseVersion parses major.minor.patch; the fourth number is 1 when the
+// version has a pre-release or build suffix.
+func parseVersion(v string) ([4]uint64, bool) {
+	var out [4]uint64
+	if i := strings.IndexAny(v, "-+"); i >= 0 {
+		v, out[3] = v[:i], 1
+	}
+	parts := strings.Split(v, ".")
+	if len(parts) != 3 {
+		return out, false
+	}
+	for i, p := range parts {
+		n, err := strconv.ParseUint(p, 10, 64)
+		if err != nil {
+			return out, false
+		}
+		out[i] = n
+	}
+	return out, true
 }

@@ -234,3 +234,62 @@ func optKind(vt *ValueType) string {
 	}
 	return vt.Kind.String()
 }
+
+// FuncMatches reports, as an error saying where, whether a function of
+// type got (from one component) can be called where a function of type want
+// (from another) is expected, with values carried across by lifting from
+// one and lowering into the other: the same parameter names and types and
+// the same result, compared structurally (names of fields, cases and
+// labels included). Resource types never match across components: a
+// handle means nothing outside the component that made it.
+func FuncMatches(got, want *FuncType) error {
+	if r := firstResource(want); r != "" {
+		return fmt.Errorf("%s: resource handles cannot cross between components", r)
+	}
+	if r := firstResource(got); r != "" {
+		return fmt.Errorf("%s: resource handles cannot cross between components", r)
+	}
+	return funcMatches(got, want, newSubst())
+}
+
+// firstResource names where ft's parameters or result use an own or
+// borrow handle, or is empty.
+func firstResource(ft *FuncType) string {
+	seen := map[*ValueType]bool{}
+	for _, p := range ft.Params {
+		if usesResource(p.Type, seen) {
+			return "parameter " + p.Name
+		}
+	}
+	if ft.Result != nil && usesResource(ft.Result, seen) {
+		return "the result"
+	}
+	return ""
+}
+
+func usesResource(vt *ValueType, seen map[*ValueType]bool) bool {
+	if vt == nil || seen[vt] {
+		return false
+	}
+	seen[vt] = true
+	switch vt.Kind {
+	case Own, Borrow, Stream, Future:
+		return true
+	}
+	for _, f := range vt.Fields {
+		if usesResource(f.Type, seen) {
+			return true
+		}
+	}
+	for _, c := range vt.Cases {
+		if usesResource(c.Type, seen) {
+			return true
+		}
+	}
+	for _, t := range vt.Types {
+		if usesResource(t, seen) {
+			return true
+		}
+	}
+	return usesResource(vt.Elem, seen) || usesResource(vt.OK, seen) || usesResource(vt.Err, seen)
+}

@@ -209,3 +209,57 @@ func BenchmarkCallCounter(b *testing.B) {
 		})
 	}
 }
+
+// TestCallContexts: each call runs under its own context, also when the
+// instance reuses what it derived from the previous call's: after calls
+// under one context, a call under a canceled one is canceled.
+func TestCallContexts(t *testing.T) {
+	rt := limitsRuntime(t)
+	inst := instantiateFile(t, rt, limitsDir+"counter.wasm", engine.InstanceConfig{})
+	ctx := context.Background()
+	for call := 0; call < 2; call++ {
+		if res, err := inst.Call(ctx, "twice", 2, 5); err != nil || res[0] != 7 {
+			t.Fatalf("call %d: %v, %v", call, res, err)
+		}
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err := inst.Call(canceled, "twice", 2, 5)
+	var ce *engine.CanceledError
+	if !errors.As(err, &ce) {
+		t.Fatalf("call under a canceled context: %v (%T), want a *CanceledError", err, err)
+	}
+}
+
+// TestCallExport: an export found once is called as Call calls it by
+// name; an export of another instance, or none, is refused.
+func TestCallExport(t *testing.T) {
+	rt := limitsRuntime(t)
+	inst := instantiateFile(t, rt, limitsDir+"counter.wasm", engine.InstanceConfig{})
+	other := instantiateFile(t, rt, limitsDir+"counter.wasm", engine.InstanceConfig{})
+	ctx := context.Background()
+	e := inst.Export("twice")
+	if e == nil {
+		t.Fatal("no export twice")
+	}
+	for call := 0; call < 2; call++ {
+		if res, err := inst.CallExport(ctx, e, 2, 5); err != nil || len(res) != 1 || res[0] != 7 {
+			t.Fatalf("call %d: %v, %v", call, res, err)
+		}
+	}
+	if inst.Export("nope") != nil {
+		t.Error("Export of a name the module does not export")
+	}
+	if _, err := other.CallExport(ctx, e, 2, 5); err == nil {
+		t.Error("CallExport of another instance's export")
+	}
+	if _, err := inst.CallExport(ctx, nil); err == nil {
+		t.Error("CallExport of nil")
+	}
+	if _, err := inst.CallExport(ctx, inst.Export("limit")); !errors.Is(err, engine.ErrLimit) {
+		t.Fatalf("limit: %v", err)
+	}
+	if _, err := inst.CallExport(ctx, e, 1, 1); !errors.Is(err, engine.ErrBroken) {
+		t.Errorf("a broken instance's export: %v, want ErrBroken", err)
+	}
+}

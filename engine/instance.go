@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -82,7 +83,7 @@ type Instance struct {
 	// (a host module compiled for this instance alone).
 	ownsModule bool
 	state      []any // per-instance host state (see Key)
-	funcs      map[string]api.Function
+	funcs      map[string]*Export
 	started    atomic.Bool // a command's _start has run
 	broken     atomic.Bool // trapped, timed out, exited: never call again
 	seq        uint64      // numbers the outermost calls, for CallCounter
@@ -91,6 +92,19 @@ type Instance struct {
 	stack      [8]uint64   // parameters and results of a call (see Call)
 	inCall     bool        // stack is in use
 	intr       interruptState
+	// lastCtx is the context of the last outermost call and callCtx the
+	// one derived from it (with the instance as the calling instance),
+	// reused while callers pass the same context: no allocation per call.
+	lastCtx, callCtx context.Context
+}
+
+// Export is an exported function of an instance, looked up once (with
+// its parameter and result counts), for CallExport.
+type Export struct {
+	inst          *Instance
+	name          string
+	fn            api.Function
+	nparams, nres int
 }
 
 // Instantiate creates an instance of m. For a reactor or library module that
@@ -123,7 +137,7 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 	if wasi != nil {
 		wasiKey.Set(&cfg, wasi)
 	}
-	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]api.Function{}, grow: grow}
+	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]*Export{}, grow: grow}
 	mod, err := rt.wr.InstantiateModule(ictx, m.compiled, mc)
 	if err != nil {
 		wasi.Close()
@@ -173,14 +187,51 @@ func (i *Instance) Broken() bool {
 
 // Function returns the exported function name, or nil.
 func (i *Instance) Function(name string) api.Function {
-	if f, ok := i.funcs[name]; ok {
-		return f
+	if e := i.export(name); e != nil {
+		return e.fn
+	}
+	return nil
+}
+
+// Export returns the exported function name, for CallExport, or nil.
+func (i *Instance) Export(name string) *Export {
+	return i.export(name)
+}
+
+// export returns the exported function name, or nil.
+func (i *Instance) export(name string) *Export {
+	if e, ok := i.funcs[name]; ok {
+		return e
 	}
 	f := i.mod.ExportedFunction(name)
-	if f != nil {
-		i.funcs[name] = f
+	if f == nil {
+		return nil
 	}
-	return f
+	d := f.Definition()
+	e := &Export{inst: i, name: name, fn: f, nparams: len(d.ParamTypes()), nres: len(d.ResultTypes())}
+	if i.funcs == nil {
+		i.funcs = map[string]*Export{}
+	}
+	i.funcs[name] = e
+	return e
+}
+
+// calling returns ctx with i as the calling instance (see Caller); while
+// the callers pass the same context, the one made for the last call.
+func (i *Instance) calling(ctx context.Context) context.Context {
+	if i.callCtx != nil && sameContext(i.lastCtx, ctx) {
+		return i.callCtx
+	}
+	c := context.WithValue(ctx, callingKey{}, i)
+	i.lastCtx, i.callCtx = ctx, c
+	return c
+}
+
+// sameContext reports whether a and b are the same interface value (the
+// same dynamic type and data word), without the panic of == on an
+// uncomparable dynamic type.
+func sameContext(a, b context.Context) bool {
+	return *(*[2]unsafe.Pointer)(unsafe.Pointer(&a)) == *(*[2]unsafe.Pointer)(unsafe.Pointer(&b))
 }
 
 // ErrNoExport is matched by errors from Call naming an export that does not exist.
@@ -204,16 +255,42 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 		return nil, ErrBroken
 	}
 	if name == "_start" && i.started.Swap(true) {
-		return nil, errors.New(i.module.name + ": a command's _start runs once; instantiate again")
+		return nil, errStartTwice(i)
 	}
-	f := i.Function(name)
-	if f == nil {
+	e := i.export(name)
+	if e == nil {
 		return nil, &callError{module: i.module.name, function: name, err: ErrNoExport}
 	}
+	return i.call(ctx, e, params)
+}
+
+// CallExport is Call of an export that Export returned (its name is not
+// looked up again): the same checks, errors and results.
+func (i *Instance) CallExport(ctx context.Context, e *Export, params ...uint64) ([]uint64, error) {
+	if e == nil || e.inst != i {
+		return nil, errors.New(i.module.name + ": CallExport of a function that is not an export of this instance")
+	}
+	if i.broken.Load() {
+		return nil, ErrBroken
+	}
+	if e.name == "_start" && i.started.Swap(true) {
+		return nil, errStartTwice(i)
+	}
+	return i.call(ctx, e, params)
+}
+
+func errStartTwice(i *Instance) error {
+	return errors.New(i.module.name + ": a command's _start runs once; instantiate again")
+}
+
+// call is Call of export e, once the instance is known to be usable.
+func (i *Instance) call(ctx context.Context, e *Export, params []uint64) ([]uint64, error) {
+	name := e.name
+	f := e.fn
 	if c, _ := ctx.Value(callingKey{}).(*Instance); c != i {
 		// The instance's outermost call (not one made from inside its own
 		// host functions): a new call for CallCounter and memory growth.
-		ctx = context.WithValue(ctx, callingKey{}, i)
+		ctx = i.calling(ctx)
 		i.seq++
 		if i.grow != nil {
 			i.grow.refused = 0
@@ -226,8 +303,7 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 	}
 	var res []uint64
 	var err error
-	if nres := len(f.Definition().ResultTypes()); !i.inCall && len(params) <= len(i.stack) && nres <= len(i.stack) &&
-		len(f.Definition().ParamTypes()) == len(params) {
+	if nres := e.nres; !i.inCall && len(params) <= len(i.stack) && nres <= len(i.stack) && e.nparams == len(params) {
 		// The instance's own stack: no slice allocated per call. Results
 		// are valid until the next call on the instance.
 		i.inCall = true
@@ -237,7 +313,8 @@ func (i *Instance) Call(ctx context.Context, name string, params ...uint64) ([]u
 		i.inCall = false
 		res = st[:nres]
 	} else {
-		res, err = f.Call(ctx, params...)
+		// A copy: the caller's (variadic) parameters need not escape.
+		res, err = f.Call(ctx, append([]uint64(nil), params...)...)
 	}
 	if err == nil && ctx.Err() != nil && i.mod.IsClosed() {
 		// The deadline or cancellation closed the module while the guest was

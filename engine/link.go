@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 
 	"github.com/tetratelabs/wazero"
@@ -69,7 +70,9 @@ func (rt *Runtime) CompileHost(ctx context.Context, h HostModule) (*Module, erro
 // InstantiateCompiledHost instantiates a host module made by CompileHost,
 // anonymously (see InstantiateHost).
 func (rt *Runtime) InstantiateCompiledHost(ctx context.Context, m *Module) (*Instance, error) {
-	mod, err := rt.wr.InstantiateModule(ctx, m.compiled, wazero.NewModuleConfig().WithName(""))
+	// A ready random source stops wazero seeding a throwaway math/rand
+	// source for the instance (host functions never read it).
+	mod, err := rt.wr.InstantiateModule(ctx, m.compiled, wazero.NewModuleConfig().WithName("").WithRandSource(rand.Reader))
 	if err != nil {
 		return nil, fmt.Errorf("host module %s: %w", m.name, err)
 	}

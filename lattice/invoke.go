@@ -433,6 +433,10 @@ func (s *invokeServer) serve(component string, m *nats.Msg) {
 	if tp := m.Header.Get(HeaderTraceparent); tp != "" && trigger.ValidTraceparent(tp) {
 		ctx = trigger.WithTraceparent(ctx, tp)
 	}
+	if export == HTTPExport {
+		s.serveHTTPInvocation(ctx, component, m)
+		return
+	}
 	var out []byte
 	var err error
 	if command {

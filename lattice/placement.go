@@ -152,8 +152,23 @@ func describeModule(m *manifest.App, name string) (trigger.Info, error) {
 	if err != nil {
 		return trigger.Info{}, fmt.Errorf("component %s (run by other hosts): %w", name, err)
 	}
+	if rep.Kind == "component" && rep.Component != nil {
+		// Served remotely through HTTPExport.
+		info := trigger.Info{Name: name, Pattern: "component", Exports: map[string]bool{}, Interfaces: map[string]bool{},
+			MaxRequestBytes: int64(c.Config.Limits.RequestBytes), MaxResponseBytes: int64(c.Config.Limits.ResponseBytes)}
+		for _, e := range rep.Component.Exports {
+			switch e.Kind {
+			case "instance":
+				iface, _, _ := strings.Cut(e.Name, "@")
+				info.Interfaces[iface] = true
+			case "func":
+				info.Exports[e.Name] = true
+			}
+		}
+		return info, nil
+	}
 	if rep.Kind != "module" {
-		return trigger.Info{}, fmt.Errorf("component %s runs on other hosts of the lattice, and is a Component Model binary: triggers call those only on the hosts that run them for now (place it on this host too)", name)
+		return trigger.Info{}, fmt.Errorf("component %s (run by other hosts): a %s binary", name, rep.Kind)
 	}
 	exports := map[string]bool{}
 	for _, e := range rep.Exports {

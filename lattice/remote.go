@@ -3,12 +3,14 @@ package lattice
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasmhive/wasmhive/component"
 	"github.com/wasmhive/wasmhive/inspect"
 	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/manifest"
@@ -59,6 +61,14 @@ func (r *remote) RemoteNode(name string) (link.Node, bool) {
 		return withLinks(n.node, c), true
 	}
 	rep, err := inspect.File(c.Config.Module)
+	if err == nil && rep.Kind == "component" {
+		n, ok := typedNode(name, c.Config.Module)
+		if !ok {
+			return link.Node{}, false
+		}
+		r.v.nodes[name] = nodeOf{module: c.Config.Module, node: n}
+		return withLinks(n, c), true
+	}
 	if err != nil || rep.Kind != "module" {
 		return link.Node{}, false // the link checks report the target missing
 	}
@@ -137,4 +147,20 @@ func (v *appView) allowed(caller, component, export string) string {
 		}
 	}
 	return fmt.Sprintf("component %s of app %s has no link to %s that calls %s", from, v.app, component, export)
+}
+
+// typedNode describes a Component Model component run by other hosts for
+// the link checks: its typed interfaces.
+func typedNode(name, file string) (link.Node, bool) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return link.Node{}, false
+	}
+	c, err := component.Decode(b)
+	if err != nil {
+		return link.Node{}, false
+	}
+	n := link.Node{Name: name, Typed: true}
+	n.TypedImports, n.TypedExports = link.TypedInterfaces(c)
+	return n, true
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wasmhive/wasmhive/component"
 	"github.com/wasmhive/wasmhive/internal/capwire"
 )
 
@@ -149,6 +150,15 @@ type Node struct {
 	// without a link: a host module it may use (WASI, the Extism kernel, a
 	// granted capability, a library, a host function).
 	Provided func(module string) bool
+	// Typed is set for a Component Model component: its links carry typed
+	// values (lifted from the importer, lowered into the target), and
+	// TypedImports and TypedExports describe its interfaces instead of
+	// Imports and Exports.
+	Typed bool
+	// TypedImports and TypedExports are a Component Model component's
+	// imported and exported interfaces, by name with version, each a
+	// function type by function name.
+	TypedImports, TypedExports map[string]map[string]*component.FuncType
 }
 
 // Graph is an app's components and what the platform knows of interfaces.
@@ -203,6 +213,12 @@ func (g Graph) checkNode(n Node, byName map[string]*Node, known map[string]Inter
 			fail("no component %s", to)
 			continue
 		}
+		if n.Typed || target.Typed {
+			if r := checkTyped(n, target, iface); r != "" {
+				fail("%s", r)
+			}
+			continue
+		}
 		ims := imported[iface]
 		if len(ims) == 0 {
 			fail("%s imports nothing from %s", n.Name, iface)
@@ -232,7 +248,8 @@ func (g Graph) checkNode(n Node, byName map[string]*Node, known map[string]Inter
 			fail("%s does not export %s", to, strings.Join(missing, ", "))
 		}
 	}
-	// Imports nobody serves.
+	// Imports nobody serves (a Component Model component's are the
+	// Host's to check: its linker knows them).
 	for _, mod := range sortedKeys(imported) {
 		if _, linked := n.Links[mod]; linked || (n.Provided != nil && n.Provided(mod)) {
 			continue
@@ -383,4 +400,82 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// checkTyped checks a link between Component Model components: the
+// importer imports iface, the target exports a semver-compatible version
+// of it, with every function the importer imports, of a matching type.
+// It returns the reason the link is refused, or "".
+func checkTyped(n Node, target *Node, iface string) string {
+	switch {
+	case !n.Typed:
+		return fmt.Sprintf("%s is a Component Model component and %s a core module: a link connects two core modules or two components", target.Name, n.Name)
+	case !target.Typed:
+		return fmt.Sprintf("%s is a core module and %s a Component Model component: a link connects two core modules or two components", target.Name, n.Name)
+	}
+	imported := TypedInterface(n.TypedImports, iface)
+	if imported == "" {
+		return fmt.Sprintf("%s does not import %s", n.Name, iface)
+	}
+	ims := n.TypedImports[imported]
+	exported := TypedInterface(target.TypedExports, imported)
+	if exported == "" {
+		return fmt.Sprintf("%s does not export %s", target.Name, imported)
+	}
+	exps := target.TypedExports[exported]
+	for _, fn := range sortedKeys(ims) {
+		want := ims[fn]
+		got, ok := exps[fn]
+		if !ok {
+			return fmt.Sprintf("%s's %s has no function %s", target.Name, exported, fn)
+		}
+		if err := component.FuncMatches(got, want); err != nil {
+			return fmt.Sprintf("function %s: %s imports %s, %s exports %s: %v", fn, n.Name, want, target.Name, got, err)
+		}
+	}
+	return ""
+}
+
+// TypedInterface returns the name among m's keys that iface names: iface
+// itself, the one semver-compatible version of it, or, when iface has no
+// version, the one interface of that name; "" when none (or several) do.
+func TypedInterface[V any](m map[string]V, iface string) string {
+	if _, ok := m[iface]; ok {
+		return iface
+	}
+	found := ""
+	for _, name := range sortedKeys(m) {
+		base, _, _ := strings.Cut(name, "@")
+		if (!strings.Contains(iface, "@") && base == iface) || component.SameInterface(name, iface) {
+			if found != "" {
+				return ""
+			}
+			found = name
+		}
+	}
+	return found
+}
+
+// TypedInterfaces returns a Component Model component's imported and
+// exported interfaces (by name with version), each a function type by
+// function name: what a Typed Node holds.
+func TypedInterfaces(c *component.Component) (imports, exports map[string]map[string]*component.FuncType) {
+	collect := func(externs []component.Extern) map[string]map[string]*component.FuncType {
+		out := map[string]map[string]*component.FuncType{}
+		for _, e := range externs {
+			it, ok := e.Desc.Type.(*component.InstanceType)
+			if !ok {
+				continue
+			}
+			fns := map[string]*component.FuncType{}
+			for _, f := range it.Exports {
+				if ft, ok := f.Desc.Type.(*component.FuncType); ok {
+					fns[f.Name] = ft
+				}
+			}
+			out[e.Name] = fns
+		}
+		return out
+	}
+	return collect(c.Type.Imports), collect(c.Type.Exports)
 }

@@ -226,7 +226,7 @@ var routeFields = []field[routeDec]{
 		}
 		c, err := httptrigger.ParseConvention(s)
 		if err != nil || s == "" {
-			d.add(v.Line, p, "unknown convention %s; known: auto, handler, wagi", describe(v))
+			d.add(v.Line, p, "unknown convention %s; known: auto, handler, wagi, wasi-http", describe(v))
 			return
 		}
 		r.r.Convention = c

@@ -126,7 +126,7 @@ func TestProblems(t *testing.T) {
 		{"route to unknown component", head + "http:\n  routes:\n    - path: /\n      component: wbe\ncomponents: {web: {module: reactor.wasm}, api: {module: reactor.wasm}}\n",
 			`app.yaml:6: http.routes[0].component: unknown component "wbe"; known: web, api`},
 		{"convention", head + "http:\n  routes:\n    - path: /\n      component: web\n      convention: grpc\ncomponents: {web: {module: handler.wasm}}\n",
-			`app.yaml:7: http.routes[0].convention: unknown convention "grpc"; known: auto, handler, wagi`},
+			`app.yaml:7: http.routes[0].convention: unknown convention "grpc"; known: auto, handler, wagi, wasi-http`},
 		{"wagi export", head + "http:\n  routes:\n    - path: /\n      component: web\n      convention: wagi\n      export: run\ncomponents: {web: {module: handler.wasm}}\n",
 			"app.yaml:5: http.routes[0]: component web exports no _start, which the wagi convention runs (it is a reactor module)\n" +
 				"app.yaml:8: http.routes[0].export: a wagi route runs the module's _start; export applies to the handler convention"},

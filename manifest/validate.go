@@ -167,6 +167,31 @@ func (d *decoder) exports(c component) (map[string]bool, string) {
 	return ex, r.Pattern
 }
 
+// msgExport is the export a subscription calls by default (msgtrigger's
+// DefaultExport); a Component Model component answers it with its
+// wasmcloud:messaging/handler.
+const msgExport = DefaultMessageExport
+
+// componentInterfaces returns the interfaces (names without version) a
+// component's main binary exports when it is a Component Model component;
+// false for a core module or a binary that did not load.
+func (d *decoder) componentInterfaces(c component) (map[string]bool, bool) {
+	i := slices.IndexFunc(c.modules, func(m module) bool { return m.lib < 0 })
+	if i < 0 || c.modules[i].path == "" {
+		return nil, false
+	}
+	r := d.report(c.modules[i])
+	if r == nil || r.Kind != "component" || r.Component == nil {
+		return nil, false
+	}
+	out := map[string]bool{}
+	for _, e := range r.Component.Exports {
+		name, _, _ := strings.Cut(e.Name, "@")
+		out[name] = true
+	}
+	return out, true
+}
+
 // checkRoutes checks each route against its component's exports, as the
 // HTTP trigger will: the handler convention needs the export (and a module
 // that is not a command), WAGI needs _start, auto either.
@@ -177,11 +202,20 @@ func (d *decoder) checkRoutes(f *file) {
 		if r.comp == nil || c == nil {
 			continue
 		}
+		field := index("http.routes", i)
+		if ifaces, ok := d.componentInterfaces(*c); ok {
+			switch {
+			case rt.Convention != httptrigger.Auto && rt.Convention != httptrigger.WASIHTTP:
+				d.add(rt.Line, field, "component %s is a Component Model component: the %s convention serves core modules; use convention: wasi-http (or leave it out)", rt.Component, rt.Convention)
+			case !ifaces[httptrigger.IncomingHandler]:
+				d.add(rt.Line, field, "component %s exports no %s, which the wasi-http convention calls", rt.Component, httptrigger.IncomingHandler)
+			}
+			continue
+		}
 		ex, pattern := d.exports(*c)
 		if ex == nil {
 			continue
 		}
-		field := index("http.routes", i)
 		switch rt.Convention {
 		case httptrigger.Auto:
 			if !ex[rt.Export] && !ex["_start"] {
@@ -204,6 +238,12 @@ func (d *decoder) checkRoutes(f *file) {
 		sub := f.app.Messaging.Subscriptions[i]
 		c := f.component(sub.Component)
 		if s.comp == nil || c == nil {
+			continue
+		}
+		if ifaces, ok := d.componentInterfaces(*c); ok {
+			if sub.Export != msgExport || !ifaces["wasmcloud:messaging/handler"] {
+				d.add(sub.Line, index("messaging.subscriptions", i), "component %s is a Component Model component: a subscription calls its wasmcloud:messaging/handler export, which it lacks (or export names another function)", sub.Component)
+			}
 			continue
 		}
 		if ex, _ := d.exports(*c); ex != nil && !ex[sub.Export] {
@@ -252,6 +292,22 @@ func (d *decoder) checkImports(comp *Component, c component) {
 				order = append(order, name)
 			}
 			missing[name] = append(missing[name], g.Module)
+		}
+		if r.Kind == "component" && r.Component != nil {
+			// A Component Model component's capability interfaces, as the
+			// Host checks them (wasi:http/outgoing-handler is denied per
+			// request instead).
+			what = "component"
+			for _, im := range r.Component.Imports {
+				name, ok := capability.OfInterface(im.Name)
+				if !ok || name == capability.HTTP || comp.Config.Grants.Has(name) || linksInterface(comp.Config, im.Name) {
+					continue
+				}
+				if missing[name] == nil {
+					order = append(order, name)
+				}
+				missing[name] = append(missing[name], im.Name)
+			}
 		}
 		for _, name := range order {
 			d.add(line, field, "the %s imports %s, but %s is not granted; add "+hint, what, strings.Join(missing[name], " and "), name, name)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/pool"
@@ -27,6 +28,19 @@ type Invoker interface {
 	Describe(component string) (Info, error)
 }
 
+// HTTPInvoker is an Invoker that also serves wasi:http components
+// (*wasmhive.Host implements it).
+type HTTPInvoker interface {
+	Invoker
+	// ServeHTTP answers r with component's wasi:http incoming handler, on a
+	// warm instance from the component's pool, writing the response to w.
+	// An error before the response's head was written leaves w untouched,
+	// for the trigger to answer with the error's status; an error after it
+	// matches ErrResponseStarted, and the trigger can only cut the
+	// response short.
+	ServeHTTP(ctx context.Context, component string, w http.ResponseWriter, r *http.Request) error
+}
+
 // CommandIO is what a command instance sees of the world for one run.
 type CommandIO struct {
 	Args           []string // argv, argv[0] first; nil means the component's name alone
@@ -38,8 +52,11 @@ type CommandIO struct {
 // Info describes a component to a trigger.
 type Info struct {
 	Name    string
-	Pattern string          // "command", "reactor" or "library"
-	Exports map[string]bool // the exported functions
+	Pattern string          // "command", "reactor", "library" or "component"
+	Exports map[string]bool // the exported functions (a Component Model component's top-level ones)
+	// Interfaces are the interfaces a Component Model component exports, by
+	// name without version ("wasi:http/incoming-handler").
+	Interfaces map[string]bool
 	// Stats returns the counters of the component's instances.
 	Stats func() pool.Stats
 	// MaxRequestBytes and MaxResponseBytes are the component's limits on a
@@ -69,6 +86,9 @@ var (
 	ErrTimeout = engine.ErrTimeout
 	// ErrCanceled: the call's context was canceled.
 	ErrCanceled = engine.ErrCanceled
+	// ErrResponseStarted: the call failed after its response began (its
+	// status and headers were sent).
+	ErrResponseStarted = errors.New("the response had started")
 	// ErrLimit: the call went past one of its component's limits (an
 	// *engine.LimitError says which).
 	ErrLimit = engine.ErrLimit

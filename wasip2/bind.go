@@ -414,9 +414,15 @@ func defineIO(l registrar) {
 		return streamResult(s, nil, os.write(b))
 	}
 	out("write", write)
-	out("blocking-write-and-flush", write)
-	flush := func(_ context.Context, s *State, _ *outputStream, _ []canonical.Value) (canonical.Value, error) {
-		return canonical.OK(nil), nil
+	out("blocking-write-and-flush", func(ctx context.Context, s *State, os *outputStream, args []canonical.Value) (canonical.Value, error) {
+		v, err := write(ctx, s, os, args)
+		if err != nil || v.(canonical.Result).Err {
+			return v, err
+		}
+		return streamResult(s, nil, os.flush())
+	})
+	flush := func(_ context.Context, s *State, os *outputStream, _ []canonical.Value) (canonical.Value, error) {
+		return streamResult(s, nil, os.flush())
 	}
 	out("flush", flush)
 	out("blocking-flush", flush)

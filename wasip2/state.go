@@ -197,9 +197,15 @@ func release(r any) error {
 		if r.file != nil {
 			return r.file.release()
 		}
+		if r.closer != nil {
+			return r.closer.Close()
+		}
 	case *outputStream:
 		if r.file != nil {
 			return r.file.release()
+		}
+		if c, ok := r.sw.(io.Closer); ok {
+			return c.Close()
 		}
 	}
 	return nil

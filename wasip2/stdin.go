@@ -6,7 +6,8 @@ import (
 	"sync"
 )
 
-// stdinStream streams the configured stdin. One background Read at a time
+// stdinStream streams the configured stdin, or any host reader
+// (State.PushInputStream). One background Read at a time
 // fills a buffer that reads drain: a blocking read returns as soon as any
 // input is there, a pollable can wait for input without losing any of it,
 // and a canceled context stops a guest blocked on input (the background

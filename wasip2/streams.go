@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"reflect"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,22 +21,25 @@ const maxChunk = 1 << 20
 // this is only how much one write should carry.
 const writeBudget = 1 << 20
 
-// inputStream is a wasi:io/streams input-stream: stdin, or a file read from
-// an offset (read-via-stream).
+// inputStream is a wasi:io/streams input-stream: stdin, a host reader
+// (State.PushInputStream; closer, when not nil, closes it when the stream
+// is dropped), or a file read from an offset (read-via-stream).
 type inputStream struct {
-	stdin *stdinStream
+	stdin  *stdinStream
+	closer io.Closer
 
 	mu   sync.Mutex
 	file *descriptor
 	off  uint64
 }
 
-// outputStream is a wasi:io/streams output-stream: stdout or stderr, or a
-// file written at an offset (write-via-stream) or appended to
-// (append-via-stream).
+// outputStream is a wasi:io/streams output-stream: stdout or stderr, a
+// host StreamWriter (State.PushOutputStream), or a file written at an
+// offset (write-via-stream) or appended to (append-via-stream).
 type outputStream struct {
 	mu     sync.Mutex
 	w      io.Writer
+	sw     StreamWriter
 	file   *descriptor
 	off    uint64
 	append bool
@@ -141,6 +146,9 @@ func (out *outputStream) checkWrite() (uint64, error) { return writeBudget, nil 
 func (out *outputStream) write(b []byte) error {
 	out.mu.Lock()
 	defer out.mu.Unlock()
+	if out.sw != nil {
+		return hostWriteError(out.sw.Write(b))
+	}
 	if out.file == nil {
 		if len(b) == 0 {
 			return nil
@@ -167,6 +175,17 @@ func (out *outputStream) write(b []byte) error {
 	return nil
 }
 
+// flush flushes a host StreamWriter; the other streams have nothing to
+// flush.
+func (out *outputStream) flush() error {
+	if out.sw == nil {
+		return nil
+	}
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	return hostWriteError(0, out.sw.Flush())
+}
+
 // writeZeroes writes n zero bytes; more than check-write permits is an
 // error that traps (the specification: the caller must respect the permit).
 func (out *outputStream) writeZeroes(n uint64) error {
@@ -188,11 +207,13 @@ func (out *outputStream) splice(ctx context.Context, in *inputStream, n uint64, 
 	return uint64(len(b)), nil
 }
 
-// pollable is a wasi:io/poll pollable: a clock deadline, stdin's input, or
-// (for everything that never blocks) always ready.
+// pollable is a wasi:io/poll pollable: a clock deadline, a reader
+// stream's input, a host condition (State.PushPollable), or (for
+// everything that never blocks) always ready.
 type pollable struct {
 	deadline time.Time // a clock's, when not zero
 	stdin    *stdinStream
+	fn       func() (bool, <-chan struct{})
 }
 
 // ready reports whether p is ready, and otherwise what to wait on.
@@ -202,6 +223,9 @@ func (p *pollable) ready(now time.Time) (ok bool, ch <-chan struct{}, deadline t
 		return !now.Before(p.deadline), nil, p.deadline
 	case p.stdin != nil:
 		ok, ch := p.stdin.ready()
+		return ok, ch, time.Time{}
+	case p.fn != nil:
+		ok, ch := p.fn()
 		return ok, ch, time.Time{}
 	}
 	return true, nil, time.Time{}
@@ -247,18 +271,43 @@ func wait(ctx context.Context, chans []<-chan struct{}, deadline time.Time) erro
 		defer t.Stop()
 		timer = t.C
 	}
-	// All channels of one wait are stdin's: the same channel, or closed.
-	var ch <-chan struct{}
-	if len(chans) > 0 {
-		ch = chans[0]
+	chans = uniqueChans(chans)
+	if len(chans) <= 1 {
+		var ch <-chan struct{}
+		if len(chans) == 1 {
+			ch = chans[0]
+		}
+		select {
+		case <-ch:
+		case <-timer:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
 	}
-	select {
-	case <-ch:
-	case <-timer:
-	case <-ctx.Done():
+	cases := make([]reflect.SelectCase, 0, len(chans)+2)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer)})
+	for _, ch := range chans {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+	}
+	if i, _, _ := reflect.Select(cases); i == 0 {
 		return ctx.Err()
 	}
 	return nil
+}
+
+// uniqueChans drops repeated channels (the pollables of one stream share
+// one).
+func uniqueChans(chans []<-chan struct{}) []<-chan struct{} {
+	out := chans[:0:0]
+	for _, ch := range chans {
+		if !slices.Contains(out, ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }
 
 // block waits until p is ready.

@@ -179,17 +179,14 @@ func (f *Func) CoreType(lift bool) (params, results []api.ValueType) {
 // cx is the state of one lifting or lowering (CanonicalABI.md
 // LiftLowerContext).
 type cx struct {
-	ctx  context.Context
-	f    *Func
-	call *Call
-	inst *Instance
-	buf  []byte // the memory's bytes, refreshed after each realloc
-	// arena holds the bytes of the small strings lifted by this cx:
-	// one allocation for many strings.
-	arena   []byte
-	vals    []Value // shared backing of small lifted records, tuples and lists
-	scratch []byte  // transcoding buffer
-	elems   int     // list elements this cx may still lift
+	ctx     context.Context
+	f       *Func
+	call    *Call
+	inst    *Instance
+	buf     []byte    // the memory's bytes, refreshed after each realloc
+	pool    *liftPool // the instance's chunks for lifted values
+	scratch []byte    // transcoding buffer
+	elems   int       // list elements this cx may still lift
 }
 
 func (f *Func) newCx(ctx context.Context, call *Call) cx {
@@ -197,13 +194,22 @@ func (f *Func) newCx(ctx context.Context, call *Call) cx {
 	if call != nil {
 		c.inst = call.inst
 	}
+	if c.inst != nil {
+		c.pool = &c.inst.pool
+	} else {
+		c.pool = new(liftPool)
+	}
 	c.refresh()
 	return c
 }
 
 func (c *cx) refresh() {
 	if m := c.f.opts.Memory; m != nil {
-		c.buf, _ = m.Read(0, m.Size())
+		// A memory's bytes move only when it grows (a realloc may grow
+		// it): the same size is the same buffer.
+		if n := m.Size(); c.buf == nil || int(n) != len(c.buf) {
+			c.buf, _ = m.Read(0, n)
+		}
 	}
 }
 

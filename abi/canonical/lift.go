@@ -103,9 +103,9 @@ func (c *cx) liftFlat(l *layout, vals []uint64) (Value, int, error) {
 			out[i], n = v, n+k
 		}
 		if l.elem.kind == component.U8 {
-			return bytesOf(out), n, nil
+			return c.boxBytes(bytesOf(out)), n, nil
 		}
-		return out, n, nil
+		return c.boxList(out), n, nil
 	case component.Record, component.Tuple:
 		out := c.values(len(l.fields))
 		n := 0
@@ -117,9 +117,9 @@ func (c *cx) liftFlat(l *layout, vals []uint64) (Value, int, error) {
 			out[i], n = v, n+k
 		}
 		if l.kind == component.Tuple {
-			return Tuple(out), n, nil
+			return c.boxTuple(out), n, nil
 		}
-		return Record(out), n, nil
+		return c.boxRecord(out), n, nil
 	case component.Variant, component.Option, component.Result, component.Enum:
 		disc := uint32(v0)
 		if disc >= l.ncases {
@@ -197,9 +197,9 @@ func (c *cx) load(l *layout, ptr uint32) (Value, error) {
 		if l.elem.kind == component.U8 {
 			out := make([]byte, len(b))
 			copy(out, b)
-			return out, nil
+			return c.boxBytes(out), nil
 		}
-		return c.loadElems(l.elem, ptr, l.length)
+		return c.boxedElems(l.elem, ptr, l.length)
 	case component.Record, component.Tuple:
 		out := c.values(len(l.fields))
 		for i, fl := range l.fields {
@@ -210,9 +210,9 @@ func (c *cx) load(l *layout, ptr uint32) (Value, error) {
 			out[i] = v
 		}
 		if l.kind == component.Tuple {
-			return Tuple(out), nil
+			return c.boxTuple(out), nil
 		}
-		return Record(out), nil
+		return c.boxRecord(out), nil
 	case component.Variant, component.Option, component.Result, component.Enum:
 		disc := uint32(b[0])
 		switch l.discSize {
@@ -265,13 +265,22 @@ func (c *cx) loadList(l *layout, ptr, length uint32) (Value, error) {
 	if e.kind == component.U8 {
 		out := make([]byte, n)
 		copy(out, c.buf[ptr:])
-		return out, nil
+		return c.boxBytes(out), nil
 	}
 	if int(length) > c.elems {
 		return nil, liftErr(l, "%d elements exceed the host's limit of %d list elements per call (Options.MaxListElements)", length, c.f.maxElems)
 	}
 	c.elems -= int(length)
-	return c.loadElems(e, ptr, length)
+	return c.boxedElems(e, ptr, length)
+}
+
+// boxedElems is loadElems as a Value.
+func (c *cx) boxedElems(e *layout, ptr, length uint32) (Value, error) {
+	vs, err := c.loadElems(e, ptr, length)
+	if err != nil {
+		return nil, err
+	}
+	return c.boxList(vs), nil
 }
 
 func (c *cx) loadElems(e *layout, ptr, length uint32) (List, error) {
@@ -319,47 +328,129 @@ func (c *cx) liftString(l *layout, ptr, tagged uint32) (Value, error) {
 		if !utf8.Valid(b) {
 			return nil, liftErr(l, "%d bytes at 0x%x are not valid UTF-8", n, ptr)
 		}
-		return c.str(b), nil
+		return c.liftStr(b), nil
 	case utf16:
 		var ok bool
 		if c.scratch, ok = decodeUTF16(c.scratch[:0], b); !ok {
 			return nil, liftErr(l, "%d bytes at 0x%x are not valid UTF-16 (unpaired surrogate)", n, ptr)
 		}
-		return c.str(c.scratch), nil
+		return c.liftStr(c.scratch), nil
 	}
 	c.scratch = decodeLatin1(c.scratch[:0], b)
-	return c.str(c.scratch), nil
+	return c.liftStr(c.scratch), nil
 }
 
 // Strings up to arenaMax bytes share arena chunks of arenaChunk bytes.
 const (
 	arenaMax   = 64
-	arenaChunk = 128
+	arenaChunk = 512
 )
 
-// str returns a copy of b as a string, from the arena when b is small.
-func (c *cx) str(b []byte) string {
+// liftPool holds the chunks that lifted values share, so that lifting a
+// small value allocates nothing most of the time: small strings (their
+// headers and bytes), the elements of small records, tuples and lists,
+// and the boxes that make slices Values. A chunk's parts are handed out
+// once and never written again, so values lifted by earlier calls stay
+// valid; a chunk lives as long as any value that uses a part of it. Each
+// canonical Instance has one (it runs one call at a time; calls nested in
+// a call take their parts from the same chunks, one after the other).
+type liftPool struct {
+	arena []byte
+	vals  []Value
+	boxes []box
+}
+
+// box is the data word of a slice held in a Value: the slice's header.
+type box struct {
+	p    unsafe.Pointer
+	n, c int
+}
+
+// Boxes and value slices of up to valuesMax elements share chunks of
+// boxChunk and valuesChunk.
+const (
+	boxChunk    = 32
+	valuesMax   = 8
+	valuesChunk = 32
+)
+
+// eface is the layout of an empty interface (a Value).
+type eface struct{ typ, data unsafe.Pointer }
+
+func typeOf(v Value) unsafe.Pointer { return (*eface)(unsafe.Pointer(&v)).typ }
+
+// The dynamic types boxed by liftStr and boxSlice.
+var (
+	stringType = typeOf("")
+	listType   = typeOf(List(nil))
+	recordType = typeOf(Record(nil))
+	tupleType  = typeOf(Tuple(nil))
+	bytesType  = typeOf([]byte(nil))
+)
+
+// box returns an unused box.
+func (c *cx) box() *box {
+	p := c.pool
+	if len(p.boxes) == cap(p.boxes) {
+		p.boxes = make([]box, 0, boxChunk)
+	}
+	p.boxes = p.boxes[:len(p.boxes)+1]
+	return &p.boxes[len(p.boxes)-1]
+}
+
+// boxed returns the Value of dynamic type typ whose data is b, as the
+// compiler's conversion to an interface would, without allocating.
+func boxed(typ, data unsafe.Pointer) Value {
+	var v Value
+	e := (*eface)(unsafe.Pointer(&v))
+	e.typ, e.data = typ, data
+	return v
+}
+
+// liftStr returns a copy of b as a string Value. The string's header
+// (the Value's data word) and its bytes share one allocation of memory
+// that holds no pointers for the garbage collector: for a small string, a
+// part of the arena; the header's pointer leads into the same memory, so
+// it keeps nothing alive that the Value does not already.
+func (c *cx) liftStr(b []byte) Value {
 	n := len(b)
 	if n == 0 {
 		return ""
 	}
-	if n > arenaMax {
-		return string(b)
+	const hdr = int(unsafe.Sizeof(""))
+	var m []byte
+	if n <= arenaMax {
+		p := c.pool
+		off := (len(p.arena) + 7) &^ 7 // the header's alignment
+		if off+hdr+n > cap(p.arena) {
+			p.arena = make([]byte, 0, arenaChunk)
+			off = 0
+		}
+		p.arena = p.arena[:off+hdr+n]
+		// The arena's bytes are never written again once a Value holds them.
+		m = p.arena[off:]
+	} else {
+		m = make([]byte, hdr+n)
 	}
-	if cap(c.arena)-len(c.arena) < n {
-		c.arena = make([]byte, 0, arenaChunk)
-	}
-	off := len(c.arena)
-	c.arena = append(c.arena, b...)
-	// The arena's bytes are never written again once a string holds them.
-	return unsafe.String(&c.arena[off], n)
+	copy(m[hdr:], b)
+	h := (*string)(unsafe.Pointer(&m[0]))
+	*h = unsafe.String(&m[hdr], n)
+	return boxed(stringType, unsafe.Pointer(h))
 }
 
-// Value slices of up to valuesMax elements share chunks of valuesChunk.
-const (
-	valuesMax   = 8
-	valuesChunk = 8
-)
+// boxList, boxRecord, boxTuple and boxBytes return a slice as a Value.
+func (c *cx) boxList(vs List) Value     { return c.boxSlice(listType, unsafe.Pointer(&vs)) }
+func (c *cx) boxRecord(vs Record) Value { return c.boxSlice(recordType, unsafe.Pointer(&vs)) }
+func (c *cx) boxTuple(vs Tuple) Value   { return c.boxSlice(tupleType, unsafe.Pointer(&vs)) }
+func (c *cx) boxBytes(bs []byte) Value  { return c.boxSlice(bytesType, unsafe.Pointer(&bs)) }
+
+// boxSlice boxes the slice header at h (of a slice type whose type word
+// is typ).
+func (c *cx) boxSlice(typ, h unsafe.Pointer) Value {
+	b := c.box()
+	*(*[]byte)(unsafe.Pointer(b)) = *(*[]byte)(h) // the header alone: the same layout for every slice type
+	return boxed(typ, unsafe.Pointer(b))
+}
 
 // values returns a new slice of n values, from a shared chunk when n is
 // small; its capacity is n, so that appending to it cannot reach the
@@ -371,12 +462,13 @@ func (c *cx) values(n int) []Value {
 	if n > valuesMax {
 		return make([]Value, n)
 	}
-	if cap(c.vals)-len(c.vals) < n {
-		c.vals = make([]Value, 0, valuesChunk)
+	p := c.pool
+	if cap(p.vals)-len(p.vals) < n {
+		p.vals = make([]Value, 0, valuesChunk)
 	}
-	off := len(c.vals)
-	c.vals = c.vals[:off+n]
-	return c.vals[off : off+n : off+n]
+	off := len(p.vals)
+	p.vals = p.vals[:off+n]
+	return p.vals[off : off+n : off+n]
 }
 
 // decodeLatin1 appends Latin-1 text b to out as UTF-8.

@@ -58,6 +58,7 @@ type Instance struct {
 	free    []uint32
 	calls   []*Call // pooled calls; the first ncalls are in progress
 	ncalls  int
+	pool    liftPool // chunks shared by the values lifted from and into the instance
 }
 
 // NewInstance returns the state of a new component instance, with an

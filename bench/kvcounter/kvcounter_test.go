@@ -93,6 +93,11 @@ func TestNativeMatchesGuests(t *testing.T) {
 			defer host.Close(ctx)
 			got := serve(trig)
 			for i := range requests {
+				if requests[i].method == http.MethodHead && got[i].body == "" {
+					// wasi:http drops a HEAD response's body, as HTTP says
+					// and as net/http does on the wire (the recorder keeps it).
+					got[i].body = want[i].body
+				}
 				if got[i] != want[i] {
 					t.Errorf("%s %s:\n guest  %+v\n native %+v", requests[i].method, requests[i].target, got[i], want[i])
 				}

@@ -14,6 +14,10 @@
 //	go      examples/kvcounter/kvcounter.wasm (Go, pdk/http + pdk/keyvalue)
 //	c       examples/kvcounter/c/kvcounter-c.wasm (C, pdk/c/wasmhive.h)
 //	rust    examples/kvcounter/rust/kvcounter-rust.wasm (Rust, no crates)
+//	cm-c    examples/kvcounter-component/c/kvcounter-c.wasm: a Component
+//	        Model component (C, wasi:http + wasi:keyvalue)
+//	cm-js   examples/kvcounter-component/js/kvcounter-js.wasm: the same in
+//	        JavaScript (componentize-js, a fetch event handler)
 //	go-noint  the Go guest on a Host with NoInterrupts, only when -cases
 //	        names it: not a serving configuration (a looping guest could
 //	        not be stopped), it shows what wazero's interruption checks cost
@@ -80,7 +84,7 @@ var (
 	maxInst  = flag.Int("max-instances", 0, "pool size of the guests (0: the manifest's instances.max)")
 	stores   = flag.String("stores", "bolt,mem", "store variants to run (bolt, mem)")
 	keyModes = flag.String("keys", "one,own", "key patterns to run (one: a key for all connections, own: a key per connection)")
-	only     = flag.String("cases", "native,go,c,rust", "cases to run (native, go, c, rust, go-noint)")
+	only     = flag.String("cases", "native,go,c,rust,cm-c,cm-js", "cases to run (native, go, c, rust, cm-c, cm-js, go-noint)")
 	cpuprof  = flag.String("cpuprofile", "", "write a CPU profile to `FILE`")
 )
 
@@ -107,6 +111,10 @@ var guests = map[string]string{
 	"go":   "examples/kvcounter/kvcounter.wasm",
 	"c":    "examples/kvcounter/c/kvcounter-c.wasm",
 	"rust": "examples/kvcounter/rust/kvcounter-rust.wasm",
+	// The Component Model twins (examples/kvcounter-component): wasi:http
+	// and wasi:keyvalue, served with the same configuration.
+	"cm-c":  "examples/kvcounter-component/c/kvcounter-c.wasm",
+	"cm-js": "examples/kvcounter-component/js/kvcounter-js.wasm",
 }
 
 // server is one contender listening on 127.0.0.1.
@@ -159,7 +167,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("-keys: %w", err)
 	}
-	caseList, err := list(*only, "native", "go", "c", "rust", "go-noint")
+	caseList, err := list(*only, "native", "go", "c", "rust", "cm-c", "cm-js", "go-noint")
 	if err != nil {
 		return fmt.Errorf("-cases: %w", err)
 	}

@@ -24,6 +24,7 @@ type Binding struct {
 // bound is a Binding frozen at Attach, with get_all's reply made once.
 type bound struct {
 	values map[string]string
+	keys   []string // sorted
 	all    []byte
 }
 
@@ -48,7 +49,7 @@ func Attach(cfg *engine.InstanceConfig, b *Binding) {
 		all = capwire.AppendString(all, k)
 		all = capwire.AppendString(all, v[k])
 	}
-	bindingKey.Set(cfg, &bound{values: v, all: all})
+	bindingKey.Set(cfg, &bound{values: v, keys: keys, all: all})
 }
 
 // HostModules returns the config interfaces' host modules, for

@@ -38,6 +38,13 @@ var bindingKey = engine.NewKey[*Binding]("http")
 // Attach makes b the binding of the instances created from cfg.
 func Attach(cfg *engine.InstanceConfig, b *Binding) { bindingKey.Set(cfg, b) }
 
+// BindingOf returns the binding Attach made for the instances created
+// from cfg; false when there is none (the component was not granted http).
+func BindingOf(cfg *engine.InstanceConfig) (*Binding, bool) {
+	b, ok := bindingKey.In(cfg)
+	return b, ok && b != nil && b.Client != nil
+}
+
 // HostModules returns the http interfaces' host modules, for
 // engine.Config.WithHostModule.
 func HostModules() []engine.HostModule {

@@ -43,6 +43,9 @@ const (
 type Binding struct {
 	// Bucket is the component's bucket.
 	Bucket Bucket
+	// Name is Bucket's name, which wasi:keyvalue's open accepts besides
+	// "" and "default" (see Define); empty: only those two.
+	Name string
 	// MaxValueBytes caps a value set by the guest (set, compare_and_swap,
 	// set_many); 0 means DefaultMaxValueBytes.
 	MaxValueBytes int
@@ -153,7 +156,12 @@ func quote(k string) string {
 }
 
 func fail(op, key string, err error) []byte {
-	return capwire.Error(fmt.Sprintf("keyvalue %s %s: %v", op, quote(key), err))
+	return capwire.Error(failMsg(op, key, err))
+}
+
+// failMsg is the message of op's failure on key.
+func failMsg(op, key string, err error) string {
+	return fmt.Sprintf("keyvalue %s %s: %v", op, quote(key), err)
 }
 
 func failf(op, format string, a ...any) []byte {

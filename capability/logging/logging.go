@@ -69,17 +69,22 @@ func log(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
 	if err != nil {
 		return capwire.Error(err.Error())
 	}
+	b.emit(ctx, level, critical, string(args[1]), string(args[2]))
+	return capwire.OK(nil)
+}
+
+// emit logs one record of the component to b's Logger (none: dropped).
+func (b *Binding) emit(ctx context.Context, level slog.Level, critical bool, logContext, message string) {
 	if b.Logger == nil || !b.Logger.Enabled(ctx, level) {
-		return capwire.OK(nil)
+		return
 	}
 	var attrs [2]slog.Attr
 	a := attrs[:0]
-	if len(args[1]) > 0 {
-		a = append(a, slog.String("context", string(args[1])))
+	if logContext != "" {
+		a = append(a, slog.String("context", logContext))
 	}
 	if critical {
 		a = append(a, slog.Bool("critical", true))
 	}
-	b.Logger.LogAttrs(ctx, level, string(args[2]), a...)
-	return capwire.OK(nil)
+	b.Logger.LogAttrs(ctx, level, message, a...)
 }

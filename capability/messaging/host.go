@@ -128,23 +128,23 @@ func binding(inst *engine.Instance) (*Binding, []byte) {
 }
 
 // check validates an outgoing message and returns its subject, or the
-// ERROR reply.
-func (b *Binding) check(op string, subj, body []byte) (string, []byte) {
+// error message.
+func (b *Binding) check(op string, subj, body []byte) (string, string) {
 	s := string(subj)
 	if err := ValidateSubject(s); err != nil {
-		return "", capwire.Error(op + ": " + err.Error())
+		return "", op + ": " + err.Error()
 	}
 	if !b.allows(s) {
 		allowed := "any subject but $-prefixed ones"
 		if len(b.Subjects) > 0 {
 			allowed = strings.Join(b.Subjects, ", ")
 		}
-		return "", capwire.Error(fmt.Sprintf("%s: subject %q is not allowed (grants.messaging.subjects allows %s)", op, s, allowed))
+		return "", fmt.Sprintf("%s: subject %q is not allowed (grants.messaging.subjects allows %s)", op, s, allowed)
 	}
 	if len(body) > b.MaxBodyBytes {
-		return "", capwire.Error(fmt.Sprintf("%s: body of %d bytes exceeds the limit of %d bytes", op, len(body), b.MaxBodyBytes))
+		return "", fmt.Sprintf("%s: body of %d bytes exceeds the limit of %d bytes", op, len(body), b.MaxBodyBytes)
 	}
-	return s, nil
+	return s, ""
 }
 
 func publish(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
@@ -152,15 +152,24 @@ func publish(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
 	if b == nil {
 		return errReply
 	}
-	subj, errReply := b.check("publish", args[0], args[1])
-	if errReply != nil {
-		return errReply
-	}
-	b.take()
-	if err := b.Broker.Publish(ctx, subj, args[1]); err != nil {
-		return capwire.Error(fmt.Sprintf("publish to %q: %v", subj, err))
+	if msg := b.publish(ctx, args[0], args[1]); msg != "" {
+		return capwire.Error(msg)
 	}
 	return capwire.OK(nil)
+}
+
+// publish publishes body to subj for a guest: "" when it was sent, or the
+// error message. Past the Binding's rate it ends the call.
+func (b *Binding) publish(ctx context.Context, subj, body []byte) string {
+	s, msg := b.check("publish", subj, body)
+	if msg != "" {
+		return msg
+	}
+	b.take()
+	if err := b.Broker.Publish(ctx, s, body); err != nil {
+		return fmt.Sprintf("publish to %q: %v", s, err)
+	}
+	return ""
 }
 
 func request(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
@@ -168,31 +177,44 @@ func request(ctx context.Context, inst *engine.Instance, args [][]byte) []byte {
 	if b == nil {
 		return errReply
 	}
-	subj, errReply := b.check("request", args[0], args[1])
-	if errReply != nil {
-		return errReply
+	reply, msg := b.request(ctx, args[0], args[1], args[2])
+	if msg != "" {
+		return capwire.Error(msg)
+	}
+	return capwire.OK(reply)
+}
+
+// request sends body to subj for a guest and returns the reply, or the
+// error message (starting with TimeoutPrefix or NoRespondersPrefix when
+// no reply came). timeout is empty (the Binding's Timeout) or a u32 of
+// milliseconds, little-endian (0: the Binding's). Past the Binding's rate
+// it ends the call.
+func (b *Binding) request(ctx context.Context, subj, body, t []byte) ([]byte, string) {
+	s, msg := b.check("request", subj, body)
+	if msg != "" {
+		return nil, msg
 	}
 	b.take()
 	timeout := b.Timeout
-	switch t := args[2]; len(t) {
+	switch len(t) {
 	case 0:
 	case 4:
 		if ms := binary.LittleEndian.Uint32(t); ms != 0 {
 			timeout = time.Duration(ms) * time.Millisecond
 		}
 	default:
-		return capwire.Error(fmt.Sprintf("request: timeout must be empty or 4 bytes (u32 milliseconds), got %d bytes", len(t)))
+		return nil, fmt.Sprintf("request: timeout must be empty or 4 bytes (u32 milliseconds), got %d bytes", len(t))
 	}
-	reply, err := b.Broker.Request(ctx, subj, args[1], timeout)
+	reply, err := b.Broker.Request(ctx, s, body, timeout)
 	switch {
 	case errors.Is(err, ErrTimeout):
-		return capwire.Error(fmt.Sprintf("%sno reply on %q within %s", TimeoutPrefix, subj, timeout))
+		return nil, fmt.Sprintf("%sno reply on %q within %s", TimeoutPrefix, s, timeout)
 	case errors.Is(err, ErrNoResponders):
-		return capwire.Error(fmt.Sprintf("%snobody listens on %q", NoRespondersPrefix, subj))
+		return nil, fmt.Sprintf("%snobody listens on %q", NoRespondersPrefix, s)
 	case err != nil:
-		return capwire.Error(fmt.Sprintf("request to %q: %v", subj, err))
+		return nil, fmt.Sprintf("request to %q: %v", s, err)
 	case len(reply) > b.MaxBodyBytes:
-		return capwire.Error(fmt.Sprintf("request to %q: reply of %d bytes exceeds the limit of %d bytes", subj, len(reply), b.MaxBodyBytes))
+		return nil, fmt.Sprintf("request to %q: reply of %d bytes exceeds the limit of %d bytes", s, len(reply), b.MaxBodyBytes)
 	}
-	return capwire.OK(reply)
+	return reply, ""
 }

@@ -49,6 +49,12 @@ type Subscription interface {
 	Unsubscribe() error
 }
 
+// ErrNoReply is what a Handler returns when it sent no reply on purpose
+// (a Component Model component's handler replies itself, by publishing to
+// the message's reply subject): the Broker then sends none and logs
+// nothing.
+var ErrNoReply = errors.New("the handler sends no reply")
+
 // ErrTimeout is returned by Request when no reply came in time.
 var ErrTimeout = errors.New("request timed out")
 

@@ -157,11 +157,12 @@ func TestRunComponentInvoke(t *testing.T) {
 	}
 }
 
-// TestComponentOtherVerbs checks that the verbs that do not run
-// components yet refuse one with one line and exit 2, rather than
-// misrunning it.
+// TestComponentOtherVerbs checks that serve refuses a component that is
+// no wasi:http proxy, and call (Extism plugins) any component, with one
+// line and exit 2, rather than misrunning it.
 func TestComponentOtherVerbs(t *testing.T) {
 	const calc = "../../testdata/components/calc.wasm"
-	wantOneLine(t, runCLI(t, nil, "serve", "--listen", "127.0.0.1:0", calc), 2, "calc", "wasi:http", "not supported for Component Model components yet")
+	// A component without wasi:http/incoming-handler has nothing to serve.
+	wantOneLine(t, runCLI(t, nil, "serve", "--listen", "127.0.0.1:0", calc), 2, "calc", "exports no wasi:http/incoming-handler")
 	wantOneLine(t, runCLI(t, nil, "call", calc, "add"), 2, "calc", "not supported for Component Model components yet")
 }

@@ -58,13 +58,15 @@ func serveCmd(f *serveFlags) *cobra.Command {
 		Short: "Serve HTTP with a WebAssembly module (WAGI command or pooled handler)",
 		Long: `Serve HTTP requests with MODULE until SIGINT or SIGTERM, which drain the requests in flight.
 
-Two guest conventions, picked from the module's exports (--convention overrides):
-  handler  a reactor or library module exporting handle_http: called on warm, pooled
-           instances; request and response in the httpwire format through the Extism ABI
-           (Go: package github.com/wasmhive/wasmhive/pdk/http).
-  wagi     a command module (exporting _start), run as a CGI 1.1 script with a fresh
-           instance per request: request in environment variables and stdin, CGI headers
-           and body on stdout.
+Three guest conventions, picked from the module's exports (--convention overrides):
+  handler    a reactor or library module exporting handle_http: called on warm, pooled
+             instances; request and response in the httpwire format through the Extism ABI
+             (Go: package github.com/wasmhive/wasmhive/pdk/http).
+  wagi       a command module (exporting _start), run as a CGI 1.1 script with a fresh
+             instance per request: request in environment variables and stdin, CGI headers
+             and body on stdout.
+  wasi-http  a Component Model component exporting wasi:http/incoming-handler (the
+             wasi:http/proxy world, as wasmtime serve runs): called on warm, pooled instances.
 
 Status codes of their own: 413 body over --max-body, 408 body not received within
 --timeout, 504 no answer within --timeout, 500 when the module traps or fails (the body
@@ -82,7 +84,7 @@ GET ` + httptrigger.HealthPath + `. See docs/serve.md.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.listen, "listen", "127.0.0.1:8080", "listen on `ADDR` (host:port; port 0 picks a free one)")
-	fl.StringVar(&f.convention, "convention", "auto", "guest convention: auto, handler or wagi")
+	fl.StringVar(&f.convention, "convention", "auto", "guest convention: auto, handler, wagi or wasi-http")
 	fl.StringVar(&f.export, "export", httptrigger.DefaultExport, "the handler convention's export `NAME`")
 	fl.StringVar(&f.policy, "policy", "reuse", "handler instances: reuse (warm, state kept between requests) or fresh (one per request)")
 	fl.IntVar(&f.minWarm, "min-warm", 1, "handler instances kept ready ahead of requests")
@@ -149,9 +151,18 @@ func serveModule(cmd *cobra.Command, f serveFlags, path string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--listen %s: %w", f.listen, unwrapNetError(err))}
 	}
-	log.Info("serving", "url", "http://"+ln.Addr().String(), "module", comp.Module().Name(), "convention", trig.Convention("/").String(),
+	log.Info("serving", "url", "http://"+ln.Addr().String(), "module", moduleName(comp), "convention", trig.Convention("/").String(),
 		"pattern", comp.Pattern().String(), "max_instances", cc.Instances.Max)
 	return serveHTTP(ctx, log, h, trig, ln, f.shutdownTimeout)
+}
+
+// moduleName is the name of a component's main module, or of its file for
+// a Component Model component.
+func moduleName(c *wasmhive.Component) string {
+	if m := c.Module(); m != nil {
+		return m.Name()
+	}
+	return c.Name()
 }
 
 // newLogs makes the logger of a serving verb (text or JSON on stderr) and

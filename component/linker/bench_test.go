@@ -42,7 +42,7 @@ func BenchmarkCallEcho(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	entry := canonical.Record{"name", canonical.List{"a", "bb", "ccc"}, "note"}
+	var entry canonical.Value = canonical.Record{"ada", canonical.List{"math"}, "first"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := f.Call(ctx, entry); err != nil {

@@ -18,9 +18,14 @@ type lifted struct {
 	fr   *frame
 	core origin
 	opts component.CanonOptions
-	cf   *canonical.Func // compiled on first call, when the memory exists
-	flat []uint64
-	post []uint64
+	cf   *canonical.Func  // compiled on first call, when the memory exists
+	ci   *engine.Instance // the core function's instance, found on first call
+	fn   *engine.Export   // the core function, found on first call
+	// postInst and postFn are the post-return function, found on first call.
+	postInst *engine.Instance
+	postFn   *engine.Export
+	flat     []uint64
+	post     []uint64
 }
 
 // call calls the lifted function: lower args into the component, call the
@@ -34,9 +39,15 @@ func (lf *lifted) call(ctx context.Context, f *Func, args []canonical.Value) (ca
 		}
 		lf.cf = cf
 	}
-	ci := fr.core[lf.core.inst]
+	ci := lf.ci
 	if ci == nil {
-		return nil, fmt.Errorf("%s: core instance %d is not instantiated", f.name, lf.core.inst)
+		if ci = fr.core[lf.core.inst]; ci == nil {
+			return nil, fmt.Errorf("%s: core instance %d is not instantiated", f.name, lf.core.inst)
+		}
+		if lf.fn = ci.Export(lf.core.name); lf.fn == nil {
+			return nil, fmt.Errorf("%s: core instance %d exports no function %q", f.name, lf.core.inst, lf.core.name)
+		}
+		lf.ci = ci
 	}
 	c := fr.table.BeginExport()
 	flat, err := lf.cf.LowerArgs(ctx, c, args, lf.flat[:0])
@@ -45,7 +56,7 @@ func (lf *lifted) call(ctx context.Context, f *Func, args []canonical.Value) (ca
 		return nil, fmt.Errorf("%s: %w", f.name, err)
 	}
 	lf.flat = flat
-	res, err := ci.Call(ctx, lf.core.name, flat...)
+	res, err := ci.CallExport(ctx, lf.fn, flat...)
 	if err == nil && ci.Broken() {
 		// The guest exited with status 0 (wasi:cli/exit) before returning:
 		// the engine reports no error, and there is no result to lift.
@@ -61,11 +72,34 @@ func (lf *lifted) call(ctx context.Context, f *Func, args []canonical.Value) (ca
 		err = endErr
 	}
 	if err != nil {
+		// The post-return never runs: the component is left mid-call.
+		fr.top.poisoned = true
 		return nil, fmt.Errorf("%s: %w", f.name, err)
 	}
 	if lf.opts.PostReturn != nil {
-		o := fr.p.origins[0][*lf.opts.PostReturn]
-		if _, err := fr.core[o.inst].Call(ctx, o.name, lf.post...); err != nil {
+		if lf.postInst == nil {
+			o := fr.p.origins[0][*lf.opts.PostReturn]
+			pi := fr.core[o.inst]
+			if pi == nil {
+				return nil, fmt.Errorf("%s: core instance %d of its post-return is not instantiated", f.name, o.inst)
+			}
+			if lf.postFn = pi.Export(o.name); lf.postFn == nil {
+				return nil, fmt.Errorf("%s: core instance %d exports no post-return %q", f.name, o.inst, o.name)
+			}
+			lf.postInst = pi
+		}
+		// The result is lifted: the call is answered, and its post-return
+		// (the component's cleanup) runs even when the caller has gone
+		// away meanwhile (an HTTP client that took its whole response), so
+		// that the instance stays usable. Its deadline still bounds it.
+		pctx := ctx
+		if dl, ok := ctx.Deadline(); ok && ctx.Err() == context.Canceled {
+			var cancel context.CancelFunc
+			pctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+			defer cancel()
+		}
+		if _, err := lf.postInst.CallExport(pctx, lf.postFn, lf.post...); err != nil {
+			fr.top.poisoned = true
 			return nil, err
 		}
 	}
@@ -159,7 +193,7 @@ func (fr *frame) hostCall(ctx context.Context, hf *hostFunc, stack []uint64) err
 			c.End()
 			return fmt.Errorf("%s: %w", target.name, err)
 		}
-		v, err := target.Call(ctx, args...)
+		v, err := target.call(ctx, args)
 		clear(args)
 		if err != nil {
 			c.End()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/wasmhive/wasmhive/component"
 	"github.com/wasmhive/wasmhive/engine"
@@ -19,18 +20,28 @@ type Component struct {
 	rt    *engine.Runtime
 	bin   *component.Component
 	plans map[*component.Component]*plan
+
+	mu      sync.Mutex
+	imports map[*Linker]*importPlan // how the imports resolve, per Linker
 }
 
 // plan is what instantiating one (possibly nested) component needs that
 // does not change between instances.
 type plan struct {
-	c       *component.Component
-	modules []*engine.Module // by core module index
+	c *component.Component
+	// modules are the compiled core modules by index, nil for those only
+	// instantiated relinked.
+	modules []*engine.Module
+	// linked are the core instantiations whose module's imports were
+	// renamed to their origins (see relink), by core instance index.
+	linked map[int]*bundle
 	// origins says where each core func, table, memory and global comes
 	// from: an export of a core instance, or the component's host module.
 	origins [4][]origin
-	// bundles are the compiled re-export modules of the core instances
-	// that bundle items (inline exports), by core instance index.
+	// bundles are the re-export modules of the core instances that
+	// bundle items (inline exports), by core instance index; compiled
+	// (mod not nil) only when an instantiation that could not be relinked
+	// takes them.
 	bundles map[int]*bundle
 	// hostFuncs are the core functions the component defines itself
 	// (canon lower and the resource built-ins), by core func index: they
@@ -71,6 +82,9 @@ type bundle struct {
 	// srcs are the core instances (or hostOrigin) the module imports from,
 	// by import module name ("i3", or hostModuleName).
 	srcs map[string]int
+	// wasm is the module's binary, items its exports' origins by name.
+	wasm  []byte
+	items map[string]origin
 }
 
 // Compile decodes, validates and compiles a component binary. name is for
@@ -125,14 +139,11 @@ func coreSortSlot(s component.Sort) (int, bool) {
 }
 
 func (c *Component) makePlan(ctx context.Context, bc *component.Component) (*plan, error) {
-	p := &plan{c: bc, bundles: map[int]*bundle{}}
-	for i, m := range bc.Modules {
-		mod, err := c.rt.Compile(ctx, fmt.Sprintf("%s core module %d", c.name, i), m.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		p.modules = append(p.modules, mod)
-	}
+	p := &plan{c: bc, bundles: map[int]*bundle{}, linked: map[int]*bundle{}, modules: make([]*engine.Module, len(bc.Modules))}
+	var (
+		insts   []int // the instantiations, by core instance index
+		bundled = map[int]map[string]origin{}
+	)
 	// Replay the definitions in order to find each core item's origin.
 	for _, d := range bc.Order {
 		switch d.Section {
@@ -162,18 +173,23 @@ func (c *Component) makePlan(ctx context.Context, bc *component.Component) (*pla
 		case component.SectionCoreInstance:
 			ci := &bc.CoreInstances[d.Index]
 			if ci.Instantiate {
+				insts = append(insts, d.Index)
 				continue
 			}
-			b, err := c.makeBundle(ctx, p, d.Index, ci)
+			b, err := c.makeBundle(p, d.Index, ci)
 			if err != nil {
 				return nil, err
 			}
 			p.bundles[d.Index] = b
+			bundled[d.Index] = b.items
 		case component.SectionImport:
 			if bc.Imports[d.Index].Desc.Sort == component.SortCoreModule {
 				return nil, c.unsupported("importing a core module (%s)", bc.Imports[d.Index].Name)
 			}
 		}
+	}
+	if err := c.compileModules(ctx, p, insts, bundled); err != nil {
+		return nil, err
 	}
 	if len(p.hostFuncs) > 0 {
 		h, err := c.rt.CompileHost(ctx, frameHost{p})
@@ -206,9 +222,51 @@ func (c *Component) unsupported(format string, args ...any) error {
 	return &engine.LoadError{Module: c.name, Err: fmt.Errorf("component: not supported yet: "+format, args...)}
 }
 
-// makeBundle builds and compiles the re-export module of bundle ci.
-func (c *Component) makeBundle(ctx context.Context, p *plan, index int, ci *component.CoreInstance) (*bundle, error) {
-	b := &bundle{srcs: map[string]int{}}
+// compileModules compiles the module of each core instantiation insts
+// (core instance indices, in order): relinked when it can be, else as
+// it is, with the bundles it takes.
+func (c *Component) compileModules(ctx context.Context, p *plan, insts []int, bundled map[int]map[string]origin) error {
+	bc := p.c
+	name := func(i uint32) string { return fmt.Sprintf("%s core module %d", c.name, i) }
+	for _, idx := range insts {
+		ci := &bc.CoreInstances[idx]
+		if int(ci.Module) >= len(bc.Modules) {
+			return fmt.Errorf("core instance %d: module %d out of range", idx, ci.Module)
+		}
+		wasm := bc.Modules[ci.Module].Bytes
+		if rl, ok := relink(wasm, ci, bundled); ok && !noRelink {
+			mod, err := c.rt.Compile(ctx, name(ci.Module), rl.wasm)
+			if err != nil {
+				return err
+			}
+			p.linked[idx] = &bundle{mod: mod, srcs: rl.srcs}
+			continue
+		}
+		if p.modules[ci.Module] == nil {
+			mod, err := c.rt.Compile(ctx, name(ci.Module), wasm)
+			if err != nil {
+				return err
+			}
+			p.modules[ci.Module] = mod
+		}
+		for _, a := range ci.Args {
+			b := p.bundles[int(a.Instance)]
+			if b == nil || b.mod != nil {
+				continue
+			}
+			mod, err := c.rt.Compile(ctx, fmt.Sprintf("%s core instance %d", c.name, a.Instance), b.wasm)
+			if err != nil {
+				return err
+			}
+			b.mod = mod
+		}
+	}
+	return nil
+}
+
+// makeBundle builds the re-export module of bundle ci.
+func (c *Component) makeBundle(p *plan, index int, ci *component.CoreInstance) (*bundle, error) {
+	b := &bundle{srcs: map[string]int{}, items: map[string]origin{}}
 	var enc moduleEncoder
 	for _, e := range ci.Exports {
 		slot, ok := coreSortSlot(e.Item.Sort)
@@ -221,6 +279,7 @@ func (c *Component) makeBundle(ctx context.Context, p *plan, index int, ci *comp
 			mod = "i" + strconv.Itoa(o.inst)
 		}
 		b.srcs[mod] = o.inst
+		b.items[e.Name] = o
 		sp := &p.c.Spaces
 		switch e.Item.Sort {
 		case component.SortCoreFunc:
@@ -238,11 +297,7 @@ func (c *Component) makeBundle(ctx context.Context, p *plan, index int, ci *comp
 	if err != nil {
 		return nil, c.unsupported("core instance %d: %v", index, err)
 	}
-	mod, err := c.rt.Compile(ctx, fmt.Sprintf("%s core instance %d", c.name, index), wasm)
-	if err != nil {
-		return nil, err
-	}
-	b.mod = mod
+	b.wasm = wasm
 	return b, nil
 }
 
@@ -278,9 +333,16 @@ func (c *Component) Funcs() []ExportedFunc {
 func (c *Component) Close(ctx context.Context) error {
 	for _, p := range c.plans {
 		for _, m := range p.modules {
-			m.Compiled().Close(ctx)
+			if m != nil {
+				m.Compiled().Close(ctx)
+			}
 		}
 		for _, b := range p.bundles {
+			if b.mod != nil {
+				b.mod.Compiled().Close(ctx)
+			}
+		}
+		for _, b := range p.linked {
 			b.mod.Compiled().Close(ctx)
 		}
 		if p.host != nil {

@@ -22,16 +22,30 @@ type DropFunc func(ctx context.Context, inst *Instance, rep uint32) error
 // functions and resource types, by name.
 type HostInstance struct {
 	name      string
+	l         *Linker // nil for a stand-in (an interface imported for its types)
 	funcs     map[string]HostFunc
 	resources map[string]DropFunc
 }
 
 // Func defines function name of the interface (for a resource method, its
 // component-level name, e.g. "[method]output-stream.write").
-func (h *HostInstance) Func(name string, f HostFunc) { h.funcs[name] = f }
+func (h *HostInstance) Func(name string, f HostFunc) {
+	h.funcs[name] = f
+	h.changed()
+}
+
+// changed tells the Linker that its definitions changed.
+func (h *HostInstance) changed() {
+	if h.l != nil {
+		h.l.gen.Add(1)
+	}
+}
 
 // Resource defines resource type name of the interface, implemented by the
 // host: its handles' representations are the host's to choose (they are
 // what a HostFunc receives in canonical.Own and canonical.Borrow), and drop
 // (nil: nothing to do) runs when a component drops an owned handle.
-func (h *HostInstance) Resource(name string, drop DropFunc) { h.resources[name] = drop }
+func (h *HostInstance) Resource(name string, drop DropFunc) {
+	h.resources[name] = drop
+	h.changed()
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/wasmhive/wasmhive/abi/canonical"
@@ -22,6 +23,9 @@ type Instance struct {
 	cores   []*engine.Instance
 	closers []func()
 	closed  bool
+	// poisoned is set when a call could not complete (its result was not
+	// lifted, or its post-return failed): the component is mid-call.
+	poisoned bool
 
 	// resources maps each resource type of the component's binary (by its
 	// root, see component.ResourceType.Root) to its run-time identity.
@@ -52,6 +56,22 @@ func (i *Instance) Close(ctx context.Context) error {
 		i.closers[k]()
 	}
 	return errors.Join(errs...)
+}
+
+// Broken reports whether the instance may not be called again: it was
+// closed, or one of its core instances trapped, timed out, exited or was
+// canceled (a component is not reentered after a trap, as the
+// specification says).
+func (i *Instance) Broken() bool {
+	if i.closed || i.poisoned {
+		return true
+	}
+	for _, c := range i.cores {
+		if c.Broken() {
+			return true
+		}
+	}
+	return false
 }
 
 // Func returns the exported function at path: a function exported by the
@@ -145,14 +165,35 @@ func (f *Func) Type() *component.FuncType { return f.typ }
 // one). A trap, exit, timeout or cancellation is the engine's typed error
 // and leaves the instance unusable.
 func (f *Func) Call(ctx context.Context, args ...canonical.Value) (canonical.Value, error) {
-	if f.inst.closed {
-		return nil, errClosed
+	if f.host != nil {
+		// A host function may keep its arguments: it gets its own copy,
+		// and the caller's (a variadic call's) need not be on the heap.
+		return f.call(ctx, slices.Clone(args))
 	}
-	if len(args) != len(f.typ.Params) {
-		return nil, fmt.Errorf("%s: takes %d arguments, got %d", f.name, len(f.typ.Params), len(args))
+	if err := f.check(args); err != nil {
+		return nil, err
+	}
+	return f.lifted.call(ctx, f, args)
+}
+
+// call is Call with args the callee may keep.
+func (f *Func) call(ctx context.Context, args []canonical.Value) (canonical.Value, error) {
+	if err := f.check(args); err != nil {
+		return nil, err
 	}
 	if f.host != nil {
 		return f.host(ctx, f.inst, args)
 	}
 	return f.lifted.call(ctx, f, args)
+}
+
+// check reports why f cannot be called with args.
+func (f *Func) check(args []canonical.Value) error {
+	if f.inst.closed {
+		return errClosed
+	}
+	if len(args) != len(f.typ.Params) {
+		return fmt.Errorf("%s: takes %d arguments, got %d", f.name, len(f.typ.Params), len(args))
+	}
+	return nil
 }

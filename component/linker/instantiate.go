@@ -99,60 +99,157 @@ func (l *Linker) Instantiate(ctx context.Context, c *Component, cfg engine.Insta
 }
 
 // resolveImports matches the component's imports with the Linker's host
-// instances.
+// instances: the matching is done once per Linker definitions (see
+// importPlan), and each instance gets its own items from it.
 func (l *Linker) resolveImports(inst *Instance, bc *component.Component) (map[string]item, error) {
-	args := map[string]item{}
+	p, err := l.importPlan(inst.c, bc)
+	if err != nil {
+		return nil, err
+	}
+	args := make(map[string]item, len(p.imports))
+	funcs := make([]Func, p.nfuncs)
+	for _, ie := range p.imports {
+		if ie.isType {
+			args[ie.name] = item{sort: component.SortType, typ: ie.typ}
+			continue
+		}
+		iv := &instanceVal{exports: make(map[string]item, len(ie.exports))}
+		for _, e := range ie.exports {
+			switch {
+			case e.ft != nil:
+				f := &funcs[0]
+				funcs = funcs[1:]
+				*f = Func{typ: e.ft, name: e.fname, host: e.fn, inst: inst}
+				iv.exports[e.name] = item{sort: component.SortFunc, fn: f}
+			case e.rt != nil:
+				if e.sub {
+					inst.bind(e.rt, inst.hostResource(ie.h, e.name, e.drop))
+				}
+				iv.exports[e.name] = item{sort: component.SortType, typ: e.rt}
+			default:
+				iv.exports[e.name] = item{sort: component.SortType, typ: e.typ}
+			}
+		}
+		args[ie.name] = item{sort: component.SortInstance, inst: iv}
+	}
+	return args, nil
+}
+
+// importPlan is how a component's imports resolve against a Linker's
+// definitions (as they were at generation gen).
+type importPlan struct {
+	gen     uint64
+	imports []importEntry
+	nfuncs  int
+}
+
+// importEntry is one import: a type imported by name, or an interface
+// and the host instance that defines it.
+type importEntry struct {
+	name    string
+	isType  bool
+	typ     component.Type
+	h       *HostInstance
+	exports []exportEntry
+}
+
+// exportEntry is one item of an imported interface: a function (ft not
+// nil), a resource type (rt not nil; sub: one the host defines, with
+// drop), or another type.
+type exportEntry struct {
+	name  string
+	typ   component.Type
+	rt    *component.ResourceType
+	sub   bool
+	drop  DropFunc
+	ft    *component.FuncType
+	fn    HostFunc
+	fname string // the function's name in errors
+}
+
+// importPlan returns c's import plan for the Linker's current
+// definitions, made on first use and kept with c.
+func (l *Linker) importPlan(c *Component, bc *component.Component) (*importPlan, error) {
+	gen := l.gen.Load()
+	c.mu.Lock()
+	p := c.imports[l]
+	c.mu.Unlock()
+	if p != nil && p.gen == gen {
+		return p, nil
+	}
+	p, err := l.makeImportPlan(c, bc)
+	if err != nil {
+		return nil, err
+	}
+	p.gen = gen
+	c.mu.Lock()
+	if c.imports == nil || len(c.imports) >= maxImportPlans {
+		c.imports = map[*Linker]*importPlan{}
+	}
+	c.imports[l] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// maxImportPlans bounds the import plans a Component keeps (one per Linker
+// it is instantiated with).
+const maxImportPlans = 16
+
+func (l *Linker) makeImportPlan(c *Component, bc *component.Component) (*importPlan, error) {
+	p := &importPlan{}
 	for _, imp := range bc.Imports {
 		if imp.Desc.Sort == component.SortType && !imp.Desc.SubResource {
 			// A type imported by name (a world's own record, say): nothing
 			// for the host to supply.
-			args[imp.Name] = item{sort: component.SortType, typ: asType(imp.Desc.Type)}
+			p.imports = append(p.imports, importEntry{name: imp.Name, isType: true, typ: asType(imp.Desc.Type)})
 			continue
 		}
 		it, ok := imp.Desc.Type.(*component.InstanceType)
 		if imp.Desc.Sort != component.SortInstance || !ok {
-			return nil, &engine.LoadError{Module: inst.c.name, Err: fmt.Errorf("component imports %s %q, and the host provides only instances", imp.Desc.Sort, imp.Name)}
+			return nil, &engine.LoadError{Module: c.name, Err: fmt.Errorf("component imports %s %q, and the host provides only instances", imp.Desc.Sort, imp.Name)}
 		}
 		h := l.lookup(imp.Name)
 		if h == nil {
 			if !onlyTypes(it) {
-				return nil, &ImportError{Component: inst.c.name, Import: imp.Name}
+				return nil, &ImportError{Component: c.name, Import: imp.Name}
 			}
 			// An interface imported for its types alone (a WIT use)
 			// needs nothing from the host.
 			h = &HostInstance{name: imp.Name}
 		}
-		iv := &instanceVal{exports: map[string]item{}}
+		ie := importEntry{name: imp.Name, h: h}
 		for _, e := range it.Exports {
 			switch e.Desc.Sort {
 			case component.SortType:
 				rt, ok := e.Desc.Type.(*component.ResourceType)
 				if !ok {
-					iv.exports[e.Name] = item{sort: component.SortType, typ: asType(e.Desc.Type)}
+					ie.exports = append(ie.exports, exportEntry{name: e.Name, typ: asType(e.Desc.Type)})
 					continue
 				}
+				ee := exportEntry{name: e.Name, rt: rt}
 				if e.Desc.SubResource {
 					drop, ok := h.resources[e.Name]
 					if !ok {
-						return nil, &ImportError{Component: inst.c.name, Import: imp.Name, Name: e.Name, Resource: true}
+						return nil, &ImportError{Component: c.name, Import: imp.Name, Name: e.Name, Resource: true}
 					}
-					inst.bind(rt, inst.hostResource(h, e.Name, drop))
+					ee.sub, ee.drop = true, drop
 				}
-				iv.exports[e.Name] = item{sort: component.SortType, typ: rt}
+				ie.exports = append(ie.exports, ee)
 			case component.SortFunc:
 				f, ok := h.funcs[e.Name]
 				if !ok {
-					return nil, &ImportError{Component: inst.c.name, Import: imp.Name, Name: e.Name}
+					return nil, &ImportError{Component: c.name, Import: imp.Name, Name: e.Name}
 				}
 				ft := e.Desc.Type.(*component.FuncType)
-				iv.exports[e.Name] = item{sort: component.SortFunc, fn: &Func{typ: ft, name: imp.Name + "#" + e.Name, host: f, inst: inst}}
+				ie.exports = append(ie.exports, exportEntry{name: e.Name, ft: ft, fn: f, fname: imp.Name + "#" + e.Name})
+				p.nfuncs++
 			default:
-				return nil, &engine.LoadError{Module: inst.c.name, Err: fmt.Errorf("component imports %s %q from %q, which host instances do not provide", e.Desc.Sort, e.Name, imp.Name)}
+				return nil, &engine.LoadError{Module: c.name, Err: fmt.Errorf("component imports %s %q from %q, which host instances do not provide", e.Desc.Sort, e.Name, imp.Name)}
 			}
 		}
-		args[imp.Name] = item{sort: component.SortInstance, inst: iv}
+		p.imports = append(p.imports, ie)
 	}
-	return args, nil
+	return p, nil
 }
 
 // onlyTypes reports whether an instance type exports nothing but types
@@ -222,20 +319,29 @@ func (inst *Instance) build(ctx context.Context, bc *component.Component, parent
 				m    *engine.Module
 				libs = map[string]*engine.Instance{}
 			)
-			if ci.Instantiate {
+			var srcs map[string]int
+			switch ln := p.linked[d.Index]; {
+			case ln != nil:
+				m, srcs = ln.mod, ln.srcs
+			case ci.Instantiate:
 				m = p.modules[ci.Module]
 				for _, a := range ci.Args {
 					libs[a.Name] = fr.core[int(a.Instance)]
 				}
-			} else {
+			default:
 				b := p.bundles[d.Index]
-				m = b.mod
-				for name, src := range b.srcs {
-					if src == hostOrigin {
-						libs[name] = fr.host
-					} else {
-						libs[name] = fr.core[src]
-					}
+				if b.mod == nil {
+					// Every instantiation that takes the bundle was
+					// relinked to the bundle's sources.
+					continue
+				}
+				m, srcs = b.mod, b.srcs
+			}
+			for name, src := range srcs {
+				if src == hostOrigin {
+					libs[name] = fr.host
+				} else {
+					libs[name] = fr.core[src]
 				}
 			}
 			ci2, err := rt.InstantiateLinked(ctx, m, coreCfg, libs)

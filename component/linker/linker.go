@@ -9,6 +9,7 @@ package linker
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // Linker holds the host's definitions of component imports. Define
@@ -20,6 +21,9 @@ type Linker struct {
 	hooks     []Hook
 	// found memoises lookup: imported interface name to definition.
 	found map[string]*HostInstance
+	// gen counts changes to the definitions, so that the import plans
+	// components keep (see importPlan) are made again after one.
+	gen atomic.Uint64
 }
 
 // Hook runs for each new component instance before any of its code runs,
@@ -41,9 +45,10 @@ func (l *Linker) Instance(name string) *HostInstance {
 	defer l.mu.Unlock()
 	h := l.instances[name]
 	if h == nil {
-		h = &HostInstance{name: name, funcs: map[string]HostFunc{}, resources: map[string]DropFunc{}}
+		h = &HostInstance{name: name, l: l, funcs: map[string]HostFunc{}, resources: map[string]DropFunc{}}
 		l.instances[name] = h
 		l.found = nil
+		l.gen.Add(1)
 	}
 	return h
 }

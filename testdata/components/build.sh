@@ -9,6 +9,10 @@
 #   calc.wasm     calc.c (clang, no libc) embedded with wit-calc/calc.wit: a component with
 #                 no imports whose exports take strings, lists, records, options, results
 #                 (run --invoke tests, component benchmarks)
+#   linktarget.wasm, linkcaller.wasm, linkbad.wasm
+#                 linktarget.c / linkcaller.c embedded with wit-link/link.wit (and
+#                 linktarget.c with wit-link-bad/link.wit): the two ends of a typed
+#                 link, and a target whose record type does not match
 #   nested.wasm   nested.wat parsed by wasm-tools: nested components, instantiation,
 #                 component and instance types, outer aliases, resource built-ins, start
 # Needs Debian's clang (wasm32-wasi), jco (npm install -g @bytecodealliance/jco, or
@@ -32,8 +36,17 @@ clang --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--strip-all -o "$tmp
 "$WASM_TOOLS" component embed wit-calc --world calc "$tmp/calc.core.wasm" -o "$tmp/calc.embed.wasm"
 "$WASM_TOOLS" component new "$tmp/calc.embed.wasm" -o calc.wasm
 
+link() { # source wit-dir world output
+  clang --target=wasm32-wasi -O2 -nostdlib -Wl,--no-entry -Wl,--strip-all -o "$tmp/$4.core.wasm" "$1"
+  "$WASM_TOOLS" component embed "$2" --world "$3" "$tmp/$4.core.wasm" -o "$tmp/$4.embed.wasm"
+  "$WASM_TOOLS" component new "$tmp/$4.embed.wasm" -o "$4"
+}
+link linktarget.c wit-link target linktarget.wasm
+link linkcaller.c wit-link caller linkcaller.wasm
+link linktarget.c wit-link-bad target linkbad.wasm
+
 "$WASM_TOOLS" parse nested.wat -o nested.wasm
 
-for f in cmd.wasm reactor.wasm types.wasm calc.wasm nested.wasm; do
+for f in cmd.wasm reactor.wasm types.wasm calc.wasm nested.wasm linktarget.wasm linkcaller.wasm linkbad.wasm; do
   "$WASM_TOOLS" validate --features all "$f"
 done

@@ -74,7 +74,15 @@ const (
 	WAGI
 	// Handler calls the handler export on pooled warm instances.
 	Handler
+	// WASIHTTP serves a Component Model component exporting
+	// wasi:http/incoming-handler (the wasi:http/proxy world), on pooled warm
+	// instances, through the Invoker's trigger.HTTPInvoker side.
+	WASIHTTP
 )
+
+// IncomingHandler is the interface a component exports to be served with
+// the WASIHTTP convention.
+const IncomingHandler = "wasi:http/incoming-handler"
 
 func (c Convention) String() string {
 	switch c {
@@ -84,11 +92,14 @@ func (c Convention) String() string {
 		return "wagi"
 	case Handler:
 		return "handler"
+	case WASIHTTP:
+		return "wasi-http"
 	}
 	return fmt.Sprintf("Convention(%d)", int(c))
 }
 
-// ParseConvention parses "auto", "wagi" (or "cgi") and "handler".
+// ParseConvention parses "auto", "wagi" (or "cgi"), "handler" and
+// "wasi-http".
 func ParseConvention(s string) (Convention, error) {
 	switch s {
 	case "auto", "":
@@ -97,8 +108,10 @@ func ParseConvention(s string) (Convention, error) {
 		return WAGI, nil
 	case "handler":
 		return Handler, nil
+	case "wasi-http":
+		return WASIHTTP, nil
 	}
-	return 0, fmt.Errorf("unknown convention %q (want auto, wagi or handler)", s)
+	return 0, fmt.Errorf("unknown convention %q (want auto, wagi, handler or wasi-http)", s)
 }
 
 // Config configures a Trigger. Invoker and at least one Route are required.
@@ -234,6 +247,10 @@ func checkRoute(inv trigger.Invoker, r Route) (route, error) {
 	switch r.Convention {
 	case Auto:
 		switch {
+		case info.Interfaces[IncomingHandler]:
+			r.Convention = WASIHTTP
+		case info.Pattern == "component":
+			return route{}, fmt.Errorf("route %s: component %s exports no %s: only wasi:http components (the wasi:http/proxy world) are served", r.Path, info.Name, IncomingHandler)
 		case info.Exports[r.Export]:
 			r.Convention = Handler
 		case info.Exports["_start"]:
@@ -248,12 +265,23 @@ func checkRoute(inv trigger.Invoker, r Route) (route, error) {
 		if info.Pattern == "command" {
 			return route{}, fmt.Errorf("route %s: handler convention: component %s is a command; its exports cannot be called", r.Path, info.Name)
 		}
+	case WASIHTTP:
+		if !info.Interfaces[IncomingHandler] {
+			return route{}, fmt.Errorf("route %s: wasi-http convention: component %s exports no %s", r.Path, info.Name, IncomingHandler)
+		}
 	case WAGI:
 		if !info.Exports["_start"] {
 			return route{}, fmt.Errorf("route %s: WAGI convention: component %s exports no _start (it is a %s module)", r.Path, info.Name, info.Pattern)
 		}
 	default:
 		return route{}, fmt.Errorf("route %s: unknown convention %d", r.Path, int(r.Convention))
+	}
+	if r.Convention == WASIHTTP {
+		if _, ok := inv.(trigger.HTTPInvoker); !ok {
+			return route{}, fmt.Errorf("route %s: wasi-http convention: the invoker cannot serve wasi:http components", r.Path)
+		}
+	} else if info.Pattern == "component" {
+		return route{}, fmt.Errorf("route %s: %s convention: component %s is a Component Model component; serve it with the wasi-http convention", r.Path, r.Convention, info.Name)
 	}
 	return route{Route: r, info: info}, nil
 }
@@ -315,6 +343,7 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
+	abort  bool // the response failed after its head: cut the connection
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -360,6 +389,9 @@ func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.status = 499 // the client went away before an answer
 	}
 	if !logging {
+		if w.abort {
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
 	attrs := []slog.Attr{
@@ -375,6 +407,9 @@ func (t *Trigger) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("error", gerr.Error()))
 	}
 	t.log.LogAttrs(r.Context(), slog.LevelInfo, "http request", attrs...)
+	if w.abort {
+		panic(http.ErrAbortHandler)
+	}
 }
 
 func (t *Trigger) health(w http.ResponseWriter) {
@@ -461,6 +496,8 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, deadl
 		err = t.serveHandler(ctx, rt, w, hb, in)
 	case WAGI:
 		err = t.serveWAGI(ctx, rt, w, r, id, in)
+	case WASIHTTP:
+		err = t.serveWASIHTTP(ctx, rt, w, r, in)
 	}
 	if err != nil {
 		t.failFor(w, r, rt, id, err)
@@ -478,6 +515,16 @@ func (t *Trigger) failFor(w http.ResponseWriter, r *http.Request, rt *route, id 
 	)
 	t.reportComponentLimit(rt, err)
 	switch {
+	case errors.Is(err, trigger.ErrResponseStarted):
+		// The status is gone: the response can only be cut short, so that
+		// the client sees it incomplete rather than whole.
+		t.log.LogAttrs(r.Context(), slog.LevelError, "module failed mid-response", slog.String("id", id),
+			slog.String("component", rt.Component), slog.String("error", err.Error()))
+		if sw, ok := w.(*statusWriter); ok {
+			sw.abort = true // after the access log line
+		} else {
+			panic(http.ErrAbortHandler)
+		}
 	case errors.As(err, &own):
 		if own.abandon {
 			abandonBody(w)

@@ -89,6 +89,9 @@ func (t *Trigger) handler(s Subscription) messaging.Handler {
 		ctx, cancel := context.WithTimeout(ctx, t.cfg.Timeout)
 		defer cancel()
 		out, err := t.cfg.Invoker.Invoke(ctx, s.Component, s.Export, messaging.EncodeMessage(msg))
+		if errors.Is(err, messaging.ErrNoReply) {
+			return nil, err // the component replied itself
+		}
 		if err != nil {
 			t.log.LogAttrs(ctx, slog.LevelError, "message handler failed", slog.String("subject", msg.Subject),
 				slog.String("component", s.Component), slog.String("error", err.Error()))

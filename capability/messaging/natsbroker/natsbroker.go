@@ -247,6 +247,9 @@ func (s *subscription) handle(m *nats.Msg) {
 		}
 	}()
 	out, err := s.h(s.ctx, messaging.Message{Subject: m.Subject, Reply: m.Reply, Body: m.Data})
+	if errors.Is(err, messaging.ErrNoReply) {
+		return
+	}
 	if err != nil {
 		s.b.log.Error("message handler failed", "subject", m.Subject, "err", err)
 		return

@@ -111,7 +111,8 @@ func openLinkerEcho(calc []byte, e entry) (func() error, func(), error) {
 	for i, t := range e.tags {
 		tags[i] = t
 	}
-	arg := canonical.Record{e.name, tags, e.note}
+	// Boxed once, as wazy's []any argument is built once.
+	var arg canonical.Value = canonical.Record{e.name, tags, e.note}
 	return func() error {
 			v, err := f.Call(ctx, arg)
 			if err != nil {
@@ -125,6 +126,7 @@ func openLinkerEcho(calc []byte, e entry) (func() error, func(), error) {
 			got.name, _ = r[0].(string)
 			got.note, _ = r[2].(string)
 			l, _ := r[1].(canonical.List)
+			got.tags = make([]string, 0, len(l))
 			for _, t := range l {
 				s, _ := t.(string)
 				got.tags = append(got.tags, s)
@@ -358,6 +360,7 @@ func openWazyEcho(calc []byte, e entry) (func() error, func(), error) {
 			got.note, _ = rec[2].(string)
 			switch l := rec[1].(type) {
 			case []any:
+				got.tags = make([]string, 0, len(l))
 				for _, t := range l {
 					s, _ := t.(string)
 					got.tags = append(got.tags, s)
