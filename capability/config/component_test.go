@@ -2,7 +2,6 @@ package config_test
 
 import (
 	"context"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability/config"
 	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/cmtest"
 )
 
 // loadComponent instantiates testdata/component/config.wasm (see its
@@ -18,30 +18,11 @@ import (
 func loadComponent(t *testing.T, b *config.Binding) (func(fn string, args ...any) (string, error), *linker.Instance) {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	wasm, err := os.ReadFile("testdata/component/config.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := linker.Compile(ctx, rt, "config", wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := linker.New()
-	config.Define(l)
-	var cfg engine.InstanceConfig
-	if b != nil {
-		config.Attach(&cfg, b)
-	}
-	inst, err := l.Instantiate(ctx, c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close(ctx) })
+	inst := cmtest.Instantiate(t, "testdata/component/config.wasm", config.Define, func(cfg *engine.InstanceConfig) {
+		if b != nil {
+			config.Attach(cfg, b)
+		}
+	})
 	return func(fn string, args ...any) (string, error) {
 		f, err := inst.Func(fn)
 		if err != nil {

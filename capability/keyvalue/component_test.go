@@ -3,7 +3,6 @@ package keyvalue_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability/keyvalue/boltkv"
 	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/cmtest"
 )
 
 // kvComponent is testdata/component/kv.wasm (see its kv.c): each export
@@ -26,31 +26,11 @@ type kvComponent struct {
 // newKVComponent instantiates kv.wasm with b attached (none when nil).
 func newKVComponent(t *testing.T, b *keyvalue.Binding) *kvComponent {
 	t.Helper()
-	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	wasm, err := os.ReadFile("testdata/component/kv.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := linker.Compile(ctx, rt, "kv", wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := linker.New()
-	keyvalue.Define(l)
-	var cfg engine.InstanceConfig
-	if b != nil {
-		keyvalue.Attach(&cfg, b)
-	}
-	inst, err := l.Instantiate(ctx, c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close(ctx) })
+	inst := cmtest.Instantiate(t, "testdata/component/kv.wasm", keyvalue.Define, func(cfg *engine.InstanceConfig) {
+		if b != nil {
+			keyvalue.Attach(cfg, b)
+		}
+	})
 	return &kvComponent{t: t, inst: inst}
 }
 

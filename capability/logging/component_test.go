@@ -3,7 +3,6 @@ package logging_test
 import (
 	"context"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability/logging"
 	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/cmtest"
 )
 
 // loadComponent instantiates component file (testdata/component, see
@@ -20,30 +20,11 @@ import (
 func loadComponent(t *testing.T, file string, b *logging.Binding) (func(level canonical.Enum, context, message string) error, *linker.Instance) {
 	t.Helper()
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	wasm, err := os.ReadFile("testdata/component/" + file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := linker.Compile(ctx, rt, "logger", wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := linker.New()
-	logging.Define(l)
-	var cfg engine.InstanceConfig
-	if b != nil {
-		logging.Attach(&cfg, b)
-	}
-	inst, err := l.Instantiate(ctx, c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close(ctx) })
+	inst := cmtest.Instantiate(t, "testdata/component/"+file, logging.Define, func(cfg *engine.InstanceConfig) {
+		if b != nil {
+			logging.Attach(cfg, b)
+		}
+	})
 	f, err := inst.Func("emit")
 	if err != nil {
 		t.Fatal(err)

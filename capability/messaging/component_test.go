@@ -3,7 +3,6 @@ package messaging_test
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability/messaging"
 	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/cmtest"
 	"github.com/wasmhive/wasmhive/internal/natsserver"
 )
 
@@ -40,33 +40,13 @@ type msgComponent struct {
 // nil).
 func newMsgComponent(t *testing.T, b *messaging.Binding) *msgComponent {
 	t.Helper()
-	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close(ctx) })
-	wasm, err := os.ReadFile("testdata/component/messaging.wasm")
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := linker.Compile(ctx, rt, "messenger", wasm)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := linker.New()
-	messaging.Define(l)
-	var cfg engine.InstanceConfig
-	if b != nil {
-		if err := messaging.Attach(&cfg, b); err != nil {
-			t.Fatal(err)
+	inst := cmtest.Instantiate(t, "testdata/component/messaging.wasm", messaging.Define, func(cfg *engine.InstanceConfig) {
+		if b != nil {
+			if err := messaging.Attach(cfg, b); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
-	inst, err := l.Instantiate(ctx, c, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { inst.Close(ctx) })
+	})
 	return &msgComponent{t: t, inst: inst}
 }
 

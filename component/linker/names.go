@@ -3,6 +3,8 @@ package linker
 import (
 	"strconv"
 	"strings"
+
+	"github.com/wasmhive/wasmhive/component"
 )
 
 // semver is a parsed version; pre holds a pre-release or build suffix.
@@ -41,31 +43,9 @@ func splitVersion(name string) (base, version string) {
 }
 
 // versionMatch reports whether names a and b name the same interface with
-// semver-compatible versions, as Wasmtime matches them: the same base name,
-// and versions equal, or without pre-release and with the same major
-// version (for 0.x, the same minor version; for 0.0.x, equal).
-func versionMatch(a, b string) bool {
-	ab, av := splitVersion(a)
-	bb, bv := splitVersion(b)
-	if ab != bb {
-		return false
-	}
-	if av == bv {
-		return true
-	}
-	x, ok1 := parseSemver(av)
-	y, ok2 := parseSemver(bv)
-	if !ok1 || !ok2 || x.pre != "" || y.pre != "" || x.major != y.major {
-		return false
-	}
-	if x.major > 0 {
-		return true
-	}
-	if x.minor != y.minor {
-		return false
-	}
-	return x.minor > 0 || x.patch == y.patch
-}
+// semver-compatible versions, as Wasmtime matches them (see
+// component.SameInterface).
+func versionMatch(a, b string) bool { return component.SameInterface(a, b) }
 
 // newer reports whether name a has a higher version than name b.
 func newer(a, b string) bool {
