@@ -246,6 +246,7 @@ type requestBody struct {
 	mu       sync.Mutex
 	r        io.Reader
 	detached bool
+	reading  int // reads in flight
 	inflight sync.WaitGroup
 }
 
@@ -256,8 +257,14 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	b.inflight.Add(1)
+	b.reading++
 	b.mu.Unlock()
-	defer b.inflight.Done()
+	defer func() {
+		b.mu.Lock()
+		b.reading--
+		b.mu.Unlock()
+		b.inflight.Done()
+	}()
 	return b.r.Read(p)
 }
 
@@ -269,7 +276,15 @@ func (b *requestBody) Read(p []byte) (int, error) {
 func (b *requestBody) detach(ctx, reqCtx context.Context, body io.Closer) {
 	b.mu.Lock()
 	b.detached = true
+	idle := b.reading == 0
 	b.mu.Unlock()
+	if idle {
+		// The common case: no read in flight, and none can start.
+		if body != nil {
+			body.Close()
+		}
+		return
+	}
 	done := make(chan struct{})
 	go func() {
 		b.inflight.Wait()

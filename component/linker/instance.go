@@ -26,6 +26,8 @@ type Instance struct {
 	// poisoned is set when a call could not complete (its result was not
 	// lifted, or its post-return failed): the component is mid-call.
 	poisoned bool
+	// exportMap caches exports (an instance serves one call at a time).
+	exportMap map[string]item
 
 	// resources maps each resource type of the component's binary (by its
 	// root, see component.ResourceType.Root) to its run-time identity.
@@ -105,8 +107,11 @@ func (i *Instance) Func(path ...string) (*Func, error) {
 	return nil, &ExportError{Component: i.c.name, Path: path}
 }
 
-// exports are the root component's exports by name.
+// exports are the root component's exports by name, found once.
 func (i *Instance) exports() map[string]item {
+	if i.exportMap != nil {
+		return i.exportMap
+	}
 	out := map[string]item{}
 	for _, e := range i.c.bin.Exports {
 		it, err := i.root.get(e.Item)
@@ -114,6 +119,7 @@ func (i *Instance) exports() map[string]item {
 			out[e.Name] = it
 		}
 	}
+	i.exportMap = out
 	return out
 }
 
