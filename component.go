@@ -16,6 +16,7 @@ import (
 	"github.com/wasmhive/wasmhive/component"
 	"github.com/wasmhive/wasmhive/component/linker"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/deadline"
 	"github.com/wasmhive/wasmhive/internal/pool"
 	"github.com/wasmhive/wasmhive/trigger"
 )
@@ -520,7 +521,7 @@ func (c *Component) FunctionExists(function string) bool {
 // withTimeout applies the component's call timeout to ctx.
 func (c *Component) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	if d := c.cfg.Limits.Timeout; d > 0 {
-		return context.WithTimeout(ctx, d)
+		return deadline.With(ctx, time.Now().Add(d))
 	}
 	return ctx, func() {}
 }
@@ -581,7 +582,7 @@ func (c *Component) callOn(ctx context.Context, p *pool.Of[*instance], function 
 	if timeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
+			ctx, cancel = deadline.With(ctx, time.Now().Add(timeout))
 			defer cancel()
 		}
 	}

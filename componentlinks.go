@@ -10,6 +10,7 @@ import (
 	"github.com/wasmhive/wasmhive/abi/canonical"
 	"github.com/wasmhive/wasmhive/component"
 	"github.com/wasmhive/wasmhive/component/linker"
+	"github.com/wasmhive/wasmhive/internal/deadline"
 	"github.com/wasmhive/wasmhive/internal/pool"
 	"github.com/wasmhive/wasmhive/link"
 	"github.com/wasmhive/wasmhive/wave"
@@ -89,7 +90,7 @@ func (h *Host) callTypedAcross(ctx context.Context, r *linkRoute, iface, fn stri
 	}
 	if r.cfg.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, r.cfg.Timeout)
+		ctx, cancel = deadline.With(ctx, time.Now().Add(r.cfg.Timeout))
 		defer cancel()
 	}
 	in := make([][]byte, len(args))
@@ -154,7 +155,7 @@ func (c *Component) callOnCM(ctx context.Context, p *pool.Of[*instance], path []
 	if timeout > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > timeout {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
+			ctx, cancel = deadline.With(ctx, time.Now().Add(timeout))
 			defer cancel()
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/wasmhive/wasmhive/capability"
 	"github.com/wasmhive/wasmhive/engine"
 	"github.com/wasmhive/wasmhive/internal/capwire"
+	"github.com/wasmhive/wasmhive/internal/deadline"
 	"github.com/wasmhive/wasmhive/internal/pool"
 	"github.com/wasmhive/wasmhive/link"
 )
@@ -142,7 +143,7 @@ func (h *Host) callAcross(ctx context.Context, r *linkRoute, export string, inpu
 		// target's own limits apply there).
 		if r.cfg.Timeout > 0 {
 			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, r.cfg.Timeout)
+			ctx, cancel = deadline.With(ctx, time.Now().Add(r.cfg.Timeout))
 			defer cancel()
 		}
 		out, err := h.cfg.Remote.CallRemote(ctx, r.from, r.cfg.Target, export, input)

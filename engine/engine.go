@@ -155,11 +155,18 @@ func shortHash(s string) string {
 // Runtime compiles and instantiates modules. Close it to release compiled
 // code and instances.
 type Runtime struct {
-	cfg       Config
-	wr        wazero.Runtime
-	cache     wazero.CompilationCache
-	maxPages  uint32
-	hostNames map[string]map[string]api.FunctionDefinition // host module -> function -> definition
+	cfg      Config
+	wr       wazero.Runtime
+	cache    wazero.CompilationCache
+	maxPages uint32
+
+	// Host modules are compiled and instantiated when the first module
+	// that imports one is compiled: compiling a host module's Go function
+	// trampolines is most of what a Runtime costs to make, and a guest
+	// imports few of them (a command, only WASI).
+	hostMu    sync.Mutex
+	hostDecl  map[string]HostModule                        // declared, not yet defined
+	hostNames map[string]map[string]api.FunctionDefinition // defined: host module -> function -> definition
 
 	instrumented bool   // modules are rewritten with interruption checks (Config.instrumenting)
 	intrDir      string // the cache of rewritten modules; empty without the on-disk cache
@@ -183,7 +190,8 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 		}
 		rc = rc.WithMemoryLimitPages(uint32(pages))
 	}
-	rt := &Runtime{cfg: cfg, hostNames: map[string]map[string]api.FunctionDefinition{}, instrumented: cfg.instrumenting()}
+	rt := &Runtime{cfg: cfg, hostDecl: map[string]HostModule{}, hostNames: map[string]map[string]api.FunctionDefinition{},
+		instrumented: cfg.instrumenting()}
 	rt.maxPages = 65536
 	if cfg.MaxMemory > 0 {
 		rt.maxPages = uint32(min(cfg.MaxMemory/PageSize, 65536))
@@ -214,30 +222,67 @@ func NewRuntime(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	hosts = append(hosts, cfg.HostModules...)
 	for _, h := range hosts {
-		if err := rt.defineHost(ctx, h); err != nil {
+		name := h.ModuleName()
+		if _, dup := rt.hostDecl[name]; dup {
 			rt.Close(ctx)
-			return nil, err
+			return nil, fmt.Errorf("host module %q defined twice", name)
 		}
+		rt.hostDecl[name] = h
 	}
 	return rt, nil
 }
 
-func (rt *Runtime) defineHost(ctx context.Context, h HostModule) error {
-	name := h.ModuleName()
-	if _, dup := rt.hostNames[name]; dup {
-		return fmt.Errorf("host module %q defined twice", name)
+// hostModule returns the functions of the host module name, defining it
+// on first use; ok is false when the Runtime declares no such module.
+func (rt *Runtime) hostModule(ctx context.Context, name string) (defs map[string]api.FunctionDefinition, ok bool, err error) {
+	rt.hostMu.Lock()
+	defer rt.hostMu.Unlock()
+	if defs, ok := rt.hostNames[name]; ok {
+		return defs, true, nil
+	}
+	h, ok := rt.hostDecl[name]
+	if !ok {
+		return nil, false, nil
 	}
 	b := rt.wr.NewHostModuleBuilder(name)
 	h.Define(rt, b)
 	cm, err := b.Compile(ctx)
 	if err != nil {
-		return fmt.Errorf("host module %s: %w", name, err)
+		return nil, true, fmt.Errorf("host module %s: %w", name, err)
 	}
-	rt.hostNames[name] = cm.ExportedFunctions()
 	if _, err := rt.wr.InstantiateModule(ctx, cm, wazero.NewModuleConfig()); err != nil {
-		return fmt.Errorf("host module %s: %w", name, err)
+		cm.Close(ctx)
+		return nil, true, fmt.Errorf("host module %s: %w", name, err)
+	}
+	defs = cm.ExportedFunctions()
+	rt.hostNames[name] = defs
+	return defs, true, nil
+}
+
+// defineImported defines the host modules m imports, so that they are
+// there to check its imports against and to instantiate it with.
+func (rt *Runtime) defineImported(ctx context.Context, m *Module) error {
+	var last string
+	for _, f := range m.compiled.ImportedFunctions() {
+		mod, _, _ := f.Import()
+		if mod == last {
+			continue
+		}
+		last = mod
+		if _, _, err := rt.hostModule(ctx, mod); err != nil {
+			return &LoadError{Module: m.name, Err: err}
+		}
 	}
 	return nil
+}
+
+// HostInstance returns the instance of the host module name, defining it if
+// it was not yet, or nil when the Runtime declares no such module.
+func (rt *Runtime) HostInstance(ctx context.Context, name string) (api.Module, error) {
+	if _, ok, err := rt.hostModule(ctx, name); !ok || err != nil {
+		return nil, err
+	}
+	return rt.wr.Module(name), nil
 }
 
 // cacheSubdir returns the directory of the on-disk cache for cfg's compile

@@ -302,3 +302,42 @@ func TestDefaultCacheDir(t *testing.T) {
 		t.Errorf("no cache entry under %s: %v", dir, err)
 	}
 }
+
+// TestHostModulesDefinedOnFirstImport: a declared host module is compiled
+// and instantiated when the first module importing it is compiled, not
+// before: a Runtime whose guests import only WASI does not pay for the
+// others.
+func TestHostModulesDefinedOnFirstImport(t *testing.T) {
+	ctx := context.Background()
+	rt := newRuntime(t, engine.Config{NoCache: true, HostModules: []engine.HostModule{envHost{}}})
+	if !rt.HasHostModule("env") {
+		t.Fatal("HasHostModule(env) = false for a declared module")
+	}
+	compileFile(t, rt, reactorWasm) // imports WASI only
+	if rt.Wazero().Module("env") != nil {
+		t.Fatal("env was instantiated before a module importing it was compiled")
+	}
+	m := compileFile(t, rt, "../testdata/guests/cmd/imports.wasm")
+	if rt.Wazero().Module("env") == nil {
+		t.Fatal("env not instantiated after compiling a module that imports it")
+	}
+	if err := rt.CheckImports(m); err != nil {
+		t.Fatalf("imports of a module whose host module is defined: %v", err)
+	}
+	inst, err := rt.HostInstance(ctx, "env")
+	if err != nil || inst == nil || inst != rt.Wazero().Module("env") {
+		t.Fatalf("HostInstance(env) = %v, %v", inst, err)
+	}
+	if inst, err := rt.HostInstance(ctx, "nope"); inst != nil || err != nil {
+		t.Fatalf("HostInstance(nope) = %v, %v; want nil, nil", inst, err)
+	}
+}
+
+// TestDuplicateHostModule: two host modules of one name are refused when
+// the Runtime is made, not when a guest first imports them.
+func TestDuplicateHostModule(t *testing.T) {
+	_, err := engine.NewRuntime(context.Background(), engine.Config{NoCache: true, HostModules: []engine.HostModule{envHost{}, envHost{}}})
+	if err == nil || !strings.Contains(err.Error(), `host module "env" defined twice`) {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -81,6 +81,17 @@ func (rt *Runtime) InstantiateCompiledHost(ctx context.Context, m *Module) (*Ins
 
 // HasHostModule reports whether the Runtime defines the host module name.
 func (rt *Runtime) HasHostModule(name string) bool {
-	_, ok := rt.hostNames[name]
+	rt.hostMu.Lock()
+	defer rt.hostMu.Unlock()
+	_, ok := rt.hostDecl[name]
 	return ok
+}
+
+// definedHost returns the functions of the host module name if it is
+// defined (every host module a compiled module imports is).
+func (rt *Runtime) definedHost(name string) (map[string]api.FunctionDefinition, bool) {
+	rt.hostMu.Lock()
+	defer rt.hostMu.Unlock()
+	defs, ok := rt.hostNames[name]
+	return defs, ok
 }

@@ -187,6 +187,10 @@ func (rt *Runtime) compileChecked(ctx context.Context, name string, wasm []byte,
 		cm.Close(ctx)
 		return nil, err
 	}
+	if err := rt.defineImported(ctx, m); err != nil {
+		cm.Close(ctx)
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -277,7 +281,7 @@ func (rt *Runtime) checkImports(m *Module, libs map[string]*Instance) error {
 			if have == nil {
 				imp.Available = "library " + mod + " does not export it"
 			}
-		} else if host, ok := rt.hostNames[mod]; ok {
+		} else if host, ok := rt.definedHost(mod); ok {
 			have = host[name]
 		} else if linked := rt.wr.Module(mod); linked != nil {
 			have = linked.ExportedFunctionDefinitions()[name]

@@ -78,9 +78,9 @@ func (f *kernelFault) Call(ctx context.Context, mod api.Module, st []uint64) {
 // functions, compiling it on first use, or nil when rt does not define
 // KernelModule.
 func kernelModule(ctx context.Context, rt *engine.Runtime) (*engine.Module, map[string]api.FunctionDefinition, error) {
-	host := rt.Wazero().Module(KernelModule)
-	if host == nil {
-		return nil, nil, nil
+	host, err := rt.HostInstance(ctx, KernelModule)
+	if host == nil || err != nil {
+		return nil, nil, err
 	}
 	f, ok := host.ExportedFunctionDefinitions()["fault"].GoFunction().(*kernelFault)
 	if !ok {

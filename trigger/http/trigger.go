@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/deadline"
 	"github.com/wasmhive/wasmhive/trigger"
 )
 
@@ -449,7 +450,7 @@ func (t *Trigger) health(w http.ResponseWriter) {
 
 // serve reads the body, runs the module and writes its response or the
 // error's status. It returns the error for the access log.
-func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, deadline time.Time) error {
+func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, dl time.Time) error {
 	rt := t.match(r.URL.Path)
 	if rt == nil {
 		t.fail(w, http.StatusNotFound, id, "no route for "+r.URL.Path)
@@ -485,7 +486,7 @@ func (t *Trigger) serve(w http.ResponseWriter, r *http.Request, id string, deadl
 		in = append(buf, 0) // the length of an empty body
 		hb.in = in[:0]
 	}
-	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	ctx, cancel := deadline.With(r.Context(), dl)
 	defer cancel()
 	if tp := r.Header.Get("Traceparent"); tp != "" && trigger.ValidTraceparent(tp) {
 		ctx = trigger.WithTraceparent(ctx, tp)
