@@ -463,6 +463,7 @@ func (c *Component) instanceConfig(cio *trigger.CommandIO) engine.InstanceConfig
 		Stderr:    c.conf.stderr,
 		Preopens:  c.preopen,
 		MaxMemory: uint64(c.cfg.Limits.Memory),
+		Fuel:      c.cfg.Limits.Fuel,
 	}
 	if icfg.Stdout == nil {
 		icfg.Stdout = &lineLogger{log: c.conf.log, stream: "stdout"}

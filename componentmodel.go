@@ -84,6 +84,9 @@ func (c *Component) loadComponentModel(ctx context.Context, wasm []byte) error {
 	if len(cfg.Libraries) > 0 {
 		return c.cmRefusal("libraries")
 	}
+	if cfg.Limits.Fuel > 0 {
+		return c.cmRefusal("limits.fuel")
+	}
 	if err := c.prepareSandbox(); err != nil {
 		var ce *ConfigError
 		var pe *PrivateDirError

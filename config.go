@@ -170,6 +170,10 @@ type Limits struct {
 	Memory Size `yaml:"memory" json:"memory,omitempty"`
 	// Timeout bounds one call; 0 means none (a trigger may set its own).
 	Timeout time.Duration `yaml:"timeout" json:"timeout,omitempty"`
+	// Fuel meters each call deterministically: the loop iterations and
+	// calls between functions it may run (engine.InstanceConfig.Fuel)
+	// before it fails with the limit "fuel"; 0 means unmetered.
+	Fuel uint64 `yaml:"fuel" json:"fuel,omitempty"`
 	// MaxVarBytes caps an instance's Extism variable store; 0 means 1 MiB.
 	MaxVarBytes Size `yaml:"max_var_bytes" json:"max_var_bytes,omitempty"`
 	// RequestBytes caps a call's input as the component receives it (an

@@ -28,6 +28,7 @@ var ErrLimit = engine.ErrLimit
 const (
 	LimitMemory              = engine.MemoryLimit
 	LimitTimeout             = "timeout" // counted for *engine.TimeoutError, which reports it
+	LimitFuel                = engine.FuelLimit
 	LimitRequestBytes        = "request_bytes"
 	LimitResponseBytes       = "response_bytes"
 	LimitKeyValueValueBytes  = keyvalue.LimitValueBytes
@@ -146,7 +147,12 @@ func (c *Component) observe(err error) error {
 	switch {
 	case errors.As(err, &le):
 		le.Module = c.name
-		c.violated(le.Limit, err, slog.LevelWarn)
+		level := slog.LevelWarn
+		if le.Limit == LimitFuel {
+			// As a timeout: the call's error reports it.
+			level = slog.LevelInfo
+		}
+		c.violated(le.Limit, err, level)
 	case errors.Is(err, engine.ErrTimeout):
 		// Every caller reports a timeout already (the CLI's error line, the
 		// HTTP access log): the line is for servers' logs at info level.

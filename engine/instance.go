@@ -68,6 +68,13 @@ type InstanceConfig struct {
 	// (a component's core modules, which reach WASI 0.2 through the
 	// component's imports). Args, Env, stdio and Preopens are then unused.
 	NoWASI bool
+	// Fuel meters each outermost call: it may pass this many check sites
+	// (loop iterations, and entries of functions that call others) before
+	// it fails with a *LimitError for FuelLimit. The count is the same on
+	// every run of the same code on the same input, unlike a timeout. Zero
+	// means unmetered. It needs the interruption checks: a Runtime with
+	// NoInterrupts or DebugInfo refuses it.
+	Fuel uint64
 	// state holds per-instance host state, attached with Key.Set and
 	// indexed by key.
 	state []any
@@ -92,6 +99,7 @@ type Instance struct {
 	stack      [8]uint64   // parameters and results of a call (see Call)
 	inCall     bool        // stack is in use
 	intr       interruptState
+	fuel       fuelState
 	// lastCtx is the context of the last outermost call and callCtx the
 	// one derived from it (with the instance as the calling instance),
 	// reused while callers pass the same context: no allocation per call.
@@ -137,6 +145,10 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 	if wasi != nil {
 		wasiKey.Set(&cfg, wasi)
 	}
+	if cfg.Fuel > 0 && !rt.instrumented {
+		wasi.Close()
+		return nil, &LoadError{Module: m.name, Err: errors.New("fuel metering needs the interruption checks, which NoInterrupts or DebugInfo turn off")}
+	}
 	inst := &Instance{rt: rt, module: m, state: cfg.state, funcs: map[string]*Export{}, grow: grow}
 	mod, err := rt.wr.InstantiateModule(ictx, m.compiled, mc)
 	if err != nil {
@@ -144,6 +156,7 @@ func (rt *Runtime) instantiate(ctx, ictx context.Context, m *Module, cfg Instanc
 		return nil, inst.convertError("instantiate", err)
 	}
 	inst.mod = mod
+	inst.fuel.init(cfg.Fuel, mod)
 	a.watch(mod)
 	rt.instances.Store(mod, inst)
 	if m.pattern != PatternCommand && !cfg.NoInitialize && m.HasExport("_initialize") {
@@ -289,11 +302,16 @@ func (i *Instance) call(ctx context.Context, e *Export, params []uint64) ([]uint
 	f := e.fn
 	if c, _ := ctx.Value(callingKey{}).(*Instance); c != i {
 		// The instance's outermost call (not one made from inside its own
-		// host functions): a new call for CallCounter and memory growth.
+		// host functions): a new call for CallCounter, memory growth and
+		// fuel.
 		ctx = i.calling(ctx)
 		i.seq++
 		if i.grow != nil {
 			i.grow.refused = 0
+		}
+		if i.fuel.per > 0 {
+			i.fuel.start()
+			defer i.fuel.end()
 		}
 	}
 	if i.rt.instrumented && ctxDone(ctx) {

@@ -100,8 +100,96 @@ func (rt *Runtime) check(ctx context.Context, mod api.Module) uint32 {
 		// through the Runtime.
 		return interrupt.InitialBudget
 	}
+	if inst.fuel.metering {
+		return inst.fuel.refill(inst)
+	}
 	return inst.intr.next(inst.seq)
 }
+
+// FuelLimit is the name (as the manifest spells it) of the limit a
+// *LimitError carries when a call runs out of InstanceConfig.Fuel.
+const FuelLimit = "fuel"
+
+// fuelChunk is the most fuel handed to a metered guest at once: the check
+// function runs at least this often, so deadlines still stop it.
+const fuelChunk = 1 << 16
+
+// fuelState meters one instance's calls (InstanceConfig.Fuel). The guest
+// counts the budget global down by one at every check site and calls
+// check when it reaches zero, having then used exactly the budget it was
+// given: the fuel handed out in budgets of at most fuelChunk, less what is
+// left in the global when the call ends, is what the call used.
+type fuelState struct {
+	per      uint64            // fuel per outermost call; 0: unmetered
+	budget   api.MutableGlobal // the module's budget global (interrupt.BudgetExport)
+	metering bool              // an outermost metered call is running
+	left     uint64            // fuel not yet handed to the guest
+	given    uint32            // the budget last handed
+	used     uint64            // fuel used by the call so far
+	last     uint64            // fuel used by the last call
+}
+
+func (f *fuelState) init(per uint64, mod api.Module) {
+	if per == 0 {
+		return
+	}
+	if g, ok := mod.ExportedGlobal(interrupt.BudgetExport).(api.MutableGlobal); ok {
+		f.per, f.budget = per, g
+	} else {
+		// A module the rewrite left as it was: no loops and no calls, so
+		// every call runs in bounded time and uses no fuel.
+		f.per = 0
+	}
+}
+
+// start gives a call its fuel.
+func (f *fuelState) start() {
+	f.metering, f.left, f.used = true, f.per, 0
+	f.hand()
+}
+
+// hand sets the next budget from the fuel left.
+func (f *fuelState) hand() {
+	f.given = uint32(min(f.left, fuelChunk))
+	f.left -= uint64(f.given)
+	f.budget.Set(uint64(f.given))
+}
+
+// refill is check for a metered call: the guest used its budget; it gets
+// the next, or the call fails when it has passed more check sites than its
+// fuel.
+func (f *fuelState) refill(inst *Instance) uint32 {
+	f.used += uint64(f.given)
+	if f.used > f.per {
+		f.given = 0
+		panic(&LimitError{Module: inst.module.name, Limit: FuelLimit, Max: f.per})
+	}
+	if f.left == 0 {
+		// All handed out, all used: the call may still return, but the
+		// next check site is one too many.
+		f.given = 1
+		return 1
+	}
+	f.hand()
+	return f.given
+}
+
+// end counts what the call left of its last budget.
+func (f *fuelState) end() {
+	if left := uint32(f.budget.Get()); left <= f.given {
+		f.used += uint64(f.given - left)
+	} else {
+		f.used += uint64(f.given)
+	}
+	f.metering, f.last = false, f.used
+	// Unmetered code between calls (none runs today) would see a full
+	// budget rather than zero.
+	f.budget.Set(fuelChunk)
+}
+
+// FuelConsumed returns the fuel the instance's last outermost call used
+// (InstanceConfig.Fuel), or 0 for an unmetered instance.
+func (i *Instance) FuelConsumed() uint64 { return i.fuel.last }
 
 // instrumenting reports whether the Runtime rewrites modules for
 // interruption: unless NoInterrupts, and unless DebugInfo (the rewrite

@@ -749,6 +749,9 @@ var limitsFields = []field[wasmhive.Limits]{
 	{"timeout", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
 		l.Timeout, _ = d.duration(v, p)
 	}},
+	{"fuel", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
+		l.Fuel = uint64(d.count(v, p))
+	}},
 	{"max_var_bytes", func(d *decoder, k, v *yaml.Node, p string, l *wasmhive.Limits) {
 		l.MaxVarBytes, _ = d.size(v, p)
 	}},

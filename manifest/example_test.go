@@ -79,7 +79,7 @@ components:
     config:
       greeting: hello
       token: {env: API_TOKEN, secret: true}
-    limits: {request_bytes: 1MiB, keyvalue_keys_per_call: 100}
+    limits: {request_bytes: 1MiB, keyvalue_keys_per_call: 100, fuel: 5000000}
 `))
 	if err != nil {
 		fmt.Println(err)
@@ -88,9 +88,9 @@ components:
 	web := app.Components[0].Config
 	fmt.Println(app.Claims.Require, len(app.Claims.TrustedIssuers))
 	fmt.Println(web.PrivateDir, web.Config["greeting"], web.ConfigFrom["token"].Env, web.ConfigFrom["token"].Secret)
-	fmt.Println(web.Limits.RequestBytes, web.Limits.KeyValueKeysPerCall)
+	fmt.Println(web.Limits.RequestBytes, web.Limits.KeyValueKeysPerCall, web.Limits.Fuel)
 	// Output:
 	// true 1
 	// /data hello API_TOKEN true
-	// 1MiB 100
+	// 1MiB 100 5000000
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // limitNames lists the limits fields, as an unknown field's problem does.
-const limitNames = "memory, timeout, max_var_bytes, request_bytes, response_bytes, keyvalue_value_bytes, keyvalue_keys_per_call, http_requests_per_call, messages_per_second"
+const limitNames = "memory, timeout, fuel, max_var_bytes, request_bytes, response_bytes, keyvalue_value_bytes, keyvalue_keys_per_call, http_requests_per_call, messages_per_second"
 
 // keys returns a fresh account public key, its seed, and a user public key.
 func keys(t *testing.T) (account, seed, user string) {
@@ -38,13 +38,14 @@ func keys(t *testing.T) (account, seed, user string) {
 func TestSecurityProblems(t *testing.T) {
 	account, seed, user := keys(t)
 	for _, c := range []struct{ name, src, want string }{
-		{"limits", head + "components:\n  web:\n    module: reactor.wasm\n    limits:\n      request_bytes: 0\n      response_bytes: 1PiB\n      keyvalue_value_bytes: [1]\n      keyvalue_keys_per_call: -1\n      http_requests_per_call: 1.5\n      messages_per_second: \"10\"\n",
+		{"limits", head + "components:\n  web:\n    module: reactor.wasm\n    limits:\n      request_bytes: 0\n      response_bytes: 1PiB\n      keyvalue_value_bytes: [1]\n      keyvalue_keys_per_call: -1\n      http_requests_per_call: 1.5\n      messages_per_second: \"10\"\n      fuel: -3\n",
 			"app.yaml:7: components.web.limits.request_bytes: \"0\": a size must be more than 0\n" +
 				"app.yaml:8: components.web.limits.response_bytes: \"1PiB\" is not a size (e.g. 64MiB)\n" +
 				"app.yaml:9: components.web.limits.keyvalue_value_bytes: want a size such as 64MiB, got a list\n" +
 				"app.yaml:10: components.web.limits.keyvalue_keys_per_call: -1 is negative\n" +
 				"app.yaml:11: components.web.limits.http_requests_per_call: want an integer, got 1.5\n" +
-				"app.yaml:12: components.web.limits.messages_per_second: want an integer, got \"10\""},
+				"app.yaml:12: components.web.limits.messages_per_second: want an integer, got \"10\"\n" +
+				"app.yaml:13: components.web.limits.fuel: -3 is negative"},
 		{"size overflow", head + "components:\n  web:\n    module: reactor.wasm\n    limits: {request_bytes: 17179869184GiB}\n",
 			`app.yaml:6: components.web.limits.request_bytes: "17179869184GiB" is too large a size`},
 

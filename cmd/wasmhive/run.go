@@ -34,6 +34,7 @@ type runFlags struct {
 	invoke    string
 	timeout   time.Duration
 	maxMemory string
+	fuel      uint64
 	grants    []string
 	dataDir   string
 	noCache   bool
@@ -127,6 +128,7 @@ func runCmd(f *runFlags) *cobra.Command {
 	fl.StringVar(&f.invoke, "invoke", "", "call export `FUNC` instead of _start; ARGS are its numeric arguments")
 	fl.DurationVar(&f.timeout, "timeout", 0, "stop the guest after `DURATION` (e.g. 500ms, 5s) and exit 124; 0 means no limit")
 	fl.StringVar(&f.maxMemory, "max-memory", "", "cap linear memory at `SIZE` (e.g. 64MiB, 1GiB, 65536); memory.grow past it returns -1")
+	fl.Uint64Var(&f.fuel, "fuel", 0, "stop the guest after `N` loop iterations and function calls, the same count on every run (deterministic metering); 0 means unmetered")
 	addGrantFlags(fl, &f.grants, &f.dataDir)
 	fl.StringArrayVar(&f.config, "config", nil, "set config `KEY=VALUE`, read with wasmhive:config/store and config_get (repeatable)")
 	addSandboxFlags(fl, &f.sandbox, withKeyValueLimits|withHTTPLimits|withMessagingLimits|withPrivateDir)
@@ -146,7 +148,8 @@ func runModule(cmd *cobra.Command, f runFlags, path string, args []string) error
 	// DWARF only adds source positions to the stack trace -v prints, and
 	// reading it back from the cache dominates the warm start of big modules.
 	hc := wasmhive.HostConfig{
-		App: strings.TrimSuffix(base, ".wasm"), DataDir: f.dataDir, NoCache: f.noCache, DebugInfo: verbose,
+		// Fuel needs the interruption checks, which DWARF turns off.
+		App: strings.TrimSuffix(base, ".wasm"), DataDir: f.dataDir, NoCache: f.noCache, DebugInfo: verbose && f.fuel == 0,
 		Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(),
 		Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 	}
@@ -222,6 +225,7 @@ func (f runFlags) configs(path string) (cc wasmhive.ComponentConfig, claims wasm
 	if f.timeout < 0 {
 		return cc, claims, nil, fmt.Errorf("--timeout %s: must not be negative", f.timeout)
 	}
+	cc.Limits.Fuel = f.fuel
 	if env, err = parseEnv(f.env); err != nil {
 		return cc, claims, nil, err
 	}
@@ -351,6 +355,7 @@ func guestError(err error, verbose bool) error {
 	var linkErr *wasmhive.LinkError
 	var cycle *wasmhive.LinkCycleError
 	var cmImport *linker.ImportError
+	var lim *engine.LimitError
 	switch {
 	case errors.As(err, &exit):
 		if exit.Code >= 126 {
@@ -368,6 +373,9 @@ func guestError(err error, verbose bool) error {
 			msg += " (-v shows the wasm stack trace)"
 		}
 		return exitStatus{code: exitTrap, msg: msg}
+	case errors.As(err, &lim) && lim.Limit == engine.FuelLimit:
+		// A trap, as Wasmtime's out-of-fuel is.
+		return exitStatus{code: exitTrap, msg: fmt.Sprintf("%s: ran out of fuel (--fuel %d)", lim.Module, lim.Max)}
 	case errors.Is(err, engine.ErrTimeout), errors.Is(err, engine.ErrCanceled):
 		return err // supervise words these
 	case errors.As(err, &load), errors.As(err, &unresolved), errors.As(err, &linkErr), errors.As(err, &cycle), errors.As(err, &cmImport),

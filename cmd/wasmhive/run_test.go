@@ -379,6 +379,19 @@ func TestRunTimeout(t *testing.T) {
 	wantOneLine(t, runCLI(t, nil, "run", "--timeout", "soon", m), 2, "--timeout")
 }
 
+// TestRunFuel: --fuel stops a spinning guest after a fixed amount of work,
+// the same on every run, with a one-line error and the trap status; a guest
+// that needs less runs as without it, -v included.
+func TestRunFuel(t *testing.T) {
+	m := cmdGuest(t)
+	for range 2 {
+		wantOneLine(t, runCLI(t, nil, "run", "--fuel", "100000", m, "loop"), 134, "cmd: ran out of fuel (--fuel 100000)")
+	}
+	wantOneLine(t, runCLI(t, nil, "run", "-v", "--fuel", "100000", m, "loop"), 134, "ran out of fuel")
+	wantOK(t, runCLI(t, nil, "run", "--fuel", "10000000", m, "args"), "argv[0]=cmd.wasm\nargv[1]=args\n")
+	wantOneLine(t, runCLI(t, nil, "run", "--fuel", "-1", m), 2, "--fuel")
+}
+
 // dbgGuest is a C command guest built with DWARF (testdata/guests/clistart/dbg.c):
 // "trap" divides by zero at dbg.c:13, "spin" prints "spinning" and loops forever.
 func dbgGuest(t *testing.T) string { return testguest.Path(t, "clistart/dbg.wasm") }

@@ -476,7 +476,7 @@ func TestUpBadInput(t *testing.T) {
 	})
 	t.Run("unknown field", func(t *testing.T) {
 		m := filepath.Join(bad, "unknown_field.yaml")
-		wantOneLine(t, up(m), exitUsage, m+`:13: components.web.limits: unknown field "timout"; known: memory, timeout, max_var_bytes, request_bytes, response_bytes, keyvalue_value_bytes, keyvalue_keys_per_call, http_requests_per_call, messages_per_second`)
+		wantOneLine(t, up(m), exitUsage, m+`:13: components.web.limits: unknown field "timout"; known: memory, timeout, fuel, max_var_bytes, request_bytes, response_bytes, keyvalue_value_bytes, keyvalue_keys_per_call, http_requests_per_call, messages_per_second`)
 	})
 	t.Run("not wasm", func(t *testing.T) {
 		m := filepath.Join(bad, "not_wasm.yaml")

@@ -17,7 +17,7 @@
 // The check sequence at a check site is
 //
 //	global.get $budget; i32.const 1; i32.sub; local.tee $t; global.set $budget
-//	local.get $t; if; else; call $check; global.set $budget; br 1; end
+//	local.get $t; if; else; call $check; i32.const 1; i32.add; global.set $budget; br 1; end
 //
 // which the compiler turns into a load, a decrement, a store and a
 // never-taken branch (br 1, at the header of a loop without parameters,
@@ -39,8 +39,8 @@ import (
 
 // Version identifies the rewriter's output: caches of rewritten modules must
 // include it in their keys. Version 2 added the Extism kernel inlining
-// (see InlineExtism).
-const Version = 2
+// (see InlineExtism); version 3 exports the budget global (BudgetExport).
+const Version = 3
 
 // ImportModule and ImportName name the host function instrumented modules
 // import: () -> i32, returning the next budget.
@@ -48,6 +48,10 @@ const (
 	ImportModule = "wasmhive:interrupt"
 	ImportName   = "check"
 )
+
+// BudgetExport names the budget global, exported by instrumented modules so
+// that the host can read what a call left of its budget (fuel metering).
+const BudgetExport = "wasmhive:interrupt/budget"
 
 // InitialBudget is the instrumented global's initial value: the number of
 // check sites (loop iterations, function entries) a fresh instance passes
@@ -377,7 +381,7 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 	}
 	// Sections the rewrite needs that the module may lack, emitted before
 	// the first section that comes after them.
-	missing := map[byte]bool{secType: w.checks, secImport: w.checks, secGlobal: w.checks || w.inline, secExport: w.inline}
+	missing := map[byte]bool{secType: w.checks, secImport: w.checks, secGlobal: w.checks || w.inline, secExport: w.inline || w.checks}
 	emitMissingBefore := func(o int) {
 		for _, id := range []byte{secType, secImport, secGlobal, secExport} {
 			if missing[id] && order(id) < o {
@@ -390,7 +394,7 @@ func (w *rewriter) emit(secs []section) ([]byte, error) {
 				case secGlobal:
 					put(secGlobal, w.globalSection(nil))
 				case secExport:
-					put(secExport, w.kernelExports(appendU32(nil, uint32(len(kernelGlobalNames)))))
+					put(secExport, w.addedExports(appendU32(nil, w.addedExportCount())))
 				}
 			}
 		}
@@ -577,11 +581,15 @@ func (w *rewriter) exportSection(p []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := appendU32(nil, n+uint32(w.kernelGlobalCount()))
+	o := appendU32(nil, n+w.addedExportCount())
 	for i := uint32(0); i < n; i++ {
 		start := r.pos
-		if _, err := r.name(); err != nil {
+		name, err := r.name()
+		if err != nil {
 			return nil, err
+		}
+		if w.checks && name == BudgetExport {
+			return nil, fmt.Errorf("exports %s, a name reserved by the host", BudgetExport)
 		}
 		kind, err := r.byte()
 		if err != nil {
@@ -597,7 +605,28 @@ func (w *rewriter) exportSection(p []byte) ([]byte, error) {
 		}
 		o = appendU32(o, idx)
 	}
-	return w.kernelExports(o), nil
+	return w.addedExports(o), nil
+}
+
+// addedExportCount is how many exports the rewrite adds: the kernel
+// globals when inlining, the budget with checks.
+func (w *rewriter) addedExportCount() uint32 {
+	n := uint32(w.kernelGlobalCount())
+	if w.checks {
+		n++
+	}
+	return n
+}
+
+// addedExports appends the exports the rewrite adds.
+func (w *rewriter) addedExports(o []byte) []byte {
+	o = w.kernelExports(o)
+	if w.checks {
+		o = appendName(o, BudgetExport)
+		o = append(o, 0x03) // global
+		o = appendU32(o, w.budgetIdx)
+	}
+	return o
 }
 
 func (w *rewriter) startSection(p []byte) ([]byte, error) {
@@ -893,6 +922,11 @@ func (w *rewriter) checkSeq(o []byte, t uint32, restart bool) []byte {
 	// hot path is the (empty) then-branch and the call sits in the else.
 	o = append(o, 0x04, 0x40, 0x05, 0x10) // if; else; call $check
 	o = appendU32(o, w.nImpFuncs)
+	if restart {
+		// The restarted header counts down again: one more, so that it
+		// passes the site once (the count stays exact for fuel).
+		o = append(o, 0x41, 0x01, 0x6a) // i32.const 1; i32.add
+	}
 	o = append(o, 0x24) // global.set $budget
 	o = appendU32(o, w.budgetIdx)
 	if restart {
