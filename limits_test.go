@@ -388,3 +388,28 @@ func ExampleComponent_Violations() {
 	// "" echo: echo: limit request_bytes exceeded (12, the limit is 8) true true
 	// map[request_bytes:1]
 }
+
+// TestLimitsFuel: a spinning call past limits.fuel fails with the fuel
+// limit (counted, logged at info level as a timeout is), well before the
+// timeout, and the component's next call runs on a new instance.
+func TestLimitsFuel(t *testing.T) {
+	h, logs := limitsHost(t)
+	c := addComponent(t, h, "metered", "limits/kv", wasmhive.ComponentConfig{
+		Grants: wasmhive.Grants{KeyValue: &wasmhive.KeyValueGrant{}},
+		Limits: wasmhive.Limits{Fuel: 5_000_000, Timeout: time.Minute},
+	})
+	ctx := context.Background()
+	start := time.Now()
+	_, err := c.Call(ctx, "spin", nil)
+	var le *engine.LimitError
+	if !errors.As(err, &le) || le.Limit != wasmhive.LimitFuel || le.Max != 5_000_000 || le.Module != "metered" ||
+		c.Violations()[wasmhive.LimitFuel] != 1 || len(logs.lines("level=INFO", "limit exceeded", "component=metered", "limit=fuel")) != 1 {
+		t.Fatalf("spin with 5M units of fuel: %v (%+v), violations %v", err, le, c.Violations())
+	}
+	if d := time.Since(start); d > 30*time.Second {
+		t.Fatalf("the fuel limit took %v, as long as the timeout", d)
+	}
+	if out, err := c.Call(ctx, "echo", []byte("ok")); err != nil || string(out) != "ok" {
+		t.Fatalf("after running out of fuel: %q, %v", out, err)
+	}
+}

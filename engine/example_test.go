@@ -155,3 +155,30 @@ func ExampleConfig_maxMemory() {
 	// Output:
 	// load bigmem.wasm: its memory needs at least 125 MiB (2000 pages), more than the memory limit of 64 MiB
 }
+
+// Fuel meters a call deterministically: the same loop uses the same fuel
+// on every run, and a call given less stops with the fuel limit.
+func ExampleInstance_FuelConsumed() {
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	m, err := rt.CompileFile(ctx, "testdata/fuel/fuel.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, fuel := range []uint64{10_000, 500} {
+		inst, err := rt.Instantiate(ctx, m, engine.InstanceConfig{Fuel: fuel})
+		if err != nil {
+			log.Fatal(err)
+		}
+		_, err = inst.Call(ctx, "count", 1000) // a loop of 1000 iterations
+		fmt.Println(inst.FuelConsumed(), errors.Is(err, engine.ErrLimit))
+		inst.Close(ctx)
+	}
+	// Output:
+	// 1001 false
+	// 501 true
+}
