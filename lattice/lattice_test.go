@@ -34,6 +34,13 @@ var quiet = slog.New(slog.DiscardHandler)
 // port, closed at cleanup.
 func join(t *testing.T, cfg lattice.Config) *lattice.Lattice {
 	t.Helper()
+	return joinLogged(t, cfg, quiet)
+}
+
+// joinLogged is join with the lattice's own log (placement, app start and
+// failures) going to log.
+func joinLogged(t *testing.T, cfg lattice.Config, log *slog.Logger) *lattice.Lattice {
+	t.Helper()
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
 	}
@@ -42,7 +49,7 @@ func join(t *testing.T, cfg lattice.Config) *lattice.Lattice {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	l, err := lattice.Join(ctx, cfg, quiet)
+	l, err := lattice.Join(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,8 +393,10 @@ func serveTwo(t *testing.T, name string) *webAndWorker {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &webAndWorker{ctx: ctx, cancel: cancel, logs: &syncBuffer{}, served: make(chan error, 2)}
 	log := slog.New(slog.NewTextHandler(p.logs, nil))
-	p.web = join(t, lattice.Config{Name: name, Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}})
-	p.worker = join(t, lattice.Config{Name: name, NATS: p.web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}})
+	// The hosts' own logs (placement, app start, failures) go with the
+	// servers' into the log a failing test prints.
+	p.web = joinLogged(t, lattice.Config{Name: name, Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}}, log.With("host", "web"))
+	p.worker = joinLogged(t, lattice.Config{Name: name, NATS: p.web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}}, log.With("host", "worker"))
 	webAddr, workerAddr := freeAddr(t), freeAddr(t)
 	p.webURL, p.workerURL = "http://"+webAddr, "http://"+workerAddr
 	for _, h := range []struct {
