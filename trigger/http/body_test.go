@@ -184,8 +184,7 @@ func TestBodyMemoryBudget(t *testing.T) {
 	}
 	// The reservations are made before the bytes are read: the bodies
 	// reach the heap as their readers get to them.
-	var grown int64
-	waitFor(t, "three bodies of 4 MiB in the heap", func() bool { grown = heapInUse() - base; return grown >= 2*size })
+	waitFor(t, "three bodies of 4 MiB in the heap", func() bool { return heapInUse()-base >= 2*size })
 	// Past the budget: refused at once, with a known length or chunked.
 	for _, length := range []int64{1000, -1} {
 		c := dial(t, s.URL)
