@@ -19,8 +19,9 @@ import (
 )
 
 // How interruption works (see package internal/interrupt): every module is
-// rewritten to count down a budget at loop headers and at the entry of
-// functions that call others, and to call the host function
+// rewritten to count down a budget at loop headers, at the entry of
+// functions that call others, and at least every interrupt.MaxStretch bytes
+// of straight-line code, and to call the host function
 // wasmhive:interrupt.check when the budget runs out. check stops the guest
 // if its call's context is done (the same *TimeoutError or *CanceledError
 // as wazero's own termination checks gave) and otherwise returns the next

@@ -80,6 +80,30 @@ func TestInterruptSpin(t *testing.T) {
 	}
 }
 
+// TestInterruptStraightLine: a guest without loops or recursion, one
+// function calling a leaf of 64 KiB of straight-line code from 20000 call
+// sites (seconds of work), stops at its deadline: the checks bound the
+// code run between two of them, not only loops and calls.
+func TestInterruptStraightLine(t *testing.T) {
+	wasm := testguest.Module(testguest.Calls(1, 20000), append([]byte{0x20, 0}, testguest.Adds(64<<10/3)...))
+	rt := newRuntime(t, engine.Config{NoCache: true})
+	m, err := rt.Compile(context.Background(), "straight", wasm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inst, err := rt.Instantiate(context.Background(), m, engine.InstanceConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	res, err := inst.Call(ctx, "f", 0)
+	if !errors.Is(err, engine.ErrTimeout) {
+		t.Fatalf("got %v, %v; want the deadline to stop it", res, err)
+	}
+}
+
 // TestInterruptCalls: an instrumented instance computes what an
 // uninstrumented one does, over many calls (the budget carries over).
 func TestInterruptCalls(t *testing.T) {

@@ -162,8 +162,12 @@ func (w *rewriter) scanExtism(s section) error {
 			if strings.HasPrefix(name, KernelGlobalPrefix) {
 				w.exportClash = true
 			}
-			if _, err := r.byte(); err != nil {
+			kind, err := r.byte()
+			if err != nil {
 				return err
+			}
+			if kind == 1 { // a table: other modules can store functions in it
+				w.foreignRefs = true
 			}
 			if _, err := r.u32(); err != nil {
 				return err

@@ -234,12 +234,12 @@ func (r *reader) u32s(n int) error {
 func (r *reader) immediates(op byte) error {
 	switch {
 	case op == 0x00 || op == 0x01 || op == 0x05 || op == 0x0f || op == 0x1a || op == 0x1b ||
-		op == 0x0a || op == 0x19 || (op >= 0x45 && op <= 0xc4) || op == 0xd1 || op == 0xd3 || op == 0xd5:
+		op == 0x0a || op == 0x19 || (op >= 0x45 && op <= 0xc4) || op == 0xd1 || op == 0xd3 || op == 0xd4:
 		return nil
 	case op == 0x02 || op == 0x04 || op == 0x06: // block, if, try
 		return r.blockType()
 	case op == 0x0c || op == 0x0d || op == 0x07 || op == 0x08 || op == 0x09 || op == 0x18 ||
-		op == 0xd4 || op == 0xd6 || op == 0x14 || op == 0x15: // br, br_if, catch, throw, rethrow, delegate, br_on_(non_)null, call_ref
+		op == 0xd5 || op == 0xd6 || op == 0x14 || op == 0x15: // br, br_if, catch, throw, rethrow, delegate, br_on_(non_)null, call_ref
 		_, err := r.u32()
 		return err
 	case op == 0x0e: // br_table

@@ -1,7 +1,9 @@
 // Package interrupt instruments WebAssembly core modules so that a running
 // guest can be stopped cheaply: a countdown in a defined global is
-// decremented at every loop header and at the entry of every function that
-// calls another, and when it reaches zero the guest calls one imported host
+// decremented at every loop header, at the entry of every function that
+// calls another (or is longer than MaxTail bytes), and wherever a path would
+// otherwise run more than MaxStretch bytes of code without passing a check
+// site (stretch.go), and when it reaches zero the guest calls one imported host
 // function, which checks the call's context (and, being a Go call, lets the
 // Go scheduler and garbage collector preempt the goroutine) and returns the
 // next budget.
@@ -39,8 +41,9 @@ import (
 
 // Version identifies the rewriter's output: caches of rewritten modules must
 // include it in their keys. Version 2 added the Extism kernel inlining
-// (see InlineExtism); version 3 exports the budget global (BudgetExport).
-const Version = 3
+// (see InlineExtism); version 3 exports the budget global (BudgetExport);
+// version 4 bounds straight-line code between checks (MaxStretch).
+const Version = 4
 
 // ImportModule and ImportName name the host function instrumented modules
 // import: () -> i32, returning the next budget.
@@ -99,11 +102,15 @@ type section struct {
 
 // Stats describes one rewrite.
 type Stats struct {
-	Functions    int // defined functions
-	EntryChecks  int // functions given an entry check
-	LoopChecks   int // loop headers given a check
-	CheckFuncIdx uint32
-	BudgetGlobal uint32
+	Functions   int // defined functions
+	EntryChecks int // functions given an entry check
+	LoopChecks  int // loop headers given a check
+	// StretchChecks counts the check sites that keep straight-line code
+	// within MaxStretch bytes between two checks (and returns within
+	// MaxTail bytes of the last one).
+	StretchChecks int
+	CheckFuncIdx  uint32
+	BudgetGlobal  uint32
 	// Inlined counts the calls to Extism kernel functions replaced by
 	// inline memory accesses (see InlineExtism).
 	Inlined int
@@ -173,6 +180,9 @@ func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
 		return nil, st, err
 	}
 	w.inline = w.inlinable()
+	if checks {
+		w.scanCode(secs)
+	}
 	if !checks && !w.inline {
 		// Nothing to do: no decoding of the code.
 		return wasm, Stats{Functions: w.nDefFuncs}, nil
@@ -191,11 +201,11 @@ func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
 		return nil, st, err
 	}
 	st = Stats{Functions: w.nDefFuncs, EntryChecks: w.entryChecks, LoopChecks: w.loopChecks,
-		CheckFuncIdx: w.nImpFuncs, BudgetGlobal: w.budgetIdx, Inlined: w.inlined}
+		StretchChecks: w.stretchChecks, CheckFuncIdx: w.nImpFuncs, BudgetGlobal: w.budgetIdx, Inlined: w.inlined}
 	if !checks {
 		st.CheckFuncIdx, st.BudgetGlobal = 0, 0
 	}
-	if st.EntryChecks == 0 && st.LoopChecks == 0 && st.Inlined == 0 {
+	if st.EntryChecks == 0 && st.LoopChecks == 0 && st.StretchChecks == 0 && st.Inlined == 0 {
 		// Nothing can run long: the module as it was, without the import.
 		return wasm, Stats{Functions: w.nDefFuncs}, nil
 	}
@@ -204,7 +214,7 @@ func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
 
 // reset forgets what an emit counted.
 func (w *rewriter) reset() {
-	w.entryChecks, w.loopChecks, w.inlined, w.sawGrow = 0, 0, 0, false
+	w.entryChecks, w.loopChecks, w.stretchChecks, w.inlined, w.sawGrow = 0, 0, 0, 0, false
 }
 
 type rewriter struct {
@@ -222,6 +232,17 @@ type rewriter struct {
 	budgetIdx   uint32
 	entryChecks int
 	loopChecks  int
+	// stretchChecks counts the check sites that bound straight-line code
+	// (stretch.go).
+	stretchChecks int
+	bodies        []bodyInfo // what a call of each defined function costs
+	indirect      []reach    // what an indirect call of each type costs
+	// foreignRefs: the module's tables may hold functions of other
+	// modules (it imports or exports a table, imports a global, or passes
+	// references in function types).
+	foreignRefs bool
+	stretch     stretch
+	lbl         []uint32
 	extism      // the Extism kernel inlining (extism.go)
 }
 
@@ -296,6 +317,7 @@ func (w *rewriter) scan(secs []section) error {
 					w.importedFunc(mod, name, ti)
 					w.nImpFuncs++
 				case 1: // table
+					w.foreignRefs = true
 					if err := r.tableType(); err != nil {
 						return err
 					}
@@ -306,6 +328,7 @@ func (w *rewriter) scan(secs []section) error {
 						return err
 					}
 				case 3: // global
+					w.foreignRefs = true
 					if err := r.valType(); err != nil {
 						return err
 					}
@@ -965,7 +988,18 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 	inlined := false
 	hasCall := false
 	loops := w.loopChecks
-	depth := 0
+	stretches := w.stretchChecks
+	s := &w.stretch
+	s.reset()
+	// guard inserts a check site before the instruction when its path
+	// would otherwise run too long without one (see stretch.go).
+	guard := func(need, tail int) {
+		if w.checks && s.over(need, tail) {
+			code = w.checkSeq(code, t, false)
+			w.stretchChecks++
+			s.acc = 0
+		}
+	}
 	for {
 		if r.eof() {
 			return body, code, errors.New("body ends without end")
@@ -974,25 +1008,31 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 		op, _ := r.byte()
 		switch op {
 		case 0x0b: // end
-			code = append(code, op)
-			if depth == 0 {
+			if len(s.ctl) == 1 {
+				// The function's end: a return.
+				guard(1, 1)
+				code = append(code, op)
 				if !r.eof() {
 					return body, code, fmt.Errorf("at byte %d: bytes after the body's end", r.pos)
 				}
 				goto done
 			}
-			depth--
+			guard(1, -1)
+			s.add(1)
+			s.end()
+			code = append(code, op)
 			continue
 		case 0x03: // loop bt
 			params, err := r.blockParams(w.typeParams)
 			if err != nil {
 				return body, code, err
 			}
-			depth++
 			code = append(code, b[start:r.pos]...)
+			s.push(fLoop)
 			if w.checks {
 				code = w.checkSeq(code, t, params == 0)
 				w.loopChecks++
+				s.acc = 0
 			}
 			continue
 		case 0x10, 0x12: // call, return_call
@@ -1001,14 +1041,39 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 				return body, code, err
 			}
 			hasCall = true
+			cost := r.pos - start
 			if k := w.kernelOp(idx); k != 0 {
+				if op == 0x12 {
+					guard(inlineCost, inlineCost)
+				} else {
+					guard(inlineCost, -1)
+				}
+				s.add(inlineCost)
 				code = w.inlineCall(code, k, idx, tmp)
 				if op == 0x12 {
 					code = append(code, 0x0f) // return
+					s.acc = dead
 				}
 				inlined = true
 				w.inlined++
 				continue
+			}
+			head, tail, resets := w.callCost(idx)
+			switch {
+			case op == 0x12 && resets:
+				guard(cost, -1) // the callee's tail is the caller's
+				s.acc = dead
+			case op == 0x12:
+				guard(cost+head, cost+tail)
+				s.acc = dead
+			case resets:
+				guard(cost, -1)
+				if s.acc >= 0 {
+					s.acc = tail
+				}
+			default:
+				guard(cost+head, -1)
+				s.add(cost + tail)
 			}
 			code = append(code, op)
 			code = appendU32(code, w.fn(idx))
@@ -1020,26 +1085,91 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			if err != nil {
 				return body, code, err
 			}
+			guard(r.pos-start, -1)
+			s.add(r.pos - start)
 			code = append(code, op)
 			code = appendU32(code, w.fn(idx))
 			continue
-		case 0x11, 0x13, 0x14, 0x15:
-			hasCall = true
-		case 0x02, 0x04, 0x06, 0x1f: // block, if, try, try_table
-			depth++
-		case 0x18: // delegate ends a try
-			if depth == 0 {
-				return body, code, fmt.Errorf("at byte %d: delegate outside a try", start)
-			}
-			depth--
 		}
 		if err := r.immediates(op); err != nil {
 			return body, code, fmt.Errorf("at byte %d (opcode 0x%02x): %w", start, op, err)
 		}
+		cost := r.pos - start
+		switch op {
+		case 0x02, 0x06: // block, try
+			guard(cost, -1)
+			s.add(cost)
+			s.push(fBlock)
+		case 0x1f: // try_table
+			guard(cost, -1)
+			s.add(cost)
+			w.lbl = catchLabels(b[start+1:r.pos], w.lbl[:0])
+			for _, l := range w.lbl {
+				s.thrownTo(l)
+			}
+			s.push(fBlock)
+		case 0x04: // if
+			guard(cost, -1)
+			s.add(cost)
+			s.push(fIf)
+		case 0x05: // else
+			guard(cost, -1)
+			s.add(cost)
+			s.elseBranch()
+		case 0x07, 0x19: // catch, catch_all
+			s.handler()
+			code = append(code, b[start:r.pos]...)
+			guard(1, -1) // the handler's first check
+			continue
+		case 0x18: // delegate: ends a try
+			if len(s.ctl) <= 1 {
+				return body, code, fmt.Errorf("at byte %d: delegate outside a try", start)
+			}
+			guard(cost, -1)
+			s.add(cost)
+			s.end()
+		case 0x0c, 0x0d, 0x0e, 0xd5, 0xd6: // br, br_if, br_table, br_on_null, br_on_non_null
+			w.lbl = labels(op, b[start+1:r.pos], w.lbl[:0])
+			tail := -1
+			for _, l := range w.lbl {
+				if s.returns(l) {
+					tail = cost
+				}
+			}
+			guard(cost, tail)
+			s.add(cost)
+			for _, l := range w.lbl {
+				s.branch(l)
+			}
+			if op == 0x0c || op == 0x0e {
+				s.acc = dead
+			}
+		case 0x0f: // return
+			guard(cost, cost)
+			s.acc = dead
+		case 0x00, 0x08, 0x09, 0x0a: // unreachable, throw, rethrow, throw_ref
+			guard(cost, -1)
+			s.acc = dead
+		case 0x11, 0x13, 0x14, 0x15: // call_indirect, return_call_indirect, call_ref, return_call_ref
+			hasCall = true
+			ti, _ := (&reader{b: b[start+1 : r.pos]}).u32()
+			head, tail := w.indirectCost(ti)
+			if op == 0x13 || op == 0x15 {
+				guard(cost+head, cost+tail)
+				s.acc = dead
+			} else {
+				guard(cost+head, -1)
+				s.add(cost + tail)
+			}
+		default:
+			guard(cost, -1)
+			s.add(cost)
+		}
 		code = append(code, b[start:r.pos]...)
 	}
 done:
-	check := w.checks && (hasCall || loops != w.loopChecks)
+	entry := w.checks && entryCheck(hasCall, len(b))
+	check := entry || (w.checks && (loops != w.loopChecks || stretches != w.stretchChecks))
 	if !check && !inlined {
 		// Nothing to check: the body as it was.
 		return append(body, b...), code, nil
@@ -1061,9 +1191,9 @@ done:
 	if inlined {
 		body = append(body, 0x02, 0x7e, 0x01, 0x7f)
 	}
-	if hasCall && w.checks {
-		// A function that calls nothing runs in bounded time but for its
-		// loops, which are checked: only callers need an entry check.
+	if entry {
+		// A short function that calls nothing runs in bounded time but
+		// for its loops, which are checked: its callers count it.
 		body = w.checkSeq(body, t, false)
 		w.entryChecks++
 	}
