@@ -17,7 +17,10 @@
 //	recursion        fib 27, a recursion without loops (entry checks)
 //	stop latency     a guest spinning in a loop without host calls, called
 //	                 with a 5 ms deadline: how long after the deadline the
-//	                 call returns (p50, p99, max over -spins calls)
+//	                 call returns (p50, p99, max over -spins calls); and a
+//	                 guest without loops (one function calling a 64 KiB
+//	                 leaf of straight-line code from 20000 sites, ~150 ms):
+//	                 wazero's checks, at loop headers only, never stop it
 //	GC stall         beside a guest spinning for ~300 ms (a loop that ends by
 //	                 itself, so that "off" can be measured), a goroutine
 //	                 allocating: the longest stop-the-world the Go runtime
@@ -55,6 +58,7 @@ import (
 
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/engine"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
 var (
@@ -155,12 +159,24 @@ func run() error {
 		if m.ec.NoInterrupts {
 			continue // never stops
 		}
-		lat, err := stopLatency(features, m.ec, *spins)
+		lat, ran, err := stopLatency(m.ec, *spins, fromFile(features), "spin")
 		if err != nil {
 			return fmt.Errorf("stop latency, %s: %w", m.name, err)
 		}
-		fmt.Printf("| %s | %v | %v | %v |\n", m.name, lat[len(lat)/2].Round(time.Microsecond),
-			lat[len(lat)*99/100].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+		latencyRow(m.name, lat, ran)
+	}
+	fmt.Println()
+	fmt.Println("| straight-line guest (no loops: 20000 calls of a 64 KiB leaf, ~150 ms), 5 ms deadline | p50 after the deadline | p99 | max |")
+	fmt.Println("|---|---|---|---|")
+	for _, m := range modes(tmp) {
+		if m.ec.NoInterrupts {
+			continue
+		}
+		lat, ran, err := stopLatency(m.ec, *spins/10, straightLine, "f", 0)
+		if err != nil {
+			return fmt.Errorf("straight-line stop latency, %s: %w", m.name, err)
+		}
+		latencyRow(m.name, lat, ran)
 	}
 	fmt.Println()
 	fmt.Println("| beside a spinning guest (~300 ms) | longest stop-the-world stopping time | longest tick gap (100 µs ticks) | spin took |")
@@ -286,38 +302,65 @@ func instance(path string, cfg engine.Config) (*engine.Runtime, *engine.Instance
 	return rt, inst, nil
 }
 
-// stopLatency calls spin n times with a 5 ms deadline and returns, sorted,
-// how long after the deadline each call returned.
-func stopLatency(path string, cfg engine.Config, n int) ([]time.Duration, error) {
+// stopLatency calls fn of the module load compiles n times with a 5 ms
+// deadline and returns, sorted, how long after the deadline each call
+// returned, and how many calls ran to their end instead of stopping.
+func stopLatency(cfg engine.Config, n int, load func(context.Context, *engine.Runtime) (*engine.Module, error), fn string, params ...uint64) ([]time.Duration, int, error) {
 	ctx := context.Background()
 	cfg.HostModules = []engine.HostModule{envAdd{}}
 	rt, err := engine.NewRuntime(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer rt.Close(ctx)
-	m, err := rt.CompileFile(ctx, path)
+	m, err := load(ctx, rt)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	var lat []time.Duration
-	for range n {
+	ran := 0
+	for range max(n, 1) {
 		inst, err := rt.Instantiate(ctx, m, engine.InstanceConfig{})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		deadline := time.Now().Add(5 * time.Millisecond)
 		cctx, cancel := context.WithDeadline(ctx, deadline)
-		_, err = inst.Call(cctx, "spin")
+		_, err = inst.Call(cctx, fn, params...)
 		lat = append(lat, time.Since(deadline))
 		cancel()
 		inst.Close(ctx)
-		if !isTimeout(err) {
-			return nil, fmt.Errorf("spin returned %v, want a timeout", err)
+		switch {
+		case err == nil:
+			ran++
+		case !isTimeout(err):
+			return nil, 0, fmt.Errorf("%s returned %v, want a timeout", fn, err)
 		}
 	}
 	slices.Sort(lat)
-	return lat, nil
+	return lat, ran, nil
+}
+
+func latencyRow(name string, lat []time.Duration, ran int) {
+	note := ""
+	if ran > 0 {
+		note = fmt.Sprintf(" (%d of %d calls not stopped: ran to their end)", ran, len(lat))
+	}
+	fmt.Printf("| %s%s | %v | %v | %v |\n", name, note, lat[len(lat)/2].Round(time.Microsecond),
+		lat[len(lat)*99/100].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+}
+
+func fromFile(path string) func(context.Context, *engine.Runtime) (*engine.Module, error) {
+	return func(ctx context.Context, rt *engine.Runtime) (*engine.Module, error) {
+		return rt.CompileFile(ctx, path)
+	}
+}
+
+// straightLine compiles a module without loops or recursion whose f calls
+// a leaf of 64 KiB of straight-line code from 20000 call sites in a row.
+func straightLine(ctx context.Context, rt *engine.Runtime) (*engine.Module, error) {
+	wasm := testguest.Module(testguest.Calls(1, 20000), append([]byte{0x20, 0}, testguest.Adds(64<<10/3)...))
+	return rt.Compile(ctx, "straight.wasm", wasm)
 }
 
 func isTimeout(err error) bool { return errors.Is(err, engine.ErrTimeout) }

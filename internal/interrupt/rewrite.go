@@ -57,9 +57,12 @@ const (
 const BudgetExport = "wasmhive:interrupt/budget"
 
 // InitialBudget is the instrumented global's initial value: the number of
-// check sites (loop iterations, function entries) a fresh instance passes
-// before its first call to the check function.
-const InitialBudget = 10000
+// check sites (loop iterations, function entries, stretches) a fresh
+// instance passes before its first call to the check function, which then
+// sizes the budget by time. Sites can be up to MaxStretch bytes of code
+// apart, so it is small enough for that first interval to stay within a
+// few milliseconds.
+const InitialBudget = 1000
 
 // ErrReserved is matched by the error for a module that imports from
 // ImportModule itself.
