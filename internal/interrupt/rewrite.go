@@ -218,6 +218,8 @@ func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
 // reset forgets what an emit counted.
 func (w *rewriter) reset() {
 	w.entryChecks, w.loopChecks, w.stretchChecks, w.inlined, w.sawGrow = 0, 0, 0, 0, false
+	// What an emit learnt of the bodies' tails held for its code.
+	copy(w.bodies, w.scanned)
 }
 
 type rewriter struct {
@@ -239,6 +241,7 @@ type rewriter struct {
 	// (stretch.go).
 	stretchChecks int
 	bodies        []bodyInfo // what a call of each defined function costs
+	scanned       []bodyInfo // bodies as scanCode found them, before an emit refined them
 	indirect      []reach    // what an indirect call of each type costs
 	// foreignRefs: the module's tables may hold functions of other
 	// modules (it imports or exports a table, imports a global, or passes
@@ -912,7 +915,7 @@ func (w *rewriter) codeSection(p []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		body, code, err = w.function(body[:0], code[:0], b, w.typeParams[w.funcTypes[i]])
+		body, code, err = w.function(body[:0], code[:0], b, i)
 		if err != nil {
 			return nil, fmt.Errorf("function %d (body at byte %d of the code section): %w", w.nImpFuncs+i, start, err)
 		}
@@ -961,8 +964,10 @@ func (w *rewriter) checkSeq(o []byte, t uint32, restart bool) []byte {
 	return append(o, 0x0b) // end
 }
 
-// function rewrites one body into body, using code as scratch space.
-func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte, error) {
+// function rewrites body d (of the defined functions) into body, using
+// code as scratch space.
+func (w *rewriter) function(body, code, b []byte, d uint32) ([]byte, []byte, error) {
+	params := w.typeParams[w.funcTypes[d]]
 	r := &reader{b: b}
 	groups, err := r.u32()
 	if err != nil {
@@ -994,6 +999,12 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 	stretches := w.stretchChecks
 	s := &w.stretch
 	s.reset()
+	tail := 0 // the most the body runs after its last check site before a return
+	ret := func(n int) {
+		if s.acc >= 0 {
+			tail = max(tail, s.acc+n)
+		}
+	}
 	// guard inserts a check site before the instruction when its path
 	// would otherwise run too long without one (see stretch.go).
 	guard := func(need, tail int) {
@@ -1014,6 +1025,7 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			if len(s.ctl) == 1 {
 				// The function's end: a return.
 				guard(1, 1)
+				ret(1)
 				code = append(code, op)
 				if !r.eof() {
 					return body, code, fmt.Errorf("at byte %d: bytes after the body's end", r.pos)
@@ -1048,6 +1060,7 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			if k := w.kernelOp(idx); k != 0 {
 				if op == 0x12 {
 					guard(inlineCost, inlineCost)
+					ret(inlineCost)
 				} else {
 					guard(inlineCost, -1)
 				}
@@ -1061,22 +1074,24 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 				w.inlined++
 				continue
 			}
-			head, tail, resets := w.callCost(idx)
+			head, ctail, resets := w.callCost(idx)
 			switch {
 			case op == 0x12 && resets:
 				guard(cost, -1) // the callee's tail is the caller's
+				tail = max(tail, ctail)
 				s.acc = dead
 			case op == 0x12:
-				guard(cost+head, cost+tail)
+				guard(cost+head, cost+ctail)
+				ret(cost + ctail)
 				s.acc = dead
 			case resets:
 				guard(cost, -1)
 				if s.acc >= 0 {
-					s.acc = tail
+					s.acc = ctail
 				}
 			default:
 				guard(cost+head, -1)
-				s.add(cost + tail)
+				s.add(cost + ctail)
 			}
 			code = append(code, op)
 			code = appendU32(code, w.fn(idx))
@@ -1133,13 +1148,16 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			s.end()
 		case 0x0c, 0x0d, 0x0e, 0xd5, 0xd6: // br, br_if, br_table, br_on_null, br_on_non_null
 			w.lbl = labels(op, b[start+1:r.pos], w.lbl[:0])
-			tail := -1
+			returns := -1
 			for _, l := range w.lbl {
 				if s.returns(l) {
-					tail = cost
+					returns = cost
 				}
 			}
-			guard(cost, tail)
+			guard(cost, returns)
+			if returns >= 0 {
+				ret(cost)
+			}
 			s.add(cost)
 			for _, l := range w.lbl {
 				s.branch(l)
@@ -1149,6 +1167,7 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 			}
 		case 0x0f: // return
 			guard(cost, cost)
+			ret(cost)
 			s.acc = dead
 		case 0x00, 0x08, 0x09, 0x0a: // unreachable, throw, rethrow, throw_ref
 			guard(cost, -1)
@@ -1156,13 +1175,14 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 		case 0x11, 0x13, 0x14, 0x15: // call_indirect, return_call_indirect, call_ref, return_call_ref
 			hasCall = true
 			ti, _ := (&reader{b: b[start+1 : r.pos]}).u32()
-			head, tail := w.indirectCost(ti)
+			head, ctail := w.indirectCost(ti)
 			if op == 0x13 || op == 0x15 {
-				guard(cost+head, cost+tail)
+				guard(cost+head, cost+ctail)
+				ret(cost + ctail)
 				s.acc = dead
 			} else {
 				guard(cost+head, -1)
-				s.add(cost + tail)
+				s.add(cost + ctail)
 			}
 		default:
 			guard(cost, -1)
@@ -1171,6 +1191,11 @@ func (w *rewriter) function(body, code, b []byte, params uint32) ([]byte, []byte
 		code = append(code, b[start:r.pos]...)
 	}
 done:
+	if w.checks && int(d) < len(w.bodies) {
+		// Callers after this one count what it really runs after its last
+		// check (those before it counted the bound).
+		w.bodies[d].tail = min(w.bodies[d].tail, tail)
+	}
 	entry := w.checks && entryCheck(hasCall, len(b))
 	check := entry || (w.checks && (loops != w.loopChecks || stretches != w.stretchChecks))
 	if !check && !inlined {

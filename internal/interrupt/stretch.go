@@ -1,6 +1,9 @@
 package interrupt
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Check sites at loop headers and function entries alone do not bound how
 // long a guest runs between two of them: a function without loops or calls
@@ -49,7 +52,8 @@ const (
 type bodyInfo struct {
 	entry bool // it has an entry check: every call passes a check site
 	head  int  // bytes before its first check site (0 with an entry check)
-	tail  int  // bytes after its last check site
+	tail  int  // bytes after its last check site: at most its size or MaxTail, and once
+	// it is rewritten, what its rewritten code runs (callers after it count that)
 }
 
 // entryCheck reports whether a body gets a check at its entry: when it
@@ -235,6 +239,7 @@ func (w *rewriter) scanCode(secs []section) {
 			w.foreignRefs = true
 		}
 	}
+	w.scanned = slices.Clone(w.bodies)
 	w.indirect = make([]reach, len(w.typeSigs))
 	for t, sig := range w.typeSigs {
 		c := costs[sig]
