@@ -69,7 +69,7 @@ type InstanceConfig struct {
 	// component's imports). Args, Env, stdio and Preopens are then unused.
 	NoWASI bool
 	// Fuel meters each outermost call: it may pass this many check sites
-	// (loop iterations, and entries of functions that call others) before
+	// (loop iterations, function entries, stretches of straight-line code) before
 	// it fails with a *LimitError for FuelLimit. The count is the same on
 	// every run of the same code on the same input, unlike a timeout. Zero
 	// means unmetered. It needs the interruption checks: a Runtime with
@@ -104,6 +104,10 @@ type Instance struct {
 	// one derived from it (with the instance as the calling instance),
 	// reused while callers pass the same context: no allocation per call.
 	lastCtx, callCtx context.Context
+	// lastQuiet says lastCtx can never be done: its Done is nil (it can
+	// never be canceled) and it has no deadline, so that a call under it
+	// need not ask whether it is done.
+	lastQuiet bool
 }
 
 // Export is an exported function of an instance, looked up once (with
@@ -236,8 +240,16 @@ func (i *Instance) calling(ctx context.Context) context.Context {
 		return i.callCtx
 	}
 	c := context.WithValue(ctx, callingKey{}, i)
-	i.lastCtx, i.callCtx = ctx, c
+	_, dl := ctx.Deadline()
+	i.lastCtx, i.callCtx, i.lastQuiet = ctx, c, ctx.Done() == nil && !dl
 	return c
+}
+
+// callsItself reports whether ctx is the context of a call of i: a call
+// made from inside one of its own host functions.
+func (i *Instance) callsItself(ctx context.Context) bool {
+	c, _ := ctx.Value(callingKey{}).(*Instance)
+	return c == i
 }
 
 // sameContext reports whether a and b are the same interface value (the
@@ -300,11 +312,21 @@ func errStartTwice(i *Instance) error {
 func (i *Instance) call(ctx context.Context, e *Export, params []uint64) ([]uint64, error) {
 	name := e.name
 	f := e.fn
-	if c, _ := ctx.Value(callingKey{}).(*Instance); c != i {
+	// quiet: ctx can never be done. The context of the last outermost
+	// call is known not to hold i as the calling instance (calling made
+	// it so) and whether it can be done: neither is looked up again.
+	quiet := false
+	again := i.callCtx != nil && sameContext(i.lastCtx, ctx)
+	if again || !i.callsItself(ctx) {
 		// The instance's outermost call (not one made from inside its own
 		// host functions): a new call for CallCounter, memory growth and
 		// fuel.
-		ctx = i.calling(ctx)
+		if again {
+			ctx = i.callCtx
+		} else {
+			ctx = i.calling(ctx)
+		}
+		quiet = i.lastQuiet
 		i.seq++
 		if i.grow != nil {
 			i.grow.refused = 0
@@ -314,7 +336,7 @@ func (i *Instance) call(ctx context.Context, e *Export, params []uint64) ([]uint
 			defer i.fuel.end()
 		}
 	}
-	if i.rt.instrumented && ctxDone(ctx) {
+	if !quiet && i.rt.instrumented && ctxDone(ctx) {
 		// Instrumented guests check their context only every so often:
 		// a call whose context is already done does not start.
 		return nil, i.convertError(name, ctxExitError(ctx))
@@ -334,7 +356,7 @@ func (i *Instance) call(ctx context.Context, e *Export, params []uint64) ([]uint
 		// A copy: the caller's (variadic) parameters need not escape.
 		res, err = f.Call(ctx, append([]uint64(nil), params...)...)
 	}
-	if err == nil && ctx.Err() != nil && i.mod.IsClosed() {
+	if err == nil && !quiet && ctx.Err() != nil && i.mod.IsClosed() {
 		// The deadline or cancellation closed the module while the guest was
 		// inside a host call that returned anyway (wazero only checks ctx on
 		// function entry and loop back-edges): the call did not complete.

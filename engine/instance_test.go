@@ -341,3 +341,42 @@ func TestDuplicateHostModule(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestCallContextDoneLater: a context reused call after call is asked
+// again whether it is done, unless it can never be (no Done channel, no
+// deadline): after calls under it, a call under the same context once
+// canceled, or past its deadline, does not run; a context that can never
+// be done, derived from one that can (WithoutCancel), calls as usual.
+func TestCallContextDoneLater(t *testing.T) {
+	rt := limitsRuntime(t)
+	inst := instantiateFile(t, rt, limitsDir+"counter.wasm", engine.InstanceConfig{})
+	ctx, cancel := context.WithCancel(context.Background())
+	for call := 0; call < 2; call++ {
+		if res, err := inst.Call(ctx, "twice", 2, 5); err != nil || res[0] != 7 {
+			t.Fatalf("call %d: %v, %v", call, res, err)
+		}
+	}
+	cancel()
+	var ce *engine.CanceledError
+	if _, err := inst.Call(ctx, "twice", 2, 5); !errors.As(err, &ce) {
+		t.Fatalf("call under the same context, canceled: %v (%T), want a *CanceledError", err, err)
+	}
+
+	inst = instantiateFile(t, rt, limitsDir+"counter.wasm", engine.InstanceConfig{})
+	quiet := context.WithoutCancel(ctx)
+	for call := 0; call < 2; call++ {
+		if res, err := inst.Call(quiet, "twice", 2, 5); err != nil || res[0] != 7 {
+			t.Fatalf("call %d under a context without cancellation: %v, %v", call, res, err)
+		}
+	}
+	dl, stop := context.WithDeadline(context.Background(), time.Now().Add(100*time.Millisecond))
+	defer stop()
+	if res, err := inst.Call(dl, "twice", 2, 5); err != nil || res[0] != 7 {
+		t.Fatalf("call before the deadline: %v, %v", res, err)
+	}
+	time.Sleep(150 * time.Millisecond)
+	var te *engine.TimeoutError
+	if _, err := inst.Call(dl, "twice", 2, 5); !errors.As(err, &te) {
+		t.Fatalf("call under the same context, past its deadline: %v (%T), want a *TimeoutError", err, err)
+	}
+}

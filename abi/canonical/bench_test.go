@@ -98,3 +98,80 @@ func BenchmarkRecordRaw(b *testing.B) {
 		b.Fatal(got)
 	}
 }
+
+// echoType is calc.wit's echo: func(e: entry) -> entry, with record entry
+// {name: string, tags: list<string>, note: string}.
+func echoType() *component.FuncType {
+	s := prim(component.String)
+	e := record(s, list(s), s)
+	return fn(e, e)
+}
+
+var echoValue = Record{"ada", List{"math"}, "first"}
+
+// BenchmarkEchoLower lowers echo's small entry (as the host calling the
+// export does): four strings and the list's array through the guest's
+// wasm realloc.
+func BenchmarkEchoLower(b *testing.B) {
+	g := newGuest(b)
+	ctx := context.Background()
+	f, err := NewFunc(echoType(), g.opts(component.UTF8))
+	if err != nil {
+		b.Fatal(err)
+	}
+	inst := NewInstance()
+	args := []Value{echoValue}
+	flat := make([]uint64, 0, 8)
+	i := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if i++; i%10000 == 0 {
+			g.reset(b)
+		}
+		c := inst.BeginExport()
+		if flat, err = f.LowerArgs(ctx, c, args, flat[:0]); err != nil {
+			b.Fatal(err)
+		}
+		c.End()
+	}
+}
+
+// BenchmarkEchoLift lifts echo's small entry as its result (from the
+// return area the export returns a pointer to), without wasm calls.
+func BenchmarkEchoLift(b *testing.B) {
+	g := newGuest(b)
+	ctx := context.Background()
+	f, err := NewFunc(echoType(), g.opts(component.UTF8))
+	if err != nil {
+		b.Fatal(err)
+	}
+	inst := NewInstance()
+	c := inst.BeginExport()
+	flat, err := f.LowerArgs(ctx, c, []Value{echoValue}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.End()
+	ret, err := g.realloc(ctx, 0, 0, 4, 24)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var area [24]byte
+	for j, x := range flat {
+		binary.LittleEndian.PutUint32(area[4*j:], uint32(x))
+	}
+	g.write(b, ret, area[:])
+	res := []uint64{uint64(ret)}
+	var v Value
+	b.ReportAllocs()
+	for b.Loop() {
+		c := inst.BeginExport()
+		if v, err = f.LiftResult(ctx, c, res); err != nil {
+			b.Fatal(err)
+		}
+		c.End()
+	}
+	if !same(v, echoValue) {
+		b.Fatalf("lifted %#v", v)
+	}
+}

@@ -95,6 +95,7 @@ type Func struct {
 	opts         Options
 	ft           *component.FuncType
 	maxElems     int
+	utf8         bool // opts.StringEncoding is UTF-8
 }
 
 // NewFunc compiles ft for calls with opts. It fails for async functions
@@ -108,7 +109,7 @@ func NewFunc(ft *component.FuncType, opts Options) (*Func, error) {
 		return nil, fmt.Errorf("canonical: %s: async functions are not supported", ft)
 	}
 	c := &compiler{memo: map[*component.ValueType]*layout{}, resolve: opts.Resource}
-	f := &Func{opts: opts, ft: ft, paramsAlign: 1, maxElems: opts.MaxListElements}
+	f := &Func{opts: opts, ft: ft, paramsAlign: 1, maxElems: opts.MaxListElements, utf8: opts.StringEncoding == component.UTF8}
 	switch {
 	case f.maxElems == 0:
 		f.maxElems = DefaultMaxListElements
@@ -189,18 +190,15 @@ type cx struct {
 	elems   int       // list elements this cx may still lift
 }
 
-func (f *Func) newCx(ctx context.Context, call *Call) cx {
-	c := cx{ctx: ctx, f: f, call: call, elems: f.maxElems}
-	if call != nil {
-		c.inst = call.inst
-	}
-	if c.inst != nil {
-		c.pool = &c.inst.pool
+// init sets c, a zero cx, up for one lifting or lowering of f in call;
+// then c.refresh reads the memory.
+func (c *cx) init(f *Func, ctx context.Context, call *Call) {
+	c.ctx, c.f, c.call, c.elems = ctx, f, call, f.maxElems
+	if call != nil && call.inst != nil {
+		c.inst, c.pool = call.inst, &call.inst.pool
 	} else {
 		c.pool = new(liftPool)
 	}
-	c.refresh()
-	return c
 }
 
 func (c *cx) refresh() {
@@ -211,6 +209,13 @@ func (c *cx) refresh() {
 			c.buf, _ = m.Read(0, n)
 		}
 	}
+}
+
+// fits reports whether [ptr, ptr+n) is in the memory, which is not
+// empty, and ptr is aligned to align: then check reports no error. (The
+// empty range at 0, and any range without a memory, are left to check.)
+func (c *cx) fits(ptr uint32, n uint64, align uint32) bool {
+	return ptr&(align-1) == 0 && uint64(ptr)+n-1 < uint64(len(c.buf))
 }
 
 // check reports an error unless [ptr, ptr+n) is in the memory and ptr is
@@ -238,10 +243,12 @@ func (c *cx) realloc(l *layout, old, oldSize, align, newSize uint32) (uint32, er
 		return 0, &Error{Op: "lower", Type: l.name, Msg: "realloc", Err: err}
 	}
 	c.refresh()
-	if err := c.check(l, "lower", ptr, uint64(newSize), align); err != nil {
-		e := err.(*Error)
-		e.Msg = "realloc returned " + e.Msg
-		return 0, e
+	if !c.fits(ptr, uint64(newSize), align) {
+		if err := c.check(l, "lower", ptr, uint64(newSize), align); err != nil {
+			e := err.(*Error)
+			e.Msg = "realloc returned " + e.Msg
+			return 0, e
+		}
 	}
 	return ptr, nil
 }
@@ -266,7 +273,9 @@ func (f *Func) LowerArgs(ctx context.Context, call *Call, args []Value, dst []ui
 	if len(args) != len(f.params) {
 		return dst, &Error{Op: "lower", Type: "arguments", Msg: fmt.Sprintf("got %d arguments, %s takes %d", len(args), f.ft, len(f.params))}
 	}
-	c := f.newCx(ctx, call)
+	var c cx
+	c.init(f, ctx, call)
+	c.refresh()
 	if !f.spillParams {
 		var err error
 		for i, l := range f.params {
@@ -298,15 +307,19 @@ func (f *Func) LiftResult(ctx context.Context, call *Call, results []uint64) (Va
 	if f.result == nil {
 		return nil, nil
 	}
-	c := f.newCx(ctx, call)
+	var c cx
+	c.init(f, ctx, call)
+	c.refresh()
 	l := f.result
 	if f.spillResult {
 		if len(results) != 1 {
 			return nil, liftErr(l, "got %d core results, want 1 (a pointer)", len(results))
 		}
 		ptr := uint32(results[0])
-		if err := c.check(l, "lift", ptr, uint64(l.size), l.align); err != nil {
-			return nil, err
+		if !c.fits(ptr, uint64(l.size), l.align) {
+			if err := c.check(l, "lift", ptr, uint64(l.size), l.align); err != nil {
+				return nil, err
+			}
 		}
 		return c.load(l, ptr)
 	}
@@ -335,7 +348,9 @@ func (f *Func) LiftArgs(ctx context.Context, call *Call, params []uint64, dst []
 	if len(params) != want {
 		return dst, &Error{Op: "lift", Type: "arguments", Msg: fmt.Sprintf("got %d core parameters, want %d", len(params), want)}
 	}
-	c := f.newCx(ctx, call)
+	var c cx
+	c.init(f, ctx, call)
+	c.refresh()
 	if !f.spillParams {
 		rest := params
 		for _, l := range f.params {
@@ -349,8 +364,10 @@ func (f *Func) LiftArgs(ctx context.Context, call *Call, params []uint64, dst []
 		return dst, nil
 	}
 	ptr := uint32(params[0])
-	if err := c.check(argsLayout, "lift", ptr, uint64(f.paramsSize), f.paramsAlign); err != nil {
-		return dst, err
+	if !c.fits(ptr, uint64(f.paramsSize), f.paramsAlign) {
+		if err := c.check(argsLayout, "lift", ptr, uint64(f.paramsSize), f.paramsAlign); err != nil {
+			return dst, err
+		}
 	}
 	for i, l := range f.params {
 		v, err := c.load(l, ptr+f.paramOffsets[i])
@@ -377,7 +394,9 @@ func (f *Func) LowerResult(ctx context.Context, call *Call, v Value, params []ui
 		}
 		return dst, nil
 	}
-	c := f.newCx(ctx, call)
+	var c cx
+	c.init(f, ctx, call)
+	c.refresh()
 	l := f.result
 	if !f.spillResult {
 		return c.lowerFlat(l, v, dst)
@@ -386,8 +405,10 @@ func (f *Func) LowerResult(ctx context.Context, call *Call, v Value, params []ui
 		return dst, lowerErr(l, "no return pointer in the core parameters")
 	}
 	ptr := uint32(params[len(params)-1])
-	if err := c.check(l, "lower", ptr, uint64(l.size), l.align); err != nil {
-		return dst, err
+	if !c.fits(ptr, uint64(l.size), l.align) {
+		if err := c.check(l, "lower", ptr, uint64(l.size), l.align); err != nil {
+			return dst, err
+		}
 	}
 	return dst, c.store(l, v, ptr)
 }

@@ -203,7 +203,14 @@ func (c *cx) load(l *layout, ptr uint32) (Value, error) {
 	case component.Record, component.Tuple:
 		out := c.values(len(l.fields))
 		for i, fl := range l.fields {
-			v, err := c.load(fl, ptr+l.offsets[i])
+			var v Value
+			var err error
+			if at := ptr + l.offsets[i]; fl.kind == component.String {
+				// load's case, without the call.
+				v, err = c.liftString(fl, binary.LittleEndian.Uint32(c.buf[at:]), binary.LittleEndian.Uint32(c.buf[at+4:]))
+			} else {
+				v, err = c.load(fl, at)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -259,8 +266,10 @@ func (c *cx) loadList(l *layout, ptr, length uint32) (Value, error) {
 	if n > MaxListByteLength {
 		return nil, liftErr(l, "%d elements of %d bytes exceed the list size limit (%d bytes)", length, e.size, MaxListByteLength)
 	}
-	if err := c.check(l, "lift", ptr, n, e.align); err != nil {
-		return nil, err
+	if !c.fits(ptr, n, e.align) {
+		if err := c.check(l, "lift", ptr, n, e.align); err != nil {
+			return nil, err
+		}
 	}
 	if e.kind == component.U8 {
 		out := make([]byte, n)
@@ -271,7 +280,20 @@ func (c *cx) loadList(l *layout, ptr, length uint32) (Value, error) {
 		return nil, liftErr(l, "%d elements exceed the host's limit of %d list elements per call (Options.MaxListElements)", length, c.f.maxElems)
 	}
 	c.elems -= int(length)
-	return c.boxedElems(e, ptr, length)
+	if e.kind != component.String {
+		return c.boxedElems(e, ptr, length)
+	}
+	// list<string>: load's case for each element, without its dispatch.
+	out := List(c.values(int(length)))
+	for i := range out {
+		b := c.buf[ptr+uint32(i)*8:]
+		v, err := c.liftString(e, binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	return c.boxList(out), nil
 }
 
 // boxedElems is loadElems as a Value.
@@ -298,6 +320,12 @@ func (c *cx) loadElems(e *layout, ptr, length uint32) (List, error) {
 // liftString lifts a string of tagged code units at ptr (CanonicalABI.md
 // load_string_from_range).
 func (c *cx) liftString(l *layout, ptr, tagged uint32) (Value, error) {
+	if n := uint64(tagged); c.f.utf8 && n <= shortText && c.fits(ptr, n, 1) {
+		// Short UTF-8 text, in bounds: valid if ASCII, else as below.
+		if b := c.buf[ptr : uint64(ptr)+n]; shortASCII(b) {
+			return c.liftStr(b), nil
+		}
+	}
 	enc := c.f.opts.StringEncoding
 	var n uint64
 	var align uint32 = 2
@@ -319,13 +347,15 @@ func (c *cx) liftString(l *layout, ptr, tagged uint32) (Value, error) {
 	if n > MaxStringByteLength {
 		return nil, liftErr(l, "%d bytes exceed the string size limit (%d bytes)", n, MaxStringByteLength)
 	}
-	if err := c.check(l, "lift", ptr, n, align); err != nil {
-		return nil, err
+	if !c.fits(ptr, n, align) {
+		if err := c.check(l, "lift", ptr, n, align); err != nil {
+			return nil, err
+		}
 	}
 	b := c.buf[ptr : uint64(ptr)+n]
 	switch {
 	case enc == component.UTF8:
-		if !utf8.Valid(b) {
+		if !shortASCII(b) && !utf8.Valid(b) {
 			return nil, liftErr(l, "%d bytes at 0x%x are not valid UTF-8", n, ptr)
 		}
 		return c.liftStr(b), nil
@@ -354,10 +384,18 @@ const (
 // valid; a chunk lives as long as any value that uses a part of it. Each
 // canonical Instance has one (it runs one call at a time; calls nested in
 // a call take their parts from the same chunks, one after the other).
+//
+// Each chunk is handed out from its start up to a cursor (the arena's
+// bytes from its end down to another): an index, so that taking a part
+// stores no pointer and costs no write barrier.
 type liftPool struct {
-	arena []byte
-	vals  []Value
-	boxes []box
+	arena  []byte
+	vals   []Value
+	boxes  []box
+	nhdrs  int // arena[:nhdrs] holds string headers handed out
+	nbytes int // arena[nbytes:] holds string bytes handed out
+	nvals  int // vals[:nvals] is handed out
+	nboxes int // boxes[:nboxes] is handed out
 }
 
 // box is the data word of a slice held in a Value: the slice's header.
@@ -391,11 +429,12 @@ var (
 // box returns an unused box.
 func (c *cx) box() *box {
 	p := c.pool
-	if len(p.boxes) == cap(p.boxes) {
-		p.boxes = make([]box, 0, boxChunk)
+	if p.nboxes >= len(p.boxes) {
+		p.boxes, p.nboxes = make([]box, boxChunk), 0
 	}
-	p.boxes = p.boxes[:len(p.boxes)+1]
-	return &p.boxes[len(p.boxes)-1]
+	b := &p.boxes[p.nboxes]
+	p.nboxes++
+	return b
 }
 
 // boxed returns the Value of dynamic type typ whose data is b, as the
@@ -418,24 +457,29 @@ func (c *cx) liftStr(b []byte) Value {
 		return ""
 	}
 	const hdr = int(unsafe.Sizeof(""))
-	var m []byte
+	var h, data unsafe.Pointer
 	if n <= arenaMax {
+		// An arena chunk takes headers from its start and bytes from its
+		// end, so that neither is padded for the other's alignment.
 		p := c.pool
-		off := (len(p.arena) + 7) &^ 7 // the header's alignment
-		if off+hdr+n > cap(p.arena) {
-			p.arena = make([]byte, 0, arenaChunk)
-			off = 0
+		if p.nhdrs+hdr > p.nbytes-n {
+			p.arena, p.nhdrs, p.nbytes = make([]byte, arenaChunk), 0, arenaChunk
 		}
-		p.arena = p.arena[:off+hdr+n]
+		p.nbytes -= n
 		// The arena's bytes are never written again once a Value holds them.
-		m = p.arena[off:]
+		copy(p.arena[p.nbytes:p.nbytes+n], b)
+		h, data = unsafe.Pointer(&p.arena[p.nhdrs]), unsafe.Pointer(&p.arena[p.nbytes])
+		p.nhdrs += hdr
 	} else {
-		m = make([]byte, hdr+n)
+		m := make([]byte, hdr+n)
+		copy(m[hdr:], b)
+		h, data = unsafe.Pointer(&m[0]), unsafe.Pointer(&m[hdr])
 	}
-	copy(m[hdr:], b)
-	h := (*string)(unsafe.Pointer(&m[0]))
-	*h = unsafe.String(&m[hdr], n)
-	return boxed(stringType, unsafe.Pointer(h))
+	// The header is written as words: a pointer stored into memory the
+	// collector does not scan needs no write barrier (the bytes it points
+	// to are the same allocation, which the Value keeps alive).
+	*(*[2]uintptr)(h) = [2]uintptr{uintptr(data), uintptr(n)}
+	return boxed(stringType, h)
 }
 
 // boxList, boxRecord, boxTuple and boxBytes return a slice as a Value.
@@ -463,11 +507,11 @@ func (c *cx) values(n int) []Value {
 		return make([]Value, n)
 	}
 	p := c.pool
-	if cap(p.vals)-len(p.vals) < n {
-		p.vals = make([]Value, 0, valuesChunk)
+	off := p.nvals
+	if off+n > len(p.vals) {
+		p.vals, off = make([]Value, valuesChunk), 0
 	}
-	off := len(p.vals)
-	p.vals = p.vals[:off+n]
+	p.nvals = off + n
 	return p.vals[off : off+n : off+n]
 }
 

@@ -238,12 +238,7 @@ func elems(l *layout, v Value) (vs List, bs []byte, n int, err error) {
 // lowerFlat appends the flat core values of v, of type l, to dst
 // (CanonicalABI.md lower_flat).
 func (c *cx) lowerFlat(l *layout, v Value, dst []uint64) ([]uint64, error) {
-	if x, ok, err := c.scalar(l, v); ok {
-		if err != nil {
-			return dst, err
-		}
-		return append(dst, x), nil
-	}
+	// The compound kinds first: scalar handles every other one.
 	switch l.kind {
 	case component.String:
 		s, ok := v.(string)
@@ -287,6 +282,15 @@ func (c *cx) lowerFlat(l *layout, v Value, dst []uint64) ([]uint64, error) {
 			return dst, err
 		}
 		for i, fl := range l.fields {
+			if s, ok := vs[i].(string); ok && fl.kind == component.String {
+				// lowerFlat's case, without the call.
+				ptr, n, err := c.lowerString(fl, s)
+				if err != nil {
+					return dst, err
+				}
+				dst = append(dst, uint64(ptr), uint64(n))
+				continue
+			}
 			if dst, err = c.lowerFlat(fl, vs[i], dst); err != nil {
 				return dst, err
 			}
@@ -311,29 +315,19 @@ func (c *cx) lowerFlat(l *layout, v Value, dst []uint64) ([]uint64, error) {
 		}
 		return dst, nil
 	}
+	if x, ok, err := c.scalar(l, v); ok {
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, x), nil
+	}
 	return dst, lowerErr(l, "unsupported type")
 }
 
 // store writes v, of type l, at ptr, which the caller has checked to be
 // aligned and in bounds for l (CanonicalABI.md store).
 func (c *cx) store(l *layout, v Value, ptr uint32) error {
-	if x, ok, err := c.scalar(l, v); ok {
-		if err != nil {
-			return err
-		}
-		b := c.buf[ptr : uint64(ptr)+uint64(l.size)]
-		switch l.size {
-		case 1:
-			b[0] = byte(x)
-		case 2:
-			binary.LittleEndian.PutUint16(b, uint16(x))
-		case 4:
-			binary.LittleEndian.PutUint32(b, uint32(x))
-		default:
-			binary.LittleEndian.PutUint64(b, x)
-		}
-		return nil
-	}
+	// The compound kinds first: scalar handles every other one.
 	switch l.kind {
 	case component.String:
 		s, ok := v.(string)
@@ -393,12 +387,46 @@ func (c *cx) store(l *layout, v Value, ptr uint32) error {
 		}
 		return nil
 	}
+	if x, ok, err := c.scalar(l, v); ok {
+		if err != nil {
+			return err
+		}
+		b := c.buf[ptr : uint64(ptr)+uint64(l.size)]
+		switch l.size {
+		case 1:
+			b[0] = byte(x)
+		case 2:
+			binary.LittleEndian.PutUint16(b, uint16(x))
+		case 4:
+			binary.LittleEndian.PutUint32(b, uint32(x))
+		default:
+			binary.LittleEndian.PutUint64(b, x)
+		}
+		return nil
+	}
 	return lowerErr(l, "unsupported type")
 }
 
 func (c *cx) storeElems(e *layout, vs List, bs []byte, ptr uint32) error {
 	if bs != nil {
 		copy(c.buf[ptr:], bs)
+		return nil
+	}
+	if e.kind == component.String {
+		// list<string>: store's case for each element, without its dispatch.
+		for i, x := range vs {
+			s, ok := x.(string)
+			if !ok {
+				return formErr(e, x, "string")
+			}
+			p, n, err := c.lowerString(e, s)
+			if err != nil {
+				return err
+			}
+			at := ptr + uint32(i)*8
+			binary.LittleEndian.PutUint32(c.buf[at:], p)
+			binary.LittleEndian.PutUint32(c.buf[at+4:], n)
+		}
 		return nil
 	}
 	for i, x := range vs {
@@ -435,10 +463,20 @@ func (c *cx) storeList(l *layout, v Value) (uint32, uint32, error) {
 // (CanonicalABI.md store_string_into_range, for a source string in UTF-8)
 // and returns its pointer and tagged code units.
 func (c *cx) lowerString(l *layout, s string) (uint32, uint32, error) {
+	if c.f.utf8 && shortASCIIString(s) {
+		// store_string_copy of short ASCII text (valid UTF-8).
+		n := uint32(len(s))
+		ptr, err := c.alloc(l, 1, n)
+		if err != nil {
+			return 0, 0, err
+		}
+		copy(c.buf[ptr:], s)
+		return ptr, n, nil
+	}
 	if len(s) > MaxStringByteLength {
 		return 0, 0, lowerErr(l, "%d bytes exceed the string size limit (%d bytes)", len(s), MaxStringByteLength)
 	}
-	if !utf8.ValidString(s) {
+	if !shortASCIIString(s) && !utf8.ValidString(s) {
 		return 0, 0, lowerErr(l, "the Go string is not valid UTF-8")
 	}
 	n := uint32(len(s))
@@ -503,6 +541,35 @@ func (c *cx) lowerString(l *layout, s string) (uint32, uint32, error) {
 		return ptr, m, nil
 	}
 	return 0, 0, lowerErr(l, "unknown string encoding %d", c.f.opts.StringEncoding)
+}
+
+// shortText is the length up to which shortASCII and shortASCIIString
+// look for ASCII text: utf8.Valid costs more than their loop on short
+// strings (names, keys, tags).
+const shortText = 32
+
+// shortASCIIString reports whether s is short and ASCII, so valid UTF-8.
+func shortASCIIString(s string) bool {
+	if len(s) > shortText {
+		return false
+	}
+	var x byte
+	for i := 0; i < len(s); i++ {
+		x |= s[i]
+	}
+	return x < utf8.RuneSelf
+}
+
+// shortASCII reports whether b is short and ASCII, so valid UTF-8.
+func shortASCII(b []byte) bool {
+	if len(b) > shortText {
+		return false
+	}
+	var x byte
+	for _, c := range b {
+		x |= c
+	}
+	return x < utf8.RuneSelf
 }
 
 // putUTF16 writes s as UTF-16LE into b, which has room for 2*len(s)
