@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/lattice"
 	"github.com/wasmhive/wasmhive/manifest"
 )
@@ -231,7 +231,7 @@ func TestServe(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close(context.Background())
-	addr := freeAddr(t)
+	addr := testguest.FreeAddr(t)
 	served := make(chan error, 1)
 	go func() { served <- l.Serve(ctx, lattice.ServeConfig{Listen: addr, Logger: quiet}) }()
 	m, err := manifest.Load(kvcounter)
@@ -336,16 +336,6 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 var client = &http.Client{Timeout: 10 * time.Second}
 
 func get(url string) (string, error) {
@@ -397,7 +387,7 @@ func serveTwo(t *testing.T, name string) *webAndWorker {
 	// servers' into the log a failing test prints.
 	p.web = joinLogged(t, lattice.Config{Name: name, Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "web"}}, log.With("host", "web"))
 	p.worker = joinLogged(t, lattice.Config{Name: name, NATS: p.web.ClientURL(), Heartbeat: 100 * time.Millisecond, Labels: map[string]string{"role": "worker"}}, log.With("host", "worker"))
-	webAddr, workerAddr := freeAddr(t), freeAddr(t)
+	webAddr, workerAddr := testguest.FreeAddr(t), testguest.FreeAddr(t)
 	p.webURL, p.workerURL = "http://"+webAddr, "http://"+workerAddr
 	for _, h := range []struct {
 		l    *lattice.Lattice

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nkeys"
+
+	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
 // TestLatticeExternalNATSAuth: a lattice on an existing NATS system that
@@ -45,7 +47,7 @@ func TestLatticeExternalNATSAuth(t *testing.T) {
 	hostB, seedB := user("host-b")
 	ops, seedOps := user("ops")
 	other, seedOther := user("other")
-	addr := freeAddr(t)
+	addr := testguest.FreeAddr(t)
 	conf := filepath.Join(dir, "nats.conf")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`listen: %q
 jetstream { store_dir: %q }
@@ -91,7 +93,7 @@ accounts {
 		{"no credentials", nil, "Authorization Violation"},
 		{"another account", []string{"--nkey", seedOther}, "JetStream"},
 	} {
-		res := runCLIEnv(t, env, nil, append([]string{"host", "--nats", url, "--data-dir", t.TempDir(), "--join-timeout", "5s", "--listen", freeAddr(t)}, c.args...)...)
+		res := runCLIEnv(t, env, nil, append([]string{"host", "--nats", url, "--data-dir", t.TempDir(), "--join-timeout", "5s", "--listen", testguest.FreeAddr(t)}, c.args...)...)
 		if res.Code == 0 || !strings.Contains(res.Stderr, c.want) || strings.Count(strings.TrimSpace(res.Stderr), "\n") != 0 || strings.Contains(res.Stderr, "goroutine") {
 			t.Errorf("a host with %s: exit %d, stderr %q, want one line saying %q", c.name, res.Code, res.Stderr, c.want)
 		}
@@ -101,7 +103,7 @@ accounts {
 	// Two hosts, each with its own nkey; the operator deploys.
 	var webs []string
 	for _, seed := range []string{seedA, seedB} {
-		web := freeAddr(t)
+		web := testguest.FreeAddr(t)
 		_, ready := spawnHost(t, env, "--nats", url, "--nkey", seed, "--listen", web, "--data-dir", t.TempDir(), "--shutdown-timeout", "5s")
 		ready(60 * time.Second)
 		webs = append(webs, "http://"+web)

@@ -22,6 +22,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wasmhive/wasmhive/internal/benchload"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/lattice"
 )
 
@@ -153,14 +154,14 @@ func hitClient(b *balancer, end time.Time, record func(hitOutcome)) {
 // leader. WASMHIVE_FAILOVER_VICTIM=follower kills another host instead.
 func TestLatticeFailover(t *testing.T) {
 	env := []string{"XDG_DATA_HOME=" + t.TempDir()}
-	seed := freeAddr(t)
+	seed := testguest.FreeAddr(t)
 	var (
 		hosts  []*serveProc
 		readys []func(time.Duration)
 		addrs  []string
 	)
 	for i := range 3 {
-		web := freeAddr(t)
+		web := testguest.FreeAddr(t)
 		// -v: the embedded servers' notices (leader elections) are in the logs.
 		args := []string{"--nats-listen", "127.0.0.1:0", "--listen", web, "--data-dir", t.TempDir(),
 			"--kv-replicas", "3", "--heartbeat", failoverHB.String(), "--shutdown-timeout", "5s", "--no-access-log", "-v"}

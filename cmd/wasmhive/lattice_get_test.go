@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wasmhive/wasmhive"
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/lattice"
 )
 
@@ -23,7 +24,7 @@ import (
 // on the host marked refused.
 func TestLatticeGetComponentsLinks(t *testing.T) {
 	env := []string{"XDG_DATA_HOME=" + t.TempDir()}
-	webAddr := freeAddr(t)
+	webAddr := testguest.FreeAddr(t)
 	p, ready := spawnHost(t, env, "--nats-listen", "127.0.0.1:0", "--listen", webAddr, "--data-dir", t.TempDir(),
 		"--heartbeat", "200ms", "--shutdown-timeout", "5s")
 	ready(60 * time.Second)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/lattice"
 )
 
@@ -47,7 +48,7 @@ components:
 		webs  []string
 	)
 	start := func(extra ...string) {
-		web := freeAddr(t)
+		web := testguest.FreeAddr(t)
 		args := append([]string{"--listen", web, "--data-dir", t.TempDir(), "--heartbeat", hb.String(), "--shutdown-timeout", "5s", "--no-access-log"}, extra...)
 		p, ready := spawnHost(t, env, args...)
 		ready(60 * time.Second)

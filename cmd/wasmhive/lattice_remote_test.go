@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/lattice"
 )
 
@@ -22,8 +23,8 @@ import (
 // leaves, the web host answers 503 (no host runs the counter).
 func TestLatticeRemoteInvocation(t *testing.T) {
 	env := []string{"XDG_DATA_HOME=" + t.TempDir()}
-	seed := freeAddr(t)
-	webAddr, workerAddr := freeAddr(t), freeAddr(t)
+	seed := testguest.FreeAddr(t)
+	webAddr, workerAddr := testguest.FreeAddr(t), testguest.FreeAddr(t)
 	common := []string{"--nats-listen", "127.0.0.1:0", "--heartbeat", "300ms", "--shutdown-timeout", "5s"}
 	web, webReady := spawnHost(t, env, append(common, "--listen", webAddr, "--data-dir", t.TempDir(),
 		"--label", "role=web", "--cluster-listen", seed)...)

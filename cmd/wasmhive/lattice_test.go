@@ -17,22 +17,12 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/wasmhive/wasmhive/internal/testguest"
 	"github.com/wasmhive/wasmhive/lattice"
 )
 
 // hostRE finds the NATS client URL in `wasmhive host`'s "host" line.
 var hostRE = regexp.MustCompile(`msg=host .*nats=(nats://127\.0\.0\.1:\d+)`)
-
-// freeAddr returns a 127.0.0.1 address whose port was free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // spawnHost starts `wasmhive host args...` without waiting for it (the
 // first hosts of a JetStream cluster wait for each other); ready says when
@@ -50,7 +40,7 @@ func spawnHost(t *testing.T, env []string, args ...string) (p *serveProc, ready 
 // leaves the lattice.
 func TestLatticeThreeHosts(t *testing.T) {
 	env := []string{"XDG_DATA_HOME=" + t.TempDir()}
-	seed := freeAddr(t) // the first server's cluster port: fixed, the others route to it
+	seed := testguest.FreeAddr(t) // the first server's cluster port: fixed, the others route to it
 	var (
 		hosts  []*serveProc
 		readys []func(time.Duration)
@@ -58,7 +48,7 @@ func TestLatticeThreeHosts(t *testing.T) {
 	)
 	start := time.Now()
 	for i := range 3 {
-		web := freeAddr(t)
+		web := testguest.FreeAddr(t)
 		args := []string{"--nats-listen", "127.0.0.1:0", "--listen", web, "--data-dir", t.TempDir(),
 			"--kv-replicas", "3", "--heartbeat", "500ms", "--label", "n=" + string(rune('a'+i)), "--shutdown-timeout", "5s"}
 		if i == 0 {
@@ -236,7 +226,7 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 func TestLatticeBadInput(t *testing.T) {
 	env := []string{"XDG_DATA_HOME=" + t.TempDir()}
 	cli := func(args ...string) cliResult { return runCLIEnv(t, env, nil, args...) }
-	dead := "nats://" + freeAddr(t)
+	dead := "nats://" + testguest.FreeAddr(t)
 	wantOneLine(t, cli("get", "nodes", "--nats", dead), exitUsage, `get "nodes": want hosts, apps, components or links`)
 	wantOneLine(t, cli("get", "hosts", "--lattice", "a.b", "--nats", dead), exitUsage, `--lattice: lattice name "a.b"`)
 	wantOneLine(t, cli("get", "hosts", "--nats", dead), 1, "connect to NATS at "+dead)

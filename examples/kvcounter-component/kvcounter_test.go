@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wasmhive/wasmhive/internal/testguest"
 )
 
 // The components, each served by app.yaml with its module replaced; the JS
@@ -367,16 +368,6 @@ func TestUp(t *testing.T) {
 // hostRE finds the NATS URL in `wasmhive host`'s "host" line.
 var hostRE = regexp.MustCompile(`msg=host .*nats=(nats://127\.0\.0\.1:\d+)`)
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // TestLattice deploys each component to a one-host lattice (`wasmhive
 // host`, its counters in the lattice's JetStream bucket) and compares its
 // answers with the module app's on one host.
@@ -385,7 +376,7 @@ func TestLattice(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			ref := up(t, moduleApp)
-			web := freeAddr(t)
+			web := testguest.FreeAddr(t)
 			_, nats := start(t, hostRE, "host", "--nats-listen", "127.0.0.1:0", "--listen", web, "--data-dir", t.TempDir(),
 				"--heartbeat", "500ms", "--shutdown-timeout", "5s")
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
