@@ -19,9 +19,9 @@ import (
 //     run after its last check site, which the callee itself keeps within
 //     MaxTail by a check before its returns.
 //   - A call of a function without (a short leaf) adds the leaf's size.
-//   - call_indirect and call_ref cost what the module's defined leaves of
-//     the same type can run (and MaxTail for what follows their last
-//     check site).
+//   - call_indirect and call_ref cost the largest head and tail of the
+//     module's functions of the same type, and MaxTail after they return
+//     when the module's tables can hold other modules' functions.
 //   - A call of an imported function costs MaxTail after it returns: the
 //     import may be another instrumented module's function.
 //   - Control flow: a branch carries its count to the end of the block it
@@ -32,9 +32,9 @@ import (
 //     point of its try body or of a callee), so it begins with a check.
 //
 // The bound holds within a module; a call into another module's function
-// that has no entry check can add that function's own stretch (at most
-// MaxStretch) once, and so can a catch clause of try_table that returns
-// from the function.
+// that has no entry check (a short leaf) can add that function's own
+// length (at most MaxTail) once, and a catch clause of try_table that
+// returns from the function can add up to MaxStretch once.
 
 const (
 	// MaxStretch is the most bytes of code a path runs between two check
