@@ -109,19 +109,26 @@ func echoType() *component.FuncType {
 
 var echoValue = Record{"ada", List{"math"}, "first"}
 
-// BenchmarkEchoLower lowers echo's small entry (as the host calling the
-// export does): four strings and the list's array through the guest's
-// wasm realloc.
-func BenchmarkEchoLower(b *testing.B) {
+// newEcho returns a guest, echo's function type compiled for it (UTF-8)
+// and an instance, for the echo benchmarks.
+func newEcho(b *testing.B) (*guest, *Func, *Instance) {
 	g := newGuest(b)
-	ctx := context.Background()
 	f, err := NewFunc(echoType(), g.opts(component.UTF8))
 	if err != nil {
 		b.Fatal(err)
 	}
-	inst := NewInstance()
+	return g, f, NewInstance()
+}
+
+// BenchmarkEchoLower lowers echo's small entry (as the host calling the
+// export does): four strings and the list's array through the guest's
+// wasm realloc.
+func BenchmarkEchoLower(b *testing.B) {
+	g, f, inst := newEcho(b)
+	ctx := context.Background()
 	args := []Value{echoValue}
 	flat := make([]uint64, 0, 8)
+	var err error
 	i := 0
 	b.ReportAllocs()
 	for b.Loop() {
@@ -139,13 +146,8 @@ func BenchmarkEchoLower(b *testing.B) {
 // BenchmarkEchoLift lifts echo's small entry as its result (from the
 // return area the export returns a pointer to), without wasm calls.
 func BenchmarkEchoLift(b *testing.B) {
-	g := newGuest(b)
+	g, f, inst := newEcho(b)
 	ctx := context.Background()
-	f, err := NewFunc(echoType(), g.opts(component.UTF8))
-	if err != nil {
-		b.Fatal(err)
-	}
-	inst := NewInstance()
 	c := inst.BeginExport()
 	flat, err := f.LowerArgs(ctx, c, []Value{echoValue}, nil)
 	if err != nil {
