@@ -22,6 +22,11 @@
 //     MaxFlatResults, at the caller's return pointer (the last core
 //     parameter).
 //
+// Typed (NewTyped) does LowerArgs and LiftResult with the arguments and
+// the result in Go values of fixed types (structs for records, slices for
+// lists...), moved without dynamic Values in between where a type has a
+// direct Go form; ToValue and FromValue convert single values.
+//
 // Each call in progress has a Call, from Instance.BeginExport (canon lift)
 // or Instance.BeginImport (canon lower) of the component instance the call
 // enters or leaves, ended with Call.End: it scopes the borrowed handles

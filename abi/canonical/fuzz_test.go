@@ -121,6 +121,11 @@ func FuzzLift(f *testing.F) {
 		var err error
 		if fu.result != nil {
 			v, err = fu.LiftResult(ctx, inst.BeginExport(), flat)
+			if typ == 10 {
+				// The same result lifted into Go values by a Typed must
+				// give the same value, or the same error.
+				checkTypedLift(t, ctx, fu, flat, v, err)
+			}
 		} else {
 			var args []Value
 			args, err = fu.LiftArgs(ctx, inst.BeginImport(), flat, nil)
@@ -166,6 +171,40 @@ func FuzzLift(f *testing.F) {
 			t.Fatalf("lifted %#v, lowered and lifted back %#v, %v", v, w, err)
 		}
 	})
+}
+
+// fuzzRecord is the Go form of fuzzTypes[10]'s record.
+type fuzzRecord struct {
+	A, B string
+	C    []string
+}
+
+var fuzzTyped = func() *Typed[struct{}, []fuzzRecord] {
+	t, err := NewTyped[struct{}, []fuzzRecord](fuzzTypes[10])
+	if err != nil {
+		panic(err)
+	}
+	return t
+}()
+
+// checkTypedLift lifts flat by fuzzTyped and compares it with v, err, the
+// dynamic lifting.
+func checkTypedLift(t *testing.T, ctx context.Context, fu *Func, flat []uint64, v Value, err error) {
+	var got []fuzzRecord
+	terr := fuzzTyped.LiftResult(ctx, fu, NewInstance().BeginExport(), flat, &got)
+	if (err == nil) != (terr == nil) || err != nil && err.Error() != terr.Error() {
+		t.Fatalf("typed lifting: %v, dynamic: %v", terr, err)
+	}
+	if err != nil {
+		return
+	}
+	var want []fuzzRecord
+	if err := FromValue(v, fuzzTypes[10].Result, &want); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
+		t.Fatalf("typed lifting %#v, dynamic %#v", got, want)
+	}
 }
 
 // FuzzRealloc lowers values through a realloc that returns the pointers

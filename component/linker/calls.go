@@ -31,31 +31,54 @@ type lifted struct {
 // call calls the lifted function: lower args into the component, call the
 // core function, lift its result, then post-return.
 func (lf *lifted) call(ctx context.Context, f *Func, args []canonical.Value) (canonical.Value, error) {
-	fr := lf.fr
-	if lf.cf == nil {
-		cf, err := fr.canonFunc(f.typ, lf.opts)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.name, err)
-		}
-		lf.cf = cf
+	if err := lf.prepare(f); err != nil {
+		return nil, err
 	}
-	ci := lf.ci
-	if ci == nil {
-		if ci = fr.core[lf.core.inst]; ci == nil {
-			return nil, fmt.Errorf("%s: core instance %d is not instantiated", f.name, lf.core.inst)
-		}
-		if lf.fn = ci.Export(lf.core.name); lf.fn == nil {
-			return nil, fmt.Errorf("%s: core instance %d exports no function %q", f.name, lf.core.inst, lf.core.name)
-		}
-		lf.ci = ci
-	}
-	c := fr.table.BeginExport()
+	c := lf.fr.table.BeginExport()
 	flat, err := lf.cf.LowerArgs(ctx, c, args, lf.flat[:0])
 	if err != nil {
 		c.End()
 		return nil, fmt.Errorf("%s: %w", f.name, err)
 	}
+	if err := lf.invoke(ctx, c, flat); err != nil {
+		return nil, err
+	}
+	v, err := lf.cf.LiftResult(ctx, c, lf.post)
+	if err := lf.finish(ctx, f, c, err); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// prepare compiles the function's canonical form and finds its core
+// function, on its first call.
+func (lf *lifted) prepare(f *Func) error {
+	fr := lf.fr
+	if lf.cf == nil {
+		cf, err := fr.canonFunc(f.typ, lf.opts)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		lf.cf = cf
+	}
+	if lf.ci == nil {
+		ci := fr.core[lf.core.inst]
+		if ci == nil {
+			return fmt.Errorf("%s: core instance %d is not instantiated", f.name, lf.core.inst)
+		}
+		if lf.fn = ci.Export(lf.core.name); lf.fn == nil {
+			return fmt.Errorf("%s: core instance %d exports no function %q", f.name, lf.core.inst, lf.core.name)
+		}
+		lf.ci = ci
+	}
+	return nil
+}
+
+// invoke calls the core function with the lowered arguments flat, of
+// call c, and keeps its results in lf.post. On an error, c is ended.
+func (lf *lifted) invoke(ctx context.Context, c *canonical.Call, flat []uint64) error {
 	lf.flat = flat
+	ci := lf.ci
 	res, err := ci.CallExport(ctx, lf.fn, flat...)
 	if err == nil && ci.Broken() {
 		// The guest exited with status 0 (wasi:cli/exit) before returning:
@@ -64,46 +87,53 @@ func (lf *lifted) call(ctx context.Context, f *Func, args []canonical.Value) (ca
 	}
 	if err != nil {
 		c.End()
-		return nil, err
+		return err
 	}
 	lf.post = append(lf.post[:0], res...)
-	v, err := lf.cf.LiftResult(ctx, c, lf.post)
+	return nil
+}
+
+// finish ends call c, whose result was lifted with error err, and runs
+// the post-return.
+func (lf *lifted) finish(ctx context.Context, f *Func, c *canonical.Call, err error) error {
+	fr := lf.fr
 	if endErr := c.End(); err == nil {
 		err = endErr
 	}
 	if err != nil {
 		// The post-return never runs: the component is left mid-call.
 		fr.top.poisoned = true
-		return nil, fmt.Errorf("%s: %w", f.name, err)
+		return fmt.Errorf("%s: %w", f.name, err)
 	}
-	if lf.opts.PostReturn != nil {
-		if lf.postInst == nil {
-			o := fr.p.origins[0][*lf.opts.PostReturn]
-			pi := fr.core[o.inst]
-			if pi == nil {
-				return nil, fmt.Errorf("%s: core instance %d of its post-return is not instantiated", f.name, o.inst)
-			}
-			if lf.postFn = pi.Export(o.name); lf.postFn == nil {
-				return nil, fmt.Errorf("%s: core instance %d exports no post-return %q", f.name, o.inst, o.name)
-			}
-			lf.postInst = pi
-		}
-		// The result is lifted: the call is answered, and its post-return
-		// (the component's cleanup) runs even when the caller has gone
-		// away meanwhile (an HTTP client that took its whole response), so
-		// that the instance stays usable. Its deadline still bounds it.
-		pctx := ctx
-		if dl, ok := ctx.Deadline(); ok && ctx.Err() == context.Canceled {
-			var cancel context.CancelFunc
-			pctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
-			defer cancel()
-		}
-		if _, err := lf.postInst.CallExport(pctx, lf.postFn, lf.post...); err != nil {
-			fr.top.poisoned = true
-			return nil, err
-		}
+	if lf.opts.PostReturn == nil {
+		return nil
 	}
-	return v, nil
+	if lf.postInst == nil {
+		o := fr.p.origins[0][*lf.opts.PostReturn]
+		pi := fr.core[o.inst]
+		if pi == nil {
+			return fmt.Errorf("%s: core instance %d of its post-return is not instantiated", f.name, o.inst)
+		}
+		if lf.postFn = pi.Export(o.name); lf.postFn == nil {
+			return fmt.Errorf("%s: core instance %d exports no post-return %q", f.name, o.inst, o.name)
+		}
+		lf.postInst = pi
+	}
+	// The result is lifted: the call is answered, and its post-return
+	// (the component's cleanup) runs even when the caller has gone
+	// away meanwhile (an HTTP client that took its whole response), so
+	// that the instance stays usable. Its deadline still bounds it.
+	pctx := ctx
+	if dl, ok := ctx.Deadline(); ok && ctx.Err() == context.Canceled {
+		var cancel context.CancelFunc
+		pctx, cancel = context.WithDeadline(context.WithoutCancel(ctx), dl)
+		defer cancel()
+	}
+	if _, err := lf.postInst.CallExport(pctx, lf.postFn, lf.post...); err != nil {
+		fr.top.poisoned = true
+		return err
+	}
+	return nil
 }
 
 // canonFunc compiles a function type with canonical options resolved in

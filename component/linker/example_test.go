@@ -106,6 +106,57 @@ func ExampleCall() {
 	// {IsErr:true OK:0 Err:not a digit: x} <nil>
 }
 
+// Bind an export to Go types once and call it without dynamic values:
+// the record is lowered from, and lifted into, the struct directly.
+func ExampleTyped() {
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	wasm, err := os.ReadFile("../../testdata/components/calc.wasm")
+	if err != nil {
+		log.Fatal(err)
+	}
+	c, err := linker.Compile(ctx, rt, "calc.wasm", wasm)
+	if err != nil {
+		log.Fatal(err)
+	}
+	inst, err := linker.New().Instantiate(ctx, c, engine.InstanceConfig{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer inst.Close(ctx)
+
+	// record entry { name: string, tags: list<string>, note: string }
+	// echo: func(e: entry) -> entry
+	type Entry struct {
+		Name string
+		Tags []string
+		Note string
+	}
+	f, _ := inst.Func("echo")
+	echo, err := linker.Typed[Entry, Entry](f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	e, err := echo.Call(ctx, Entry{Name: "ada", Tags: []string{"math", "engines"}, Note: "first"})
+	fmt.Printf("%+v %v\n", e, err)
+
+	// add: func(a: s32, b: s32) -> s32: several parameters are a struct's
+	// fields, matched by name.
+	f, _ = inst.Func("add")
+	add, err := linker.Typed[struct{ A, B int32 }, int32](f)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(add.Call(ctx, struct{ A, B int32 }{40, 2}))
+	// Output:
+	// {Name:ada Tags:[math engines] Note:first} <nil>
+	// 42 <nil>
+}
+
 // Implement a component's imports in Go. types.wasm imports
 // wasmhive:test/host@0.1.0 (testdata/components/wit/test.wit):
 //

@@ -40,6 +40,84 @@ func Call[R any](ctx context.Context, f *Func, args ...any) (R, error) {
 	return r, nil
 }
 
+// TypedFunc is an export bound to Go types, for calls without dynamic
+// values in between: P holds its parameters and R its result, in the Go
+// forms canonical.ToValue describes. P is the Go form of the parameter
+// when the function has exactly one; otherwise a struct whose exported
+// fields are the parameters, matched by name as a record's fields are
+// (struct{} for none). Like the Func, it runs one call at a time.
+type TypedFunc[P, R any] struct {
+	f *Func
+	t *canonical.Typed[P, R]
+	// p and r hold a call's arguments and result while it moves them, so
+	// that neither is allocated per call (a call's own P and R would be:
+	// they are handed to code that may keep a pointer).
+	p *P
+	r *R
+}
+
+// Typed binds f to Go types P and R (see TypedFunc); it fails with a
+// one-line error when they do not match f's type.
+func Typed[P, R any](f *Func) (*TypedFunc[P, R], error) {
+	t, err := canonical.NewTyped[P, R](f.typ)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	return &TypedFunc[P, R]{f: f, t: t, p: new(P), r: new(R)}, nil
+}
+
+// Call calls the function with the arguments in p and returns its result
+// (R's zero value for a function without one). Errors are Func.Call's.
+func (t *TypedFunc[P, R]) Call(ctx context.Context, p P) (R, error) {
+	var r R
+	f := t.f
+	if f.inst.closed {
+		return r, errClosed
+	}
+	var zp P
+	if f.host != nil {
+		*t.p = p
+		args, err := t.t.Args(t.p)
+		*t.p = zp
+		if err != nil {
+			return r, fmt.Errorf("%s: %w", f.name, err)
+		}
+		v, err := f.host(ctx, f.inst, args)
+		if err != nil {
+			return r, err
+		}
+		err = t.t.Result(v, t.r)
+		r, *t.r = *t.r, r
+		if err != nil {
+			var zero R
+			return zero, fmt.Errorf("%s: %w", f.name, err)
+		}
+		return r, nil
+	}
+	lf := f.lifted
+	if err := lf.prepare(f); err != nil {
+		return r, err
+	}
+	c := lf.fr.table.BeginExport()
+	*t.p = p
+	flat, err := t.t.LowerArgs(ctx, lf.cf, c, t.p, lf.flat[:0])
+	*t.p = zp
+	if err != nil {
+		c.End()
+		return r, fmt.Errorf("%s: %w", f.name, err)
+	}
+	if err := lf.invoke(ctx, c, flat); err != nil {
+		return r, err
+	}
+	err = t.t.LiftResult(ctx, lf.cf, c, lf.post, t.r)
+	r, *t.r = *t.r, r
+	if err := lf.finish(ctx, f, c, err); err != nil {
+		var zero R
+		return zero, err
+	}
+	return r, nil
+}
+
 var (
 	typeContext  = reflect.TypeFor[context.Context]()
 	typeInstance = reflect.TypeFor[*Instance]()

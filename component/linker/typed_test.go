@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmhive/wasmhive/abi/canonical"
 	"github.com/wasmhive/wasmhive/component/linker"
@@ -271,8 +272,8 @@ func TestDefineFuncErrors(t *testing.T) {
 	}
 }
 
-// BenchmarkTypedCall calls echo with a Go struct, against the same call
-// with the dynamic value.
+// BenchmarkTypedCall calls echo with a Go struct (Call, and a TypedFunc),
+// against the same call with the dynamic value.
 func BenchmarkTypedCall(b *testing.B) {
 	ctx := context.Background()
 	inst := instantiateCalc(b)
@@ -286,6 +287,18 @@ func BenchmarkTypedCall(b *testing.B) {
 			}
 		}
 	})
+	tf, err := linker.Typed[entry, entry](echo)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("TypedFunc", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := tf.Call(ctx, e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	d := canonical.Record{e.Name, canonical.List{"gzip", "deflate", "br", "zstd"}, e.Note}
 	b.Run("dynamic", func(b *testing.B) {
 		b.ReportAllocs()
@@ -295,4 +308,151 @@ func BenchmarkTypedCall(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestTypedFunc calls calc's exports through TypedFuncs: Go values in and
+// out without dynamic values, as Call gives them.
+func TestTypedFunc(t *testing.T) {
+	ctx := context.Background()
+	inst := instantiateCalc(t)
+
+	add, err := linker.Typed[struct{ A, B int32 }, int32](export(t, inst, "add"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := add.Call(ctx, struct{ A, B int32 }{40, 2}); err != nil || got != 42 {
+		t.Errorf("add = %d, %v", got, err)
+	}
+	echo, err := linker.Typed[entry, entry](export(t, inst, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []entry{
+		{Name: "n", Tags: []string{"a", "béta", ""}, Note: "note"},
+		{Name: strings.Repeat("ü", 100), Tags: []string{}, Note: ""},
+	} {
+		got, err := echo.Call(ctx, in)
+		want, werr := linker.Call[entry](ctx, export(t, inst, "echo"), in)
+		if err != nil || werr != nil || !reflect.DeepEqual(got, in) || !reflect.DeepEqual(got, want) {
+			t.Errorf("echo = %+v, %v; Call gives %+v, %v", got, err, want, werr)
+		}
+	}
+	summarize, err := linker.Typed[[]float64, stats](export(t, inst, "summarize"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := summarize.Call(ctx, []float64{1.5, 4, -2}); err != nil || s.Count != 3 || s.Sum != 3.5 || s.Max == nil || *s.Max != 4 {
+		t.Errorf("summarize = %+v, %v", s, err)
+	}
+	parse, err := linker.Typed[string, canonical.ResultOf[uint32, string]](export(t, inst, "parse-u32"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := parse.Call(ctx, "12x"); err != nil || got != canonical.ErrOf[uint32]("not a digit: x") {
+		t.Errorf("parse-u32(12x) = %+v, %v", got, err)
+	}
+	spin, err := linker.Typed[struct{}, struct{}](export(t, inst, "spin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := spin.Call(tctx, struct{}{}); !errors.Is(err, engine.ErrTimeout) {
+		t.Errorf("spin with a deadline: %v, want ErrTimeout", err)
+	}
+	if _, err := echo.Call(ctx, entry{}); err == nil {
+		t.Error("a call after a timeout: no error")
+	}
+}
+
+// TestTypedFuncErrors: types that do not match fail at Typed, values
+// that do not convert or lower fail the call, with one line each.
+func TestTypedFuncErrors(t *testing.T) {
+	ctx := context.Background()
+	inst := instantiateCalc(t)
+	for _, tc := range []struct {
+		err  func() error
+		want string
+	}{
+		{func() error { _, err := linker.Typed[int32, int32](export(t, inst, "add")); return err }, "add: bind: func(a: s32, b: s32) -> s32 takes 2 parameters: want a struct"},
+		{func() error { _, err := linker.Typed[struct{ A, C int32 }, int32](export(t, inst, "add")); return err }, "has no field for WIT parameter b"},
+		{func() error { _, err := linker.Typed[struct{ A, B int32 }, string](export(t, inst, "add")); return err }, "result: cannot hold s32 in string"},
+		{func() error { _, err := linker.Typed[[]string, stats](export(t, inst, "summarize")); return err }, "argument xs: element: want f64, got string"},
+		{func() error {
+			f, err := linker.Typed[struct{ A, B int }, int8](export(t, inst, "add"))
+			if err != nil {
+				return err
+			}
+			_, err = f.Call(ctx, struct{ A, B int }{1, 1 << 40})
+			return err
+		}, "add: argument b: to value s32: 1099511627776 is out of range for s32"},
+		{func() error {
+			f, err := linker.Typed[struct{ A, B int32 }, int8](export(t, inst, "add"))
+			if err != nil {
+				return err
+			}
+			_, err = f.Call(ctx, struct{ A, B int32 }{100, 100})
+			return err
+		}, "add: result: from value s32: s32 200 does not fit in int8"},
+		{func() error {
+			f, err := linker.Typed[string, string](export(t, inst, "greet"))
+			if err != nil {
+				return err
+			}
+			_, err = f.Call(ctx, "bad \xff")
+			return err
+		}, "greet: lower string: the Go string is not valid UTF-8"},
+	} {
+		err := tc.err()
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("err = %v, want %q", err, tc.want)
+		}
+	}
+}
+
+// TestTypedFuncHost: an export that is the host's own function (the
+// component re-exports its import) is called with the arguments in
+// their dynamic forms.
+func TestTypedFuncHost(t *testing.T) {
+	ctx := context.Background()
+	c := compileFile(t, newRuntime(t), "../../testdata/components/reexport.wasm")
+	l := linker.New()
+	h := l.Instance("wasmhive:test/host@0.1.0")
+	if err := linker.DefineFunc(h, "add", func(_ context.Context, a, b int32) int32 { return a + b }); err != nil {
+		t.Fatal(err)
+	}
+	if err := linker.DefineFunc(h, "greet", func(_ context.Context, name string) (string, error) {
+		if name == "" {
+			return "", errors.New("no name")
+		}
+		return "hi " + name, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	inst, err := l.Instantiate(ctx, c, engine.InstanceConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	add, err := linker.Typed[struct{ A, B int32 }, int64](export(t, inst, "add"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := add.Call(ctx, struct{ A, B int32 }{40, 2}); err != nil || got != 42 {
+		t.Errorf("add = %d, %v", got, err)
+	}
+	greet, err := linker.Typed[string, string](export(t, inst, "greet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := greet.Call(ctx, "ada"); err != nil || got != "hi ada" {
+		t.Errorf("greet = %q, %v", got, err)
+	}
+	if _, err := greet.Call(ctx, ""); err == nil || err.Error() != "no name" {
+		t.Errorf("greet(\"\") = %v, want the host's error", err)
+	}
+	inst.Close(ctx)
+	if _, err := greet.Call(ctx, "ada"); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("after Close: %v", err)
+	}
 }

@@ -15,6 +15,7 @@
 #                 link, and a target whose record type does not match
 #   nested.wasm   nested.wat parsed by wasm-tools: nested components, instantiation,
 #                 component and instance types, outer aliases, resource built-ins, start
+#   reexport.wasm reexport.wat parsed by wasm-tools: exports that are the host's functions
 # Needs Debian's clang (wasm32-wasi), jco (npm install -g @bytecodealliance/jco, or
 # JCO=path) and wasm-tools (cargo install wasm-tools --locked, or WASM_TOOLS=path).
 # Tested with jco 1.35.0 and wasm-tools 1.263.0.
@@ -46,7 +47,8 @@ link linkcaller.c wit-link caller linkcaller.wasm
 link linktarget.c wit-link-bad target linkbad.wasm
 
 "$WASM_TOOLS" parse nested.wat -o nested.wasm
+"$WASM_TOOLS" parse reexport.wat -o reexport.wasm
 
-for f in cmd.wasm reactor.wasm types.wasm calc.wasm nested.wasm linktarget.wasm linkcaller.wasm linkbad.wasm; do
+for f in cmd.wasm reactor.wasm types.wasm calc.wasm nested.wasm reexport.wasm linktarget.wasm linkcaller.wasm linkbad.wasm; do
   "$WASM_TOOLS" validate --features all "$f"
 done

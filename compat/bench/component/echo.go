@@ -76,7 +76,8 @@ func echoCases(root string) ([]benchCase, error) {
 		cases = append(cases, benchCase{
 			name: "1. export call echo(entry), " + p.label,
 			impls: []impl{
-				{name: "wasmhive Func.Call (lift+lower)", open: func() (func() error, func(), error) { return openLinkerEcho(calc, e) }},
+				{name: "wasmhive TypedFunc.Call (Go struct)", open: func() (func() error, func(), error) { return openTypedEcho(calc, e) }},
+				{name: "wasmhive Func.Call (dynamic values)", ours: true, open: func() (func() error, func(), error) { return openLinkerEcho(calc, e) }},
 				{name: "raw core call, plain wazero (floor)", goal: 1.5, open: func() (func() error, func(), error) { return openRawEcho(calc, e) }},
 				{name: "wasmhive Plugin.Call, Extism echo (bytes)", open: func() (func() error, func(), error) { return openExtismEcho(extismEcho, e) }},
 				{name: "wazy Instance.Call", goal: 0.5, open: func() (func() error, func(), error) { return openWazyEcho(calc, e) }},
@@ -137,6 +138,53 @@ func openLinkerEcho(calc []byte, e entry) (func() error, func(), error) {
 			c.Close(ctx)
 			rt.Close(ctx)
 		}, nil
+}
+
+// goEntry is the Go form of calc.wit's entry record.
+type goEntry struct {
+	Name string
+	Tags []string
+	Note string
+}
+
+// openTypedEcho calls echo through a linker.TypedFunc: the entry lowered
+// from, and lifted into, a Go struct without dynamic values.
+func openTypedEcho(calc []byte, e entry) (func() error, func(), error) {
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, NoInterrupts: *noInterrupts})
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAll := func() { rt.Close(ctx) }
+	c, err := linker.Compile(ctx, rt, "calc.wasm", calc)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	inst, err := linker.New().Instantiate(ctx, c, engine.InstanceConfig{})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closeAll = func() { inst.Close(ctx); c.Close(ctx); rt.Close(ctx) }
+	f, err := inst.Func("echo")
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	echo, err := linker.Typed[goEntry, goEntry](f)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	arg := goEntry{Name: e.name, Tags: e.tags, Note: e.note}
+	return func() error {
+		r, err := echo.Call(ctx, arg)
+		if err != nil {
+			return err
+		}
+		return e.check(entry{name: r.Name, tags: r.Tags, note: r.Note})
+	}, closeAll, nil
 }
 
 // openRawEcho is the floor: calc's core module on plain wazero, the
