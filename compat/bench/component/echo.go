@@ -84,7 +84,7 @@ func echoCases(root string) ([]benchCase, error) {
 			},
 		})
 	}
-	return cases, nil
+	return append(cases, addCase(calc)), nil
 }
 
 func openLinkerEcho(calc []byte, e entry) (func() error, func(), error) {
@@ -442,4 +442,119 @@ func coreModules(wasm []byte) ([][]byte, error) {
 		mods = append(mods, m.Bytes)
 	}
 	return mods, nil
+}
+
+// addCase is calc's add(40, 2): no memory moved, so the rows differ by
+// the fixed cost of a call alone (a component call's scopes, the engine's
+// checks and post-return, against one core call).
+func addCase(calc []byte) benchCase {
+	return benchCase{
+		name: "1. export call add(40, 2) (no memory)",
+		impls: []impl{
+			{name: "wasmhive TypedFunc.Call", open: func() (func() error, func(), error) { return openLinkerAdd2(calc, true) }},
+			{name: "wasmhive Func.Call", ours: true, open: func() (func() error, func(), error) { return openLinkerAdd2(calc, false) }},
+			{name: "raw core call, plain wazero (floor)", open: func() (func() error, func(), error) { return openRawAdd(calc) }},
+			{name: "wazy Instance.Call", goal: 0.5, open: func() (func() error, func(), error) { return openWazyAdd2(calc) }},
+		},
+	}
+}
+
+func openLinkerAdd2(calc []byte, typed bool) (func() error, func(), error) {
+	ctx := context.Background()
+	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, NoInterrupts: *noInterrupts})
+	if err != nil {
+		return nil, nil, err
+	}
+	closeAll := func() { rt.Close(ctx) }
+	c, err := linker.Compile(ctx, rt, "calc.wasm", calc)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	inst, err := linker.New().Instantiate(ctx, c, engine.InstanceConfig{})
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	closeAll = func() { inst.Close(ctx); c.Close(ctx); rt.Close(ctx) }
+	f, err := inst.Func("add")
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	if !typed {
+		return func() error {
+			v, err := f.Call(ctx, int32(40), int32(2))
+			if err == nil && v != int32(42) {
+				err = fmt.Errorf("add(40, 2) = %v", v)
+			}
+			return err
+		}, closeAll, nil
+	}
+	add, err := linker.Typed[struct{ A, B int32 }, int32](f)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return func() error {
+		v, err := add.Call(ctx, struct{ A, B int32 }{40, 2})
+		if err == nil && v != 42 {
+			err = fmt.Errorf("add(40, 2) = %v", v)
+		}
+		return err
+	}, closeAll, nil
+}
+
+func openRawAdd(calc []byte) (func() error, func(), error) {
+	ctx := context.Background()
+	core, err := coreModules(calc)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt := wazero.NewRuntime(ctx)
+	mod, err := rt.InstantiateWithConfig(ctx, core[0], wazero.NewModuleConfig().WithStartFunctions())
+	if err != nil {
+		rt.Close(ctx)
+		return nil, nil, err
+	}
+	add := mod.ExportedFunction("add")
+	if add == nil {
+		rt.Close(ctx)
+		return nil, nil, errors.New("calc's core module exports no add")
+	}
+	stack := make([]uint64, 2)
+	return func() error {
+		stack[0], stack[1] = 40, 2
+		if err := add.CallWithStack(ctx, stack); err != nil {
+			return err
+		}
+		if int32(stack[0]) != 42 {
+			return fmt.Errorf("add(40, 2) = %d", int32(stack[0]))
+		}
+		return nil
+	}, func() { rt.Close(ctx) }, nil
+}
+
+func openWazyAdd2(calc []byte) (func() error, func(), error) {
+	ctx := context.Background()
+	r := wazy.NewRuntime(ctx)
+	inst, err := wazycomp.Instantiate(ctx, r, calc)
+	if err != nil {
+		r.Close(ctx)
+		return nil, nil, err
+	}
+	args := []any{int32(40), int32(2)}
+	return func() error {
+			out, err := inst.Call(ctx, "add", args...)
+			if err != nil {
+				return err
+			}
+			if len(out) != 1 || out[0] != int32(42) {
+				return fmt.Errorf("add(40, 2) = %v", out)
+			}
+			return nil
+		}, func() {
+			inst.Close(ctx)
+			r.Close(ctx)
+		}, nil
 }

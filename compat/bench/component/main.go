@@ -31,6 +31,7 @@ var (
 	noInterrupts = flag.Bool("nointerrupts", false, "run wasmhive's guests without interruption checks (HostConfig.NoInterrupts; wazy has no such switch)")
 	cpuProf      = flag.String("cpuprofile", "", "write a CPU profile of the measuring to this file (with -case, of one case)")
 	caseFlag     = flag.String("case", "", "run only the cases whose name starts with this (1, 2., 4. cold...)")
+	implFlag     = flag.String("impl", "", "run only the implementations whose name contains this (for a profile of one: -impl TypedFunc)")
 )
 
 // An impl is one implementation of a case: open prepares it and returns op,
@@ -112,6 +113,9 @@ func main() {
 		}
 		for i, im := range c.impls {
 			r, ok := res[im.name]
+			if !ok && !strings.Contains(im.name, *implFlag) {
+				continue
+			}
 			if !ok {
 				failures = append(failures, fmt.Sprintf("[%d] %s, %s: %s", len(failures)+1, c.name, im.name, oneLine(errs[im.name])))
 				fmt.Fprintf(w, "%s\t%s\tFAILS [%d]\t\t\t\t\t\n", c.name, im.name, len(failures))
@@ -163,6 +167,9 @@ func measure(c benchCase) (map[string]timing, map[string]error) {
 	ops := make([]func() error, len(c.impls))
 	errs := map[string]error{}
 	for i, im := range c.impls {
+		if !strings.Contains(im.name, *implFlag) {
+			continue
+		}
 		op, closeFn, err := im.open()
 		if err == nil {
 			defer closeFn()

@@ -11,7 +11,7 @@ tmp=${CJS_DIR:-$(mktemp -d)}
 if [ ! -x "$tmp/node_modules/.bin/componentize-js" ]; then
   (cd "$tmp" && npm init -y >/dev/null && npm install --no-audit --no-fund "@bytecodealliance/componentize-js@$VERSION" >/dev/null)
 fi
-# wasi:http is disabled: wasmhive has no wasi:http host yet (the default build imports
-# wasi:http/types and fails to instantiate there; see README.md).
+# wasi:http is disabled, as it was when the benchmark's figures began (wasmhive had no
+# wasi:http then; it runs the default build now, see README.md), so that they compare.
 "$tmp/node_modules/.bin/componentize-js" add.js --wit wit --world-name adder --disable http fetch-event -o add.wasm
 ls -l add.wasm
