@@ -229,7 +229,8 @@ func (rt *Runtime) instrument(ctx context.Context, wasm []byte, file string, fi 
 	if err != nil {
 		return nil, 0, err
 	}
-	out, err := interrupt.Rewrite(pre)
+	// On as many goroutines as wazero compiles the functions on.
+	out, err := interrupt.RewriteWorkers(pre, rt.cfg.CompilationWorkers)
 	if err != nil {
 		if errors.Is(err, interrupt.ErrReserved) {
 			return nil, 0, err

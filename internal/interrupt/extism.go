@@ -329,7 +329,7 @@ func (w *rewriter) inlineCall(o []byte, k int, idx, tmp uint32) []byte {
 // checks, or wasm itself when the module does not qualify or calls none of
 // them. Rewrite does the same as part of its instrumentation.
 func InlineExtism(wasm []byte) ([]byte, Stats, error) {
-	return transform(wasm, false)
+	return transform(wasm, false, 0)
 }
 
 // HasKernelGlobals reports whether wasm, a structurally valid module,

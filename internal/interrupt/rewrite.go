@@ -133,12 +133,21 @@ func Rewrite(wasm []byte) ([]byte, error) {
 
 // RewriteStats is Rewrite that also reports what it instrumented.
 func RewriteStats(wasm []byte) ([]byte, Stats, error) {
-	return transform(wasm, true)
+	return transform(wasm, true, 0)
+}
+
+// RewriteWorkers is Rewrite on at most workers goroutines (0: one per
+// GOMAXPROCS): a large code section's bodies are rewritten in parallel,
+// into the same bytes as one goroutine makes (parallel.go).
+func RewriteWorkers(wasm []byte, workers int) ([]byte, error) {
+	out, _, err := transform(wasm, true, workers)
+	return out, err
 }
 
 // transform rewrites wasm with interruption checks when checks, and with
-// the Extism kernel inlined when the module qualifies.
-func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
+// the Extism kernel inlined when the module qualifies, on at most workers
+// goroutines (0: GOMAXPROCS).
+func transform(wasm []byte, checks bool, workers int) ([]byte, Stats, error) {
 	var st Stats
 	if len(wasm) < 8 || !bytes.Equal(wasm[:4], []byte("\x00asm")) {
 		return nil, st, errors.New("not a WebAssembly module")
@@ -175,7 +184,7 @@ func transform(wasm []byte, checks bool) ([]byte, Stats, error) {
 		}
 		secs = append(secs, section{id: id, payload: p})
 	}
-	w := &rewriter{checks: checks}
+	w := &rewriter{checks: checks, workers: workers}
 	if checks {
 		w.shift = 1
 	}
@@ -224,6 +233,7 @@ func (w *rewriter) reset() {
 
 type rewriter struct {
 	checks      bool   // add the interruption checks
+	workers     int    // the most goroutines for the bodies (0: GOMAXPROCS)
 	shift       uint32 // how far defined functions move: 1 with checks (the check import)
 	nTypes      uint32
 	typeParams  []uint32 // params of each function type (math.MaxUint32: not a function type)
@@ -250,6 +260,9 @@ type rewriter struct {
 	stretch     stretch
 	lbl         []uint32
 	extism      // the Extism kernel inlining (extism.go)
+	// par is set in the copies of the rewriter that rewrite the bodies of
+	// a large code section on several goroutines (parallel.go).
+	par *parCode
 }
 
 // scan reads what the rewrite needs before emitting anything.
@@ -902,6 +915,9 @@ func (w *rewriter) codeSection(p []byte) ([]byte, error) {
 	if int(n) != w.nDefFuncs {
 		return nil, fmt.Errorf("code section has %d bodies for %d functions", n, w.nDefFuncs)
 	}
+	if o, ok, err := w.codeSectionParallel(p, r, n); ok {
+		return o, err
+	}
 	o := make([]byte, 0, len(p)+len(p)/8+64)
 	o = appendU32(o, n)
 	var body, code []byte
@@ -1191,7 +1207,9 @@ func (w *rewriter) function(body, code, b []byte, d uint32) ([]byte, []byte, err
 		code = append(code, b[start:r.pos]...)
 	}
 done:
-	if w.checks && int(d) < len(w.bodies) {
+	if w.par != nil {
+		w.par.refine(d, tail)
+	} else if w.checks && int(d) < len(w.bodies) {
 		// Callers after this one count what it really runs after its last
 		// check (those before it counted the bound).
 		w.bodies[d].tail = min(w.bodies[d].tail, tail)

@@ -201,6 +201,14 @@ func (w *rewriter) scanCode(secs []section) {
 		if err != nil || int(n) != w.nDefFuncs {
 			return
 		}
+		if len(s.payload) >= parallelMinBytes {
+			if done, complete := w.scanParallel(r); done {
+				if !complete {
+					return
+				}
+				break
+			}
+		}
 		for i := range w.bodies {
 			size, err := r.u32()
 			if err != nil {
@@ -210,15 +218,7 @@ func (w *rewriter) scanCode(secs []section) {
 			if err != nil {
 				return
 			}
-			calls, err := callsOthers(b)
-			if err != nil {
-				continue
-			}
-			info := bodyInfo{entry: entryCheck(calls, len(b)), head: len(b), tail: min(len(b), MaxTail)}
-			if info.entry {
-				info.head = 0
-			}
-			w.bodies[i] = info
+			w.scanBody(i, b)
 		}
 	}
 	// An indirect call may reach any function of its type: the largest
@@ -248,6 +248,19 @@ func (w *rewriter) scanCode(secs []section) {
 		}
 		w.indirect[t] = c
 	}
+}
+
+// scanBody sets w.bodies[i] from body b, unless b cannot be decoded.
+func (w *rewriter) scanBody(i int, b []byte) {
+	calls, err := callsOthers(b)
+	if err != nil {
+		return
+	}
+	info := bodyInfo{entry: entryCheck(calls, len(b)), head: len(b), tail: min(len(b), MaxTail)}
+	if info.entry {
+		info.head = 0
+	}
+	w.bodies[i] = info
 }
 
 // callsOthers reports whether body b (locals and code) has a call.
@@ -297,6 +310,9 @@ func (w *rewriter) callCost(idx uint32) (head, tail int, resets bool) {
 	d := idx - w.nImpFuncs
 	if uint64(d) >= uint64(len(w.bodies)) {
 		return 0, 0, false // invalid: wazero refuses it
+	}
+	if w.par != nil {
+		return w.par.cost(d)
 	}
 	b := w.bodies[d]
 	return b.head, b.tail, b.entry
