@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"text/tabwriter"
@@ -210,6 +211,13 @@ func measure(c benchCase) (map[string]timing, map[string]error) {
 
 // round times op: once when cold, else as many times as fit in -time.
 func round(op func() error, cold bool) (timing, error) {
+	if cold {
+		// Each cold operation starts from a collected heap with its memory
+		// returned to the system, as in a new process: otherwise one pays
+		// for the garbage of the implementation that ran before it (a
+		// compile leaves gigabytes).
+		debug.FreeOSMemory()
+	}
 	n := 0
 	cpu0 := cpuTime()
 	start := time.Now()
