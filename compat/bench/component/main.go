@@ -211,12 +211,15 @@ func measure(c benchCase) (map[string]timing, map[string]error) {
 
 // round times op: once when cold, else as many times as fit in -time.
 func round(op func() error, cold bool) (timing, error) {
+	// Each round starts from a collected heap, so that no implementation
+	// pays for the garbage of the one that ran before it (the collector's
+	// work counts in the process's CPU time); a cold operation also with
+	// the memory returned to the system, as in a new process (a compile
+	// leaves gigabytes).
 	if cold {
-		// Each cold operation starts from a collected heap with its memory
-		// returned to the system, as in a new process: otherwise one pays
-		// for the garbage of the implementation that ran before it (a
-		// compile leaves gigabytes).
 		debug.FreeOSMemory()
+	} else {
+		runtime.GC()
 	}
 	n := 0
 	cpu0 := cpuTime()
