@@ -499,18 +499,7 @@ func (c *cx) storeGo(l *layout, n *gonode, p unsafe.Pointer, ptr uint32) error {
 		}
 		return nil
 	}
-	x := scalarGo(n.op, p)
-	b := c.buf[ptr : uint64(ptr)+uint64(l.size)]
-	switch l.size {
-	case 1:
-		b[0] = byte(x)
-	case 2:
-		binary.LittleEndian.PutUint16(b, uint16(x))
-	case 4:
-		binary.LittleEndian.PutUint32(b, uint32(x))
-	default:
-		binary.LittleEndian.PutUint64(b, x)
-	}
+	putScalar(c.buf[ptr:uint64(ptr)+uint64(l.size)], scalarGo(n.op, p))
 	return nil
 }
 
@@ -608,18 +597,7 @@ func (c *cx) loadGo(l *layout, n *gonode, ptr uint32, p unsafe.Pointer) error {
 		}
 		return nil
 	}
-	var x uint64
-	switch l.size {
-	case 1:
-		x = uint64(b[0])
-	case 2:
-		x = uint64(binary.LittleEndian.Uint16(b))
-	case 4:
-		x = uint64(binary.LittleEndian.Uint32(b))
-	default:
-		x = binary.LittleEndian.Uint64(b)
-	}
-	setScalarGo(n.op, x, p)
+	setScalarGo(n.op, getScalar(b), p)
 	return nil
 }
 

@@ -240,16 +240,7 @@ func (c *cx) load(l *layout, ptr uint32) (Value, error) {
 		}
 		return variantValue(l, disc, payload), nil
 	case component.Flags:
-		var v uint32
-		switch l.size {
-		case 1:
-			v = uint32(b[0])
-		case 2:
-			v = uint32(binary.LittleEndian.Uint16(b))
-		default:
-			v = binary.LittleEndian.Uint32(b)
-		}
-		return Flags(v & flagsMask(l.nlabels)), nil
+		return Flags(uint32(getScalar(b)) & flagsMask(l.nlabels)), nil
 	case component.Own:
 		return c.liftOwn(l, binary.LittleEndian.Uint32(b))
 	case component.Borrow:

@@ -391,20 +391,38 @@ func (c *cx) store(l *layout, v Value, ptr uint32) error {
 		if err != nil {
 			return err
 		}
-		b := c.buf[ptr : uint64(ptr)+uint64(l.size)]
-		switch l.size {
-		case 1:
-			b[0] = byte(x)
-		case 2:
-			binary.LittleEndian.PutUint16(b, uint16(x))
-		case 4:
-			binary.LittleEndian.PutUint32(b, uint32(x))
-		default:
-			binary.LittleEndian.PutUint64(b, x)
-		}
+		putScalar(c.buf[ptr:uint64(ptr)+uint64(l.size)], x)
 		return nil
 	}
 	return lowerErr(l, "unsupported type")
+}
+
+// putScalar stores the core value x of a scalar as its len(b) bytes.
+func putScalar(b []byte, x uint64) {
+	switch len(b) {
+	case 1:
+		b[0] = byte(x)
+	case 2:
+		binary.LittleEndian.PutUint16(b, uint16(x))
+	case 4:
+		binary.LittleEndian.PutUint32(b, uint32(x))
+	default:
+		binary.LittleEndian.PutUint64(b, x)
+	}
+}
+
+// getScalar is the core value of a scalar stored as b.
+func getScalar(b []byte) uint64 {
+	switch len(b) {
+	case 1:
+		return uint64(b[0])
+	case 2:
+		return uint64(binary.LittleEndian.Uint16(b))
+	case 4:
+		return uint64(binary.LittleEndian.Uint32(b))
+	default:
+		return binary.LittleEndian.Uint64(b)
+	}
 }
 
 func (c *cx) storeElems(e *layout, vs List, bs []byte, ptr uint32) error {

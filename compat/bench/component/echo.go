@@ -87,69 +87,9 @@ func echoCases(root string) ([]benchCase, error) {
 	return append(cases, addCase(calc)), nil
 }
 
-func openLinkerEcho(calc []byte, e entry) (func() error, func(), error) {
-	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, NoInterrupts: *noInterrupts})
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := linker.Compile(ctx, rt, "calc.wasm", calc)
-	if err != nil {
-		rt.Close(ctx)
-		return nil, nil, err
-	}
-	inst, err := linker.New().Instantiate(ctx, c, engine.InstanceConfig{})
-	if err != nil {
-		rt.Close(ctx)
-		return nil, nil, err
-	}
-	f, err := inst.Func("echo")
-	if err != nil {
-		rt.Close(ctx)
-		return nil, nil, err
-	}
-	tags := make(canonical.List, len(e.tags))
-	for i, t := range e.tags {
-		tags[i] = t
-	}
-	// Boxed once, as wazy's []any argument is built once.
-	var arg canonical.Value = canonical.Record{e.name, tags, e.note}
-	return func() error {
-			v, err := f.Call(ctx, arg)
-			if err != nil {
-				return err
-			}
-			r, ok := v.(canonical.Record)
-			if !ok || len(r) != 3 {
-				return fmt.Errorf("echo returned %T", v)
-			}
-			var got entry
-			got.name, _ = r[0].(string)
-			got.note, _ = r[2].(string)
-			l, _ := r[1].(canonical.List)
-			got.tags = make([]string, 0, len(l))
-			for _, t := range l {
-				s, _ := t.(string)
-				got.tags = append(got.tags, s)
-			}
-			return e.check(got)
-		}, func() {
-			inst.Close(ctx)
-			c.Close(ctx)
-			rt.Close(ctx)
-		}, nil
-}
-
-// goEntry is the Go form of calc.wit's entry record.
-type goEntry struct {
-	Name string
-	Tags []string
-	Note string
-}
-
-// openTypedEcho calls echo through a linker.TypedFunc: the entry lowered
-// from, and lifted into, a Go struct without dynamic values.
-func openTypedEcho(calc []byte, e entry) (func() error, func(), error) {
+// openCalc instantiates calc.wasm on a fresh engine runtime (no on-disk
+// cache) and returns its export name, and a func that closes it all.
+func openCalc(calc []byte, name string) (*linker.Func, func(), error) {
 	ctx := context.Background()
 	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, NoInterrupts: *noInterrupts})
 	if err != nil {
@@ -163,13 +103,66 @@ func openTypedEcho(calc []byte, e entry) (func() error, func(), error) {
 	}
 	inst, err := linker.New().Instantiate(ctx, c, engine.InstanceConfig{})
 	if err != nil {
+		c.Close(ctx)
 		closeAll()
 		return nil, nil, err
 	}
 	closeAll = func() { inst.Close(ctx); c.Close(ctx); rt.Close(ctx) }
-	f, err := inst.Func("echo")
+	f, err := inst.Func(name)
 	if err != nil {
 		closeAll()
+		return nil, nil, err
+	}
+	return f, closeAll, nil
+}
+
+func openLinkerEcho(calc []byte, e entry) (func() error, func(), error) {
+	ctx := context.Background()
+	f, closeAll, err := openCalc(calc, "echo")
+	if err != nil {
+		return nil, nil, err
+	}
+	tags := make(canonical.List, len(e.tags))
+	for i, t := range e.tags {
+		tags[i] = t
+	}
+	// Boxed once, as wazy's []any argument is built once.
+	var arg canonical.Value = canonical.Record{e.name, tags, e.note}
+	return func() error {
+		v, err := f.Call(ctx, arg)
+		if err != nil {
+			return err
+		}
+		r, ok := v.(canonical.Record)
+		if !ok || len(r) != 3 {
+			return fmt.Errorf("echo returned %T", v)
+		}
+		var got entry
+		got.name, _ = r[0].(string)
+		got.note, _ = r[2].(string)
+		l, _ := r[1].(canonical.List)
+		got.tags = make([]string, 0, len(l))
+		for _, t := range l {
+			s, _ := t.(string)
+			got.tags = append(got.tags, s)
+		}
+		return e.check(got)
+	}, closeAll, nil
+}
+
+// goEntry is the Go form of calc.wit's entry record.
+type goEntry struct {
+	Name string
+	Tags []string
+	Note string
+}
+
+// openTypedEcho calls echo through a linker.TypedFunc: the entry lowered
+// from, and lifted into, a Go struct without dynamic values.
+func openTypedEcho(calc []byte, e entry) (func() error, func(), error) {
+	ctx := context.Background()
+	f, closeAll, err := openCalc(calc, "echo")
+	if err != nil {
 		return nil, nil, err
 	}
 	echo, err := linker.Typed[goEntry, goEntry](f)
@@ -461,25 +454,8 @@ func addCase(calc []byte) benchCase {
 
 func openLinkerAdd2(calc []byte, typed bool) (func() error, func(), error) {
 	ctx := context.Background()
-	rt, err := engine.NewRuntime(ctx, engine.Config{NoCache: true, NoInterrupts: *noInterrupts})
+	f, closeAll, err := openCalc(calc, "add")
 	if err != nil {
-		return nil, nil, err
-	}
-	closeAll := func() { rt.Close(ctx) }
-	c, err := linker.Compile(ctx, rt, "calc.wasm", calc)
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	inst, err := linker.New().Instantiate(ctx, c, engine.InstanceConfig{})
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	closeAll = func() { inst.Close(ctx); c.Close(ctx); rt.Close(ctx) }
-	f, err := inst.Func("add")
-	if err != nil {
-		closeAll()
 		return nil, nil, err
 	}
 	if !typed {
