@@ -12,6 +12,7 @@ import (
 	"github.com/samyfodil/wazy"
 	wazycomp "github.com/samyfodil/wazy/component"
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhive/wasmhive"
 	"github.com/wasmhive/wasmhive/abi/canonical"
@@ -188,14 +189,8 @@ func openTypedEcho(calc []byte, e entry) (func() error, func(), error) {
 // type-directed code.
 func openRawEcho(calc []byte, e entry) (func() error, func(), error) {
 	ctx := context.Background()
-	core, err := coreModules(calc)
+	rt, mod, err := openRawCalc(calc)
 	if err != nil {
-		return nil, nil, err
-	}
-	rt := wazero.NewRuntime(ctx)
-	mod, err := rt.InstantiateWithConfig(ctx, core[0], wazero.NewModuleConfig().WithStartFunctions())
-	if err != nil {
-		rt.Close(ctx)
 		return nil, nil, err
 	}
 	mem := mod.Memory()
@@ -481,7 +476,9 @@ func openLinkerAdd2(calc []byte, typed bool) (func() error, func(), error) {
 	}, closeAll, nil
 }
 
-func openRawAdd(calc []byte) (func() error, func(), error) {
+// openRawCalc instantiates calc's core module on plain wazero, without
+// running its start functions.
+func openRawCalc(calc []byte) (wazero.Runtime, api.Module, error) {
 	ctx := context.Background()
 	core, err := coreModules(calc)
 	if err != nil {
@@ -491,6 +488,15 @@ func openRawAdd(calc []byte) (func() error, func(), error) {
 	mod, err := rt.InstantiateWithConfig(ctx, core[0], wazero.NewModuleConfig().WithStartFunctions())
 	if err != nil {
 		rt.Close(ctx)
+		return nil, nil, err
+	}
+	return rt, mod, nil
+}
+
+func openRawAdd(calc []byte) (func() error, func(), error) {
+	ctx := context.Background()
+	rt, mod, err := openRawCalc(calc)
+	if err != nil {
 		return nil, nil, err
 	}
 	add := mod.ExportedFunction("add")
