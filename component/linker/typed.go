@@ -2,6 +2,7 @@ package linker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sync"
@@ -59,6 +60,9 @@ type TypedFunc[P, R any] struct {
 // Typed binds f to Go types P and R (see TypedFunc); it fails with a
 // one-line error when they do not match f's type.
 func Typed[P, R any](f *Func) (*TypedFunc[P, R], error) {
+	if f == nil {
+		return nil, errors.New("linker.Typed: no function (nil *Func)")
+	}
 	t, err := canonical.NewTyped[P, R](f.typ)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", f.name, err)

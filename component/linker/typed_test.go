@@ -375,6 +375,7 @@ func TestTypedFuncErrors(t *testing.T) {
 		want string
 	}{
 		{func() error { _, err := linker.Typed[int32, int32](export(t, inst, "add")); return err }, "add: bind: func(a: s32, b: s32) -> s32 takes 2 parameters: want a struct"},
+		{func() error { _, err := linker.Typed[int32, int32](nil); return err }, "no function (nil *Func)"},
 		{func() error { _, err := linker.Typed[struct{ A, C int32 }, int32](export(t, inst, "add")); return err }, "has no field for WIT parameter b"},
 		{func() error { _, err := linker.Typed[struct{ A, B int32 }, string](export(t, inst, "add")); return err }, "result: cannot hold s32 in string"},
 		{func() error { _, err := linker.Typed[[]string, stats](export(t, inst, "summarize")); return err }, "argument xs: element: want f64, got string"},
